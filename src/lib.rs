@@ -1,0 +1,5 @@
+//! infisical-mcp-rs: read-only, scoped access to a self-hosted Infisical vault
+//! behind Cloudflare Access, for MCP clients (stdio) and for other tools (proxy).
+//!
+//! The binary in `main.rs` only parses flags and dispatches; everything it runs
+//! lives here so that tests can drive the same code.

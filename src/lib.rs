@@ -3,3 +3,8 @@
 //!
 //! The binary in `main.rs` only parses flags and dispatches; everything it runs
 //! lives here so that tests can drive the same code.
+
+pub mod config;
+pub mod mcp;
+pub mod scope;
+pub mod vault;

@@ -1,1 +1,140 @@
-fn main() {}
+//! The `infisical-mcp-rs` binary: parses flags, sets up logging, dispatches
+//! to a mode. Everything else lives in the library.
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use infisical_mcp_rs::config::{ENV_HELP, LogArgs, ProcessEnv, ServeArgs};
+use infisical_mcp_rs::mcp::{Context, Server};
+use infisical_mcp_rs::vault::VaultClient;
+use tracing_subscriber::EnvFilter;
+
+/// Read-only, scoped access to a self-hosted Infisical vault behind
+/// Cloudflare Access: an MCP server over stdio (the default mode).
+#[derive(Debug, Parser)]
+#[command(name = "infisical-mcp-rs", version, after_long_help = ENV_HELP, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve MCP on stdin/stdout (the default).
+    #[command(after_long_help = ENV_HELP)]
+    Serve(ServeArgs),
+}
+
+/// Exit code for configuration errors, as the design asks.
+const CONFIG_ERROR: u8 = 2;
+
+fn init_logging(
+    log: &LogArgs,
+) -> anyhow::Result<Option<tracing_appender::non_blocking::WorkerGuard>> {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,rmcp=warn"));
+    match &log.log_dir {
+        Some(dir) => {
+            let appender = tracing_appender::rolling::Builder::new()
+                .rotation(tracing_appender::rolling::Rotation::DAILY)
+                .filename_prefix("infisical-mcp-rs")
+                .filename_suffix("log")
+                .max_log_files(log.log_retention.max(1))
+                .build(dir)
+                .with_context(|| format!("cannot write logs to --log-dir {}", dir.display()))?;
+            let (writer, guard) = tracing_appender::non_blocking(appender);
+            tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(writer)
+                .with_ansi(false)
+                .init();
+            Ok(Some(guard))
+        }
+        None => {
+            // stdout is the protocol channel: logs only ever go to stderr.
+            tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                .init();
+            Ok(None)
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let config = match args.validate(&ProcessEnv) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("infisical-mcp-rs: configuration error: {e}");
+            return Ok(ExitCode::from(CONFIG_ERROR));
+        }
+    };
+    let _guard = init_logging(&args.log)?;
+    let vault = VaultClient::new(&config.vault, config.credentials)
+        .context("cannot set up the vault client")?;
+    let server = Server::new(Context {
+        vault,
+        defaults: config.defaults,
+        scope: config.scope,
+        list_values: config.list_values,
+    })?;
+    tracing::info!(vault = %config.vault.base_url, "serving MCP on stdio");
+    server.serve_stdio(shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("infisical-mcp-rs: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = runtime.block_on(async move {
+        match cli.command {
+            Some(Command::Serve(args)) => serve(args).await,
+            None => serve(cli.serve).await,
+        }
+    });
+    // Reading stdin parks a blocking thread that would hold up a normal
+    // runtime drop; the session is over, so do not wait for it.
+    runtime.shutdown_background();
+    match outcome {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("infisical-mcp-rs: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

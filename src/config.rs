@@ -1,0 +1,578 @@
+//! Raw flags and environment variables → one validated, typed configuration.
+//!
+//! Everything the binary reads from its environment is read here, once, before
+//! any network call. Each problem becomes a [`ConfigError`] that names the
+//! variable (or flag) and says how to fix it; `main` turns it into exit code 2.
+//! Accepted names follow the setups this binary replaces (the official MCP
+//! server, the Infisical CLI and the seed runbooks), so it is a drop-in.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use secrecy::SecretString;
+use url::Url;
+
+use crate::scope::{Scope, SecretPath};
+
+/// A way to read one environment variable; tests pass a map instead of the
+/// process environment.
+pub trait EnvSource {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The real process environment. Empty values count as unset, as in shells
+/// where `FOO=` is the usual way to switch something off.
+pub struct ProcessEnv;
+
+impl EnvSource for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+    }
+}
+
+impl<S: std::hash::BuildHasher> EnvSource for std::collections::HashMap<String, String, S> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).cloned().filter(|v| !v.trim().is_empty())
+    }
+}
+
+/// One configuration problem, always tied to the variable or flag that caused
+/// it and to a fix.
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {problem}\n  fix: {fix}")]
+pub struct ConfigError {
+    pub var: String,
+    pub problem: String,
+    pub fix: String,
+}
+
+impl ConfigError {
+    fn new(var: impl Into<String>, problem: impl Into<String>, fix: impl Into<String>) -> Self {
+        Self {
+            var: var.into(),
+            problem: problem.into(),
+            fix: fix.into(),
+        }
+    }
+}
+
+pub const HOST_VARS: [&str; 3] = [
+    "INFISICAL_HOST_URL",
+    "INFISICAL_DOMAIN",
+    "INFISICAL_API_URL",
+];
+pub const CLIENT_ID_VARS: [&str; 2] = ["INFISICAL_UNIVERSAL_AUTH_CLIENT_ID", "INFISICAL_CLIENT_ID"];
+pub const CLIENT_SECRET_VARS: [&str; 2] = [
+    "INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET",
+    "INFISICAL_CLIENT_SECRET",
+];
+pub const TOKEN_VAR: &str = "INFISICAL_TOKEN";
+pub const AUTH_METHOD_VAR: &str = "INFISICAL_AUTH_METHOD";
+pub const CF_ID_VAR: &str = "CF_ACCESS_CLIENT_ID";
+pub const CF_SECRET_VAR: &str = "CF_ACCESS_CLIENT_SECRET";
+pub const SCOPE_VAR: &str = "INFISICAL_SCOPE";
+
+/// The environment variables `--help` documents, with their meaning; kept next
+/// to the code that reads them so the two cannot drift apart.
+pub const ENV_HELP: &str = "\
+Environment variables (flags win over variables; first name listed wins):
+  INFISICAL_HOST_URL        vault base URL, e.g. https://vault.example.com
+                            (also INFISICAL_DOMAIN, INFISICAL_API_URL; a trailing /api is fine)
+  INFISICAL_UNIVERSAL_AUTH_CLIENT_ID / _CLIENT_SECRET
+                            machine identity (universal auth); also INFISICAL_CLIENT_ID /
+                            INFISICAL_CLIENT_SECRET. Secrets are read from the environment only.
+  INFISICAL_TOKEN           a pre-issued access token, used as is (no renewal)
+  INFISICAL_AUTH_METHOD     universal-auth | access-token, when both kinds are set
+  CF_ACCESS_CLIENT_ID / CF_ACCESS_CLIENT_SECRET
+                            Cloudflare Access service token (both or neither)
+  INFISICAL_PROJECT_ID      default project for tool calls
+  INFISICAL_ENVIRONMENT     default environment slug
+  INFISICAL_SECRET_PATH     default folder (default /)
+  INFISICAL_SCOPE           client-side scope, whitespace-separated ENV:GLOB entries
+  INFISICAL_USER_AGENT      User-Agent sent to the vault (CF Bot Fight Mode blocks stock ones)
+  RUST_LOG                  log filter, e.g. infisical_mcp_rs=debug (logs go to stderr)
+Values still holding an unexpanded ${VAR} reference are rejected.";
+
+/// Flags shared by every mode that talks to the vault.
+#[derive(Debug, Clone, Args)]
+pub struct VaultArgs {
+    /// Vault base URL (also INFISICAL_DOMAIN, INFISICAL_API_URL).
+    #[arg(
+        long,
+        env = "INFISICAL_HOST_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub host_url: Option<String>,
+
+    /// Universal-auth client id (also INFISICAL_CLIENT_ID). The client secret is
+    /// read from INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET only, never a flag.
+    #[arg(
+        long,
+        env = "INFISICAL_UNIVERSAL_AUTH_CLIENT_ID",
+        hide_env_values = true
+    )]
+    pub client_id: Option<String>,
+
+    /// Cloudflare Access service-token id; the secret comes from CF_ACCESS_CLIENT_SECRET.
+    #[arg(long, env = "CF_ACCESS_CLIENT_ID", hide_env_values = true)]
+    pub cf_access_client_id: Option<String>,
+
+    /// User-Agent sent on every request.
+    #[arg(long, env = "INFISICAL_USER_AGENT", value_name = "UA")]
+    pub user_agent: Option<String>,
+
+    /// Allow plain http:// to a host that is not loopback (credentials travel in clear).
+    #[arg(long)]
+    pub allow_insecure_http: bool,
+
+    /// Seconds allowed to open a connection to the vault.
+    #[arg(long, default_value_t = 5, value_name = "SECS")]
+    pub connect_timeout: u64,
+
+    /// Seconds one vault call may take in total, retries included.
+    #[arg(long, default_value_t = 20, value_name = "SECS")]
+    pub call_timeout: u64,
+
+    /// Largest vault response accepted, in MiB.
+    #[arg(long, default_value_t = 16, value_name = "MIB")]
+    pub max_response_mib: u64,
+}
+
+/// Flags for the defaults and the scope of tool calls.
+#[derive(Debug, Clone, Args)]
+pub struct ScopeArgs {
+    /// Default project id for tool calls.
+    #[arg(long, env = "INFISICAL_PROJECT_ID")]
+    pub project_id: Option<String>,
+
+    /// Default environment slug for tool calls.
+    #[arg(long, env = "INFISICAL_ENVIRONMENT", value_name = "SLUG")]
+    pub environment: Option<String>,
+
+    /// Default folder for tool calls.
+    #[arg(long, env = "INFISICAL_SECRET_PATH", value_name = "PATH")]
+    pub secret_path: Option<String>,
+
+    /// Client-side scope entry ENV:GLOB, repeatable (e.g. dev:/agents/warden/**;
+    /// '*' as ENV means any). Also INFISICAL_SCOPE, whitespace-separated.
+    #[arg(long = "scope", value_name = "ENV:GLOB")]
+    pub scope: Vec<String>,
+}
+
+/// How the binary proves who it is to Infisical.
+#[derive(Debug, Clone)]
+pub enum Credentials {
+    /// Machine identity with universal auth; tokens are obtained and renewed here.
+    UniversalAuth {
+        client_id: String,
+        client_secret: SecretString,
+    },
+    /// An access token issued elsewhere; used as is, never renewed.
+    AccessToken(SecretString),
+}
+
+/// A Cloudflare Access service token. The id is not secret (it is visible in
+/// the dashboard), the secret is.
+#[derive(Debug, Clone)]
+pub struct CfAccess {
+    pub client_id: String,
+    pub client_secret: SecretString,
+}
+
+/// Everything needed to open connections to the vault.
+#[derive(Debug, Clone)]
+pub struct VaultSettings {
+    /// Base URL without `/api`, no trailing slash.
+    pub base_url: Url,
+    pub cf_access: Option<CfAccess>,
+    pub user_agent: String,
+    pub connect_timeout: Duration,
+    pub call_timeout: Duration,
+    pub max_response_bytes: usize,
+}
+
+/// Where tool calls go when the caller does not say.
+#[derive(Debug, Clone)]
+pub struct Defaults {
+    pub project_id: Option<String>,
+    pub environment: Option<String>,
+    pub secret_path: SecretPath,
+}
+
+pub fn default_user_agent() -> String {
+    format!("infisical-mcp-rs/{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Reads a value from a flag, else from the first set variable among `names`;
+/// returns the name it came from so errors can point at it.
+fn pick(
+    flag: Option<&String>,
+    flag_name: &str,
+    names: &[&str],
+    env: &dyn EnvSource,
+) -> Result<Option<(String, String)>, ConfigError> {
+    let found = match flag.filter(|v| !v.trim().is_empty()) {
+        Some(v) => Some((flag_name.to_string(), v.clone())),
+        None => names
+            .iter()
+            .find_map(|n| env.var(n).map(|v| (n.to_string(), v))),
+    };
+    if let Some((name, value)) = &found {
+        reject_unexpanded(name, value)?;
+    }
+    Ok(found)
+}
+
+/// A `${VAR}` left in a value means the MCP client did not expand a
+/// `.mcp.json` reference: sending it on would fail far from the cause.
+fn reject_unexpanded(name: &str, value: &str) -> Result<(), ConfigError> {
+    if value.contains("${") {
+        return Err(ConfigError::new(
+            name,
+            "still contains an unexpanded ${...} reference",
+            "export the referenced variable in the environment that starts the MCP client, \
+             or put the real value in place of the reference",
+        ));
+    }
+    Ok(())
+}
+
+fn secret_var(
+    names: &[&str],
+    env: &dyn EnvSource,
+) -> Result<Option<(String, SecretString)>, ConfigError> {
+    Ok(pick(None, "", names, env)?.map(|(n, v)| (n, SecretString::from(v.trim().to_string()))))
+}
+
+fn is_loopback_host(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Parses the vault URL the way the tools it replaces accept it: with or
+/// without a trailing `/api`, with or without a trailing slash.
+pub fn parse_base_url(var: &str, raw: &str, allow_insecure_http: bool) -> Result<Url, ConfigError> {
+    let example = "https://vault.example.com";
+    let mut url = Url::parse(raw.trim()).map_err(|e| {
+        ConfigError::new(
+            var,
+            format!("is not a URL ({e})"),
+            format!("set it like {example}"),
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ConfigError::new(
+            var,
+            format!("uses scheme '{}'", url.scheme()),
+            format!("use an https:// URL such as {example}"),
+        ));
+    }
+    if url.host().is_none() {
+        return Err(ConfigError::new(
+            var,
+            "has no host",
+            format!("set it like {example}"),
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(ConfigError::new(
+            var,
+            "carries a query, fragment or user name",
+            format!("give only scheme, host, optional port and path, like {example}"),
+        ));
+    }
+    if url.scheme() == "http" && !is_loopback_host(&url) && !allow_insecure_http {
+        return Err(ConfigError::new(
+            var,
+            "is plain http:// to a host that is not loopback; credentials would travel in clear",
+            "use https://, or pass --allow-insecure-http if this network is trusted",
+        ));
+    }
+    let trimmed = url.path().trim_end_matches('/');
+    let trimmed = trimmed.strip_suffix("/api").unwrap_or(trimmed).to_string();
+    url.set_path(&trimmed);
+    Ok(url)
+}
+
+impl VaultArgs {
+    /// Validates the connection settings (not the credentials).
+    pub fn settings(&self, env: &dyn EnvSource) -> Result<VaultSettings, ConfigError> {
+        let (host_var, host) = pick(self.host_url.as_ref(), "--host-url", &HOST_VARS, env)?
+            .ok_or_else(|| {
+                ConfigError::new(
+                    "INFISICAL_HOST_URL",
+                    "is not set (nor INFISICAL_DOMAIN / INFISICAL_API_URL)",
+                    "set INFISICAL_HOST_URL to the vault's base URL, e.g. https://vault.example.com",
+                )
+            })?;
+        let base_url = parse_base_url(&host_var, &host, self.allow_insecure_http)?;
+
+        let cf_id = pick(
+            self.cf_access_client_id.as_ref(),
+            "--cf-access-client-id",
+            &[CF_ID_VAR],
+            env,
+        )?;
+        let cf_secret = secret_var(&[CF_SECRET_VAR], env)?;
+        let cf_access = match (cf_id, cf_secret) {
+            (Some((_, client_id)), Some((_, client_secret))) => Some(CfAccess {
+                client_id: client_id.trim().to_string(),
+                client_secret,
+            }),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(ConfigError::new(
+                    CF_SECRET_VAR,
+                    "is not set, but CF_ACCESS_CLIENT_ID is",
+                    "set both CF_ACCESS_CLIENT_ID and CF_ACCESS_CLIENT_SECRET (the Access service token), or neither",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::new(
+                    CF_ID_VAR,
+                    "is not set, but CF_ACCESS_CLIENT_SECRET is",
+                    "set both CF_ACCESS_CLIENT_ID and CF_ACCESS_CLIENT_SECRET (the Access service token), or neither",
+                ));
+            }
+        };
+
+        let user_agent = match pick(
+            self.user_agent.as_ref(),
+            "--user-agent",
+            &["INFISICAL_USER_AGENT"],
+            env,
+        )? {
+            Some((var, ua)) => {
+                let ua = ua.trim().to_string();
+                if reqwest::header::HeaderValue::from_str(&ua).is_err() {
+                    return Err(ConfigError::new(
+                        var,
+                        "is not a valid header value",
+                        "use printable ASCII, e.g. my-agent/1.0",
+                    ));
+                }
+                ua
+            }
+            None => default_user_agent(),
+        };
+
+        for (flag, value) in [
+            ("--connect-timeout", self.connect_timeout),
+            ("--call-timeout", self.call_timeout),
+            ("--max-response-mib", self.max_response_mib),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::new(flag, "is 0", "give a positive number"));
+            }
+        }
+        let max_response_bytes = usize::try_from(self.max_response_mib.saturating_mul(1024 * 1024))
+            .unwrap_or(usize::MAX);
+
+        Ok(VaultSettings {
+            base_url,
+            cf_access,
+            user_agent,
+            connect_timeout: Duration::from_secs(self.connect_timeout),
+            call_timeout: Duration::from_secs(self.call_timeout),
+            max_response_bytes,
+        })
+    }
+
+    /// Validates the machine identity's credentials.
+    pub fn credentials(&self, env: &dyn EnvSource) -> Result<Credentials, ConfigError> {
+        let client_id = pick(self.client_id.as_ref(), "--client-id", &CLIENT_ID_VARS, env)?;
+        let client_secret = secret_var(&CLIENT_SECRET_VARS, env)?;
+        let token = secret_var(&[TOKEN_VAR], env)?;
+        let method = pick(None, "", &[AUTH_METHOD_VAR], env)?.map(|(_, m)| m.trim().to_string());
+
+        let universal = match (client_id, client_secret) {
+            (Some((_, id)), Some((_, secret))) => Some(Credentials::UniversalAuth {
+                client_id: id.trim().to_string(),
+                client_secret: secret,
+            }),
+            (Some((var, _)), None) => {
+                return Err(ConfigError::new(
+                    "INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET",
+                    format!("is not set, but {var} is"),
+                    "export INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET with the identity's client secret",
+                ));
+            }
+            (None, Some((var, _))) => {
+                return Err(ConfigError::new(
+                    "INFISICAL_UNIVERSAL_AUTH_CLIENT_ID",
+                    format!("is not set, but {var} is"),
+                    "export INFISICAL_UNIVERSAL_AUTH_CLIENT_ID with the identity's client id",
+                ));
+            }
+            (None, None) => None,
+        };
+        let token = token.map(|(_, t)| Credentials::AccessToken(t));
+
+        match method.as_deref() {
+            None => universal.or(token).ok_or_else(|| {
+                ConfigError::new(
+                    "INFISICAL_UNIVERSAL_AUTH_CLIENT_ID",
+                    "no credentials are set",
+                    "export INFISICAL_UNIVERSAL_AUTH_CLIENT_ID and INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET \
+                     (a machine identity with universal auth), or INFISICAL_TOKEN",
+                )
+            }),
+            Some("universal-auth") => universal.ok_or_else(|| {
+                ConfigError::new(
+                    "INFISICAL_UNIVERSAL_AUTH_CLIENT_ID",
+                    "is not set, but INFISICAL_AUTH_METHOD=universal-auth",
+                    "export INFISICAL_UNIVERSAL_AUTH_CLIENT_ID and INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET",
+                )
+            }),
+            Some("access-token") => token.ok_or_else(|| {
+                ConfigError::new(
+                    TOKEN_VAR,
+                    "is not set, but INFISICAL_AUTH_METHOD=access-token",
+                    "export INFISICAL_TOKEN with an access token",
+                )
+            }),
+            Some(other) => Err(ConfigError::new(
+                AUTH_METHOD_VAR,
+                format!("has unknown value '{other}'"),
+                "use universal-auth or access-token",
+            )),
+        }
+    }
+}
+
+fn check_slug(var: &str, value: &str) -> Result<String, ConfigError> {
+    let value = value.trim();
+    if value.is_empty()
+        || !value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(ConfigError::new(
+            var,
+            format!("'{}' is not an environment slug", value.escape_default()),
+            "use the slug shown in Infisical, e.g. dev, staging, prod",
+        ));
+    }
+    Ok(value.to_string())
+}
+
+impl ScopeArgs {
+    pub fn defaults(&self, env: &dyn EnvSource) -> Result<Defaults, ConfigError> {
+        let project_id = pick(
+            self.project_id.as_ref(),
+            "--project-id",
+            &["INFISICAL_PROJECT_ID"],
+            env,
+        )?
+        .map(|(_, v)| v.trim().to_string());
+        let environment = match pick(
+            self.environment.as_ref(),
+            "--environment",
+            &["INFISICAL_ENVIRONMENT"],
+            env,
+        )? {
+            Some((var, v)) => Some(check_slug(&var, &v)?),
+            None => None,
+        };
+        let secret_path = match pick(
+            self.secret_path.as_ref(),
+            "--secret-path",
+            &["INFISICAL_SECRET_PATH"],
+            env,
+        )? {
+            Some((var, v)) => SecretPath::parse(&v).map_err(|e| {
+                ConfigError::new(
+                    var,
+                    e.to_string(),
+                    "use an absolute folder path such as /agents/warden",
+                )
+            })?,
+            None => SecretPath::root(),
+        };
+        Ok(Defaults {
+            project_id,
+            environment,
+            secret_path,
+        })
+    }
+
+    /// The scope is mandatory: an empty one would either refuse everything or,
+    /// worse, be read as "everything". Granting everything must be explicit.
+    pub fn scope(&self, env: &dyn EnvSource) -> Result<Scope, ConfigError> {
+        let (var, entries) = if !self.scope.is_empty() {
+            ("--scope".to_string(), self.scope.clone())
+        } else {
+            match pick(None, "", &[SCOPE_VAR], env)? {
+                Some((var, v)) => (var, vec![v]),
+                None => (SCOPE_VAR.to_string(), Vec::new()),
+            }
+        };
+        for entry in &entries {
+            reject_unexpanded(&var, entry)?;
+        }
+        Scope::parse_list(&entries).map_err(|e| {
+            ConfigError::new(
+                var,
+                e.to_string(),
+                "give one or more ENV:GLOB entries, e.g. --scope 'dev:/agents/warden/**', \
+                 or grant everything explicitly with --scope '*:/**'",
+            )
+        })
+    }
+}
+
+/// Where logs and the audit trail go.
+#[derive(Debug, Clone, Args)]
+pub struct LogArgs {
+    /// Write logs to daily-rotated files in DIR instead of stderr.
+    #[arg(long, value_name = "DIR")]
+    pub log_dir: Option<PathBuf>,
+
+    /// How many daily log files to keep in --log-dir.
+    #[arg(long, default_value_t = 7, value_name = "N")]
+    pub log_retention: usize,
+}
+
+/// Everything `serve` (and `demo`) take.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub vault: VaultArgs,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    #[command(flatten)]
+    pub log: LogArgs,
+    /// Include values in list-secrets results (off by default: agents should
+    /// ask for the one value they need with get-secret).
+    #[arg(long)]
+    pub list_values: bool,
+}
+
+/// The validated configuration of the MCP server.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub vault: VaultSettings,
+    pub credentials: Credentials,
+    pub defaults: Defaults,
+    pub scope: Scope,
+    pub list_values: bool,
+}
+
+impl ServeArgs {
+    /// Validates everything at once, before any network call.
+    pub fn validate(&self, env: &dyn EnvSource) -> Result<ServeConfig, ConfigError> {
+        Ok(ServeConfig {
+            vault: self.vault.settings(env)?,
+            credentials: self.vault.credentials(env)?,
+            defaults: self.scope.defaults(env)?,
+            scope: self.scope.scope(env)?,
+            list_values: self.list_values,
+        })
+    }
+}

@@ -1,0 +1,378 @@
+//! What each tool does: resolve the arguments against the defaults, check
+//! the scope before anything leaves the machine, call the vault, filter what
+//! comes back to the scope, and shape the result.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use secrecy::ExposeSecret;
+
+use super::error::ToolError;
+use super::tools::{
+    FolderListOutput, FolderSummary, GetSecretArgs, ListFoldersArgs, ListSecretsArgs,
+    SecretListOutput, SecretOutput, SecretSummary,
+};
+use crate::config::Defaults;
+use crate::scope::{Scope, SecretPath};
+use crate::vault::{ListOptions, Location, ReadOptions, Secret, VaultClient, VaultError};
+
+const DEFAULT_PAGE: usize = 100;
+const MAX_PAGE: usize = 500;
+/// A recursive folder walk makes one request per folder; this keeps it well
+/// under an unlicensed vault's per-minute limit.
+const MAX_FOLDER_REQUESTS: usize = 40;
+const MAX_FOLDERS: usize = 1000;
+const EXPIRES_SUFFIX: &str = "__EXPIRES_AT";
+
+/// Everything a tool call needs, shared by all calls.
+pub struct Context {
+    pub vault: VaultClient,
+    pub defaults: Defaults,
+    pub scope: Scope,
+    pub list_values: bool,
+}
+
+fn check_identifier(argument: &'static str, value: &str) -> Result<(), ToolError> {
+    let ok = !value.is_empty()
+        && value.len() <= 128
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(ToolError::Rejected {
+            what: argument,
+            detail: format!(
+                "'{}' is not a valid {argument} (letters, digits, '-' and '_')",
+                value.escape_debug()
+            ),
+        })
+    }
+}
+
+fn check_secret_name(name: &str) -> Result<(), ToolError> {
+    let ok = !name.is_empty()
+        && name.len() <= 256
+        && !name
+            .chars()
+            .any(|c| c == '/' || c == '\\' || c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(())
+    } else {
+        Err(ToolError::Rejected {
+            what: "secretName",
+            detail: format!(
+                "'{}' is not a secret name (no slashes, spaces or control characters; at most 256 characters)",
+                name.chars().take(64).collect::<String>().escape_debug()
+            ),
+        })
+    }
+}
+
+impl Context {
+    fn location(
+        &self,
+        project_id: Option<String>,
+        environment: Option<String>,
+        path: Option<String>,
+        path_argument: &'static str,
+    ) -> Result<Location, ToolError> {
+        let project_id = match project_id.filter(|p| !p.is_empty()) {
+            Some(p) => p,
+            None => self
+                .defaults
+                .project_id
+                .clone()
+                .ok_or(ToolError::MissingDefault {
+                    argument: "projectId",
+                    variable: "INFISICAL_PROJECT_ID",
+                })?,
+        };
+        check_identifier("projectId", &project_id)?;
+        let environment = match environment.filter(|e| !e.is_empty()) {
+            Some(e) => e,
+            None => self
+                .defaults
+                .environment
+                .clone()
+                .ok_or(ToolError::MissingDefault {
+                    argument: "environmentSlug",
+                    variable: "INFISICAL_ENVIRONMENT",
+                })?,
+        };
+        check_identifier("environmentSlug", &environment)?;
+        let path = match path {
+            Some(raw) => SecretPath::parse(&raw).map_err(|e| ToolError::Rejected {
+                what: path_argument,
+                detail: e.to_string(),
+            })?,
+            None => self.defaults.secret_path.clone(),
+        };
+        Ok(Location {
+            project_id,
+            environment,
+            path,
+        })
+    }
+
+    fn out_of_scope(&self, at: &Location) -> ToolError {
+        ToolError::OutOfScope {
+            environment: at.environment.clone(),
+            path: at.path.to_string(),
+            scope: self.scope.to_string(),
+        }
+    }
+
+    /// Scope entries that apply to an environment, to tell a caller where to look.
+    fn scope_for(&self, environment: &str) -> String {
+        let entries: Vec<String> = self
+            .scope
+            .entries()
+            .iter()
+            .filter(|e| e.environment() == "*" || e.environment() == environment)
+            .map(ToString::to_string)
+            .collect();
+        entries.join(", ")
+    }
+
+    pub async fn get_secret(&self, args: GetSecretArgs) -> Result<SecretOutput, ToolError> {
+        let at = self.location(
+            args.project_id,
+            args.environment_slug,
+            args.secret_path,
+            "secretPath",
+        )?;
+        check_secret_name(&args.secret_name)?;
+        if !self.scope.allows(&at.environment, &at.path) {
+            return Err(self.out_of_scope(&at));
+        }
+        let options = ReadOptions {
+            expand_references: args.expand_secret_references.unwrap_or(true),
+            include_imports: args.include_imports.unwrap_or(true),
+        };
+        let secret = self
+            .vault
+            .get_secret(&at, &args.secret_name, options)
+            .await?;
+        // A secret found through an import lives elsewhere: that place must be
+        // in scope too, or the value is dropped here.
+        let environment = secret
+            .environment
+            .clone()
+            .unwrap_or_else(|| at.environment.clone());
+        let path = match secret.secret_path.as_deref() {
+            Some(p) => SecretPath::parse(p).map_err(|_| self.out_of_scope(&at))?,
+            None => at.path.clone(),
+        };
+        if !self.scope.allows(&environment, &path) {
+            return Err(ToolError::OutOfScope {
+                environment,
+                path: path.to_string(),
+                scope: self.scope.to_string(),
+            });
+        }
+        Ok(SecretOutput {
+            secret_key: secret.secret_key.clone(),
+            secret_value: secret.secret_value.expose_secret().to_string(),
+            project_id: at.project_id,
+            environment,
+            secret_path: path.to_string(),
+            version: secret.version,
+            comment: secret.secret_comment.clone().unwrap_or_default(),
+            tags: secret.tags.iter().map(|t| t.slug.clone()).collect(),
+        })
+    }
+
+    pub async fn list_secrets(&self, args: ListSecretsArgs) -> Result<SecretListOutput, ToolError> {
+        let at = self.location(
+            args.project_id,
+            args.environment_slug,
+            args.secret_path,
+            "secretPath",
+        )?;
+        if !self.scope.leads_into(&at.environment, &at.path) {
+            return Err(self.out_of_scope(&at));
+        }
+        let above_scope = !self.scope.allows(&at.environment, &at.path);
+        let recursive = args.recursive.unwrap_or(false);
+        let options = ListOptions {
+            read: ReadOptions {
+                expand_references: args.expand_secret_references.unwrap_or(true),
+                include_imports: args.include_imports.unwrap_or(true),
+            },
+            recursive,
+            // Values are fetched for the `__EXPIRES_AT` companions, which are
+            // metadata; other values are dropped below unless --list-values.
+            with_values: true,
+        };
+        let listing = match self.vault.list_secrets(&at, options).await {
+            Ok(listing) => listing,
+            // An identity that may describe but not read values: list names only.
+            Err(VaultError::PermissionDenied { message }) if message.contains("readValue") => self
+                .vault
+                .list_secrets(
+                    &at,
+                    ListOptions {
+                        with_values: false,
+                        ..options
+                    },
+                )
+                .await
+                .map_err(ToolError::from)?,
+            // Older vaults refuse a listing above the scope instead of filtering it.
+            Err(VaultError::PermissionDenied { .. }) if above_scope => Default::default(),
+            Err(e) => return Err(e.into()),
+        };
+
+        let mut entries: Vec<(Secret, String, SecretPath, Option<String>)> = Vec::new();
+        for secret in listing.secrets {
+            let path = match secret.secret_path.as_deref() {
+                Some(p) => SecretPath::parse(p).ok(),
+                None => Some(at.path.clone()),
+            };
+            if let Some(path) = path.filter(|p| self.scope.allows(&at.environment, p)) {
+                entries.push((secret, at.environment.clone(), path, None));
+            }
+        }
+        for import in listing.imports {
+            let Ok(path) = SecretPath::parse(&import.secret_path) else {
+                continue;
+            };
+            if !self.scope.allows(&import.environment, &path) {
+                continue;
+            }
+            let from = format!("{}:{}", import.environment, path);
+            for secret in import.secrets {
+                entries.push((
+                    secret,
+                    import.environment.clone(),
+                    path.clone(),
+                    Some(from.clone()),
+                ));
+            }
+        }
+
+        let expiries: HashMap<(String, SecretPath, String), String> = entries
+            .iter()
+            .filter(|(s, ..)| !s.secret_value_hidden)
+            .filter_map(|(s, env, path, _)| {
+                let parent = s.secret_key.strip_suffix(EXPIRES_SUFFIX)?;
+                Some((
+                    (env.clone(), path.clone(), parent.to_string()),
+                    s.secret_value.expose_secret().trim().to_string(),
+                ))
+            })
+            .collect();
+
+        let mut summaries: Vec<SecretSummary> = entries
+            .into_iter()
+            .map(|(secret, environment, path, imported_from)| {
+                let expires_at = expiries
+                    .get(&(environment.clone(), path.clone(), secret.secret_key.clone()))
+                    .cloned();
+                SecretSummary {
+                    secret_value: (self.list_values && !secret.secret_value_hidden)
+                        .then(|| secret.secret_value.expose_secret().to_string()),
+                    secret_key: secret.secret_key,
+                    secret_path: path.to_string(),
+                    environment,
+                    version: secret.version,
+                    comment: secret.secret_comment.unwrap_or_default(),
+                    tags: secret.tags.into_iter().map(|t| t.slug).collect(),
+                    expires_at,
+                    imported_from,
+                }
+            })
+            .collect();
+        summaries.sort_by(|a, b| {
+            (a.imported_from.is_some(), &a.secret_path, &a.secret_key).cmp(&(
+                b.imported_from.is_some(),
+                &b.secret_path,
+                &b.secret_key,
+            ))
+        });
+
+        let total = summaries.len();
+        let offset = args.offset.unwrap_or(0).min(total);
+        let limit = args.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+        let secrets: Vec<SecretSummary> = summaries.into_iter().skip(offset).take(limit).collect();
+        let next_offset = (offset + secrets.len() < total).then_some(offset + secrets.len());
+        let scope_note = above_scope.then(|| {
+            format!(
+                "{}:{} lies above this server's scope; only secrets inside {} are shown. \
+                 List one of those folders, or pass recursive=true.",
+                at.environment,
+                at.path,
+                self.scope_for(&at.environment)
+            )
+        });
+        Ok(SecretListOutput {
+            project_id: at.project_id,
+            environment: at.environment,
+            secret_path: at.path.to_string(),
+            recursive,
+            values_included: self.list_values,
+            total,
+            offset,
+            secrets,
+            next_offset,
+            scope_note,
+        })
+    }
+
+    /// Walks folders itself rather than trusting a recursive listing: it only
+    /// descends where the scope leads, so out-of-scope trees are never read,
+    /// and it works the same on vaults that cannot list recursively.
+    pub async fn list_folders(&self, args: ListFoldersArgs) -> Result<FolderListOutput, ToolError> {
+        // Folders start from the root by default: navigation begins at the top.
+        let path = args.path.or_else(|| Some("/".into()));
+        let at = self.location(args.project_id, args.environment_slug, path, "path")?;
+        if !self.scope.leads_into(&at.environment, &at.path) {
+            return Err(self.out_of_scope(&at));
+        }
+        let recursive = args.recursive.unwrap_or(false);
+        let mut found: BTreeMap<String, FolderSummary> = BTreeMap::new();
+        let mut queue = VecDeque::from([at.path.clone()]);
+        let mut requests = 0;
+        let mut truncated = false;
+        while let Some(dir) = queue.pop_front() {
+            if requests == MAX_FOLDER_REQUESTS || found.len() >= MAX_FOLDERS {
+                truncated = true;
+                break;
+            }
+            requests += 1;
+            let here = Location {
+                path: dir.clone(),
+                ..at.clone()
+            };
+            let folders = self.vault.list_folders(&here, false).await?;
+            for folder in folders {
+                let Ok(path) = dir.join(&folder.name) else {
+                    continue;
+                };
+                if !self.scope.leads_into(&at.environment, &path) {
+                    continue;
+                }
+                if recursive {
+                    queue.push_back(path.clone());
+                }
+                found.insert(
+                    path.to_string(),
+                    FolderSummary {
+                        name: folder.name,
+                        readable: self.scope.allows(&at.environment, &path),
+                        path: path.to_string(),
+                    },
+                );
+            }
+        }
+        Ok(FolderListOutput {
+            project_id: at.project_id,
+            environment: at.environment,
+            path: at.path.to_string(),
+            recursive,
+            folders: found.into_values().collect(),
+            truncated,
+        })
+    }
+}

@@ -1,0 +1,193 @@
+//! The MCP server: three read-only tools over stdio.
+//!
+//! Tool failures (scope, vault, Cloudflare, arguments) come back as `isError`
+//! results the agent can read and act on; JSON-RPC errors are kept for
+//! requests that cannot be routed at all, such as an unknown tool.
+
+mod calls;
+mod error;
+mod render;
+pub mod tools;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    InitializeResult, ListToolsResult, PaginatedRequestParams, ServerCapabilities, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use calls::Context;
+pub use error::ToolError;
+
+/// The MCP server. Cheap to clone: all state is shared.
+#[derive(Clone)]
+pub struct Server {
+    context: Arc<Context>,
+    tools: Arc<Vec<Tool>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("could not build the tool list: {0}")]
+    Tools(String),
+    #[error("MCP session failed to start: {0}")]
+    Start(String),
+    #[error("MCP session ended abnormally: {0}")]
+    Session(String),
+}
+
+fn parse_args<T: DeserializeOwned>(
+    tool: &str,
+    arguments: Option<rmcp::model::JsonObject>,
+) -> Result<T, ToolError> {
+    let value = serde_json::Value::Object(arguments.unwrap_or_default());
+    serde_json::from_value(value).map_err(|e| ToolError::InvalidArguments {
+        tool: tool.to_string(),
+        detail: e.to_string(),
+    })
+}
+
+fn success<T: Serialize>(output: &T, text: String) -> CallToolResult {
+    let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+    match serde_json::to_value(output) {
+        Ok(value) => result.structured_content = Some(value),
+        Err(e) => tracing::error!(error = %e, "could not serialise a tool result"),
+    }
+    result
+}
+
+impl Server {
+    pub fn new(context: Context) -> Result<Self, ServeError> {
+        let tools =
+            tools::definitions(&context.scope, context.list_values).map_err(ServeError::Tools)?;
+        Ok(Self {
+            context: Arc::new(context),
+            tools,
+        })
+    }
+
+    pub fn tools(&self) -> &[Tool] {
+        &self.tools
+    }
+
+    /// Runs one tool call to completion; never fails at the protocol level
+    /// except for a tool that does not exist.
+    pub async fn call(
+        &self,
+        name: &str,
+        arguments: Option<rmcp::model::JsonObject>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let ctx = &self.context;
+        let started = Instant::now();
+        let outcome = match name {
+            tools::GET_SECRET => match parse_args(name, arguments) {
+                Ok(args) => ctx
+                    .get_secret(args)
+                    .await
+                    .map(|out| success(&out, render::secret(&out))),
+                Err(e) => Err(e),
+            },
+            tools::LIST_SECRETS => match parse_args(name, arguments) {
+                Ok(args) => ctx
+                    .list_secrets(args)
+                    .await
+                    .map(|out| success(&out, render::secret_list(&out))),
+                Err(e) => Err(e),
+            },
+            tools::LIST_FOLDERS => match parse_args(name, arguments) {
+                Ok(args) => ctx
+                    .list_folders(args)
+                    .await
+                    .map(|out| success(&out, render::folder_list(&out))),
+                Err(e) => Err(e),
+            },
+            other => {
+                return Err(ErrorData::invalid_params(
+                    format!(
+                        "unknown tool '{other}': this server has get-secret, list-secrets and list-folders"
+                    ),
+                    None,
+                ));
+            }
+        };
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        Ok(match outcome {
+            Ok(result) => {
+                tracing::info!(tool = name, elapsed_ms, outcome = "ok", "tool call");
+                result
+            }
+            Err(e) => {
+                tracing::info!(
+                    tool = name,
+                    elapsed_ms,
+                    outcome = e.kind(),
+                    "tool call failed"
+                );
+                e.into_result()
+            }
+        })
+    }
+
+    /// Serves MCP on stdin/stdout until the client closes stdin or `shutdown`
+    /// resolves.
+    pub async fn serve_stdio(self, shutdown: impl Future<Output = ()>) -> Result<(), ServeError> {
+        let running = self
+            .serve(rmcp::transport::stdio())
+            .await
+            .map_err(|e| ServeError::Start(e.to_string()))?;
+        let cancel = running.cancellation_token();
+        tokio::select! {
+            ended = running.waiting() => {
+                ended.map_err(|e| ServeError::Session(e.to_string()))?;
+            }
+            () = shutdown => {
+                tracing::info!("shutting down on signal");
+                cancel.cancel();
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ServerHandler for Server {
+    fn get_info(&self) -> InitializeResult {
+        let mut info = InitializeResult::new(ServerCapabilities::builder().enable_tools().build());
+        info.server_info = Implementation::new("infisical-mcp-rs", env!("CARGO_PKG_VERSION"));
+        info.instructions = Some(format!(
+            "Read-only access to an Infisical vault. Scope: {}. Use list-folders to find folders, \
+             list-secrets for names and metadata, get-secret for one value.",
+            self.context.scope
+        ));
+        info
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(self.tools.as_ref().clone()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.tools.iter().find(|t| t.name == name).cloned()
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        // A cancelled request stops its vault calls here instead of running on.
+        tokio::select! {
+            result = self.call(&request.name, request.arguments) => result.map(CallToolResponse::from),
+            () = context.ct.cancelled() => Ok(ToolError::Cancelled.into_result().into()),
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! The human-readable text block of each result. Agents read it first, so it
+//! leads with what was found and ends with what to do next.
+
+use super::tools::{FolderListOutput, SecretListOutput, SecretOutput};
+
+pub fn secret(out: &SecretOutput) -> String {
+    let mut text = format!(
+        "{} in {}:{} (version {})\n",
+        out.secret_key, out.environment, out.secret_path, out.version
+    );
+    if !out.tags.is_empty() {
+        text.push_str(&format!("tags: {}\n", out.tags.join(", ")));
+    }
+    if !out.comment.is_empty() {
+        text.push_str(&format!("comment: {}\n", out.comment));
+    }
+    // The value goes last and verbatim, so a multi-line PEM stays intact.
+    text.push_str("value:\n");
+    text.push_str(&out.secret_value);
+    text
+}
+
+pub fn secret_list(out: &SecretListOutput) -> String {
+    let place = format!("{}:{}", out.environment, out.secret_path);
+    let mut text = if out.total == 0 {
+        format!(
+            "No secrets in scope at {place}{}.\n",
+            if out.recursive { " (recursive)" } else { "" }
+        )
+    } else {
+        format!(
+            "{} secret{} at {place}{} (showing {}–{}){}:\n",
+            out.total,
+            if out.total == 1 { "" } else { "s" },
+            if out.recursive { " and below" } else { "" },
+            out.offset + usize::from(!out.secrets.is_empty()),
+            out.offset + out.secrets.len(),
+            if out.values_included {
+                ""
+            } else {
+                ", names only"
+            },
+        )
+    };
+    for s in &out.secrets {
+        let mut line = format!("- {}", s.secret_key);
+        if out.recursive || s.imported_from.is_some() {
+            line.push_str(&format!("  [{}:{}]", s.environment, s.secret_path));
+        }
+        let mut facts = vec![format!("v{}", s.version)];
+        if let Some(from) = &s.imported_from {
+            facts.push(format!("imported from {from}"));
+        }
+        if let Some(exp) = &s.expires_at {
+            facts.push(format!("expires {exp}"));
+        }
+        if !s.tags.is_empty() {
+            facts.push(format!("tags: {}", s.tags.join(", ")));
+        }
+        line.push_str(&format!("  ({})", facts.join("; ")));
+        if !s.comment.is_empty() {
+            line.push_str(&format!(" — {}", s.comment));
+        }
+        if let Some(v) = &s.secret_value {
+            line.push_str(&format!("\n    = {v}"));
+        }
+        text.push_str(&line);
+        text.push('\n');
+    }
+    if let Some(next) = out.next_offset {
+        text.push_str(&format!(
+            "{} more: call list-secrets again with offset={next}.\n",
+            out.total - next
+        ));
+    }
+    if let Some(note) = &out.scope_note {
+        text.push_str(&format!("note: {note}\n"));
+    }
+    text.trim_end().to_string()
+}
+
+pub fn folder_list(out: &FolderListOutput) -> String {
+    let place = format!("{}:{}", out.environment, out.path);
+    let mut text = if out.folders.is_empty() {
+        format!("No folders in scope under {place}.\n")
+    } else {
+        format!(
+            "{} folder{} under {place}:\n",
+            out.folders.len(),
+            if out.folders.len() == 1 { "" } else { "s" }
+        )
+    };
+    for f in &out.folders {
+        let mark = if f.readable {
+            ""
+        } else {
+            "  (leads into scope)"
+        };
+        text.push_str(&format!("- {}{mark}\n", f.path));
+    }
+    if out.truncated {
+        text.push_str("The walk stopped early: list a narrower path to see the rest.\n");
+    }
+    text.trim_end().to_string()
+}

@@ -1,0 +1,331 @@
+//! The Infisical client: typed reads over the [`http`] transport, with the
+//! [`auth`] session's token, re-login on a refused token, and a fall-back from
+//! the current routes (v4 secrets, v2 folders) to the ones an older
+//! self-hosted vault still has (v3 raw, v1 folders).
+
+mod auth;
+mod error;
+pub(crate) mod http;
+mod types;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use reqwest::StatusCode;
+use secrecy::SecretString;
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
+
+pub use error::VaultError;
+pub use types::{Folder, Import, Location, ReadOptions, Secret, SecretList, Status, Tag};
+
+use crate::config::{Credentials, VaultSettings};
+use crate::scope::SecretPath;
+use http::{Answer, ApiError, Request, Transport, gateway_error};
+use types::{FolderList, SingleSecret};
+
+/// Characters left as they are in a secret name placed in a URL path.
+const NAME_SAFE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');
+
+/// Which generation of a route family the vault has answered to. Starts at
+/// the current routes and moves to the older ones at most once.
+#[derive(Default)]
+struct Routes {
+    legacy_secrets: AtomicBool,
+    legacy_folders: AtomicBool,
+}
+
+#[derive(Clone, Copy)]
+enum Family {
+    Secrets,
+    Folders,
+}
+
+impl Routes {
+    fn flag(&self, family: Family) -> &AtomicBool {
+        match family {
+            Family::Secrets => &self.legacy_secrets,
+            Family::Folders => &self.legacy_folders,
+        }
+    }
+}
+
+/// One listing option set, on top of [`ReadOptions`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct ListOptions {
+    pub read: ReadOptions,
+    pub recursive: bool,
+    /// Ask the vault for values; without it they never leave the vault.
+    pub with_values: bool,
+}
+
+pub struct VaultClient {
+    transport: Transport,
+    session: auth::Session,
+    routes: Routes,
+}
+
+fn flag(value: bool) -> String {
+    value.to_string()
+}
+
+/// A folder path as Infisical's secrets routes expect it: `/` or `/a/b`.
+fn path_param(path: &SecretPath) -> String {
+    path.as_str().to_string()
+}
+
+/// fastify's answer for a route that does not exist, as opposed to a
+/// resource that does not: only that one means "older vault, fall back".
+fn is_missing_route(answer: &Answer, error: &ApiError) -> bool {
+    answer.status == StatusCode::NOT_FOUND
+        && error.error.as_deref() == Some("Not Found")
+        && error.text().starts_with("Route ")
+}
+
+/// Infisical answers a bad or expired token with 401, or with 403 and
+/// `error: "TokenError"`.
+fn is_token_refusal(answer: &Answer, error: &ApiError) -> bool {
+    answer.status == StatusCode::UNAUTHORIZED
+        || (answer.status == StatusCode::FORBIDDEN && error.error.as_deref() == Some("TokenError"))
+}
+
+fn classify(answer: &Answer, error: ApiError) -> VaultError {
+    let message = error.text();
+    match answer.status {
+        StatusCode::FORBIDDEN => VaultError::PermissionDenied { message },
+        StatusCode::NOT_FOUND => VaultError::NotFound { message },
+        StatusCode::TOO_MANY_REQUESTS => VaultError::RateLimited {
+            retry_after: answer.retry_after(),
+        },
+        s if s.is_client_error() => VaultError::BadRequest {
+            status: s.as_u16(),
+            message,
+        },
+        s => VaultError::Server {
+            status: s.as_u16(),
+            message: if message.is_empty() {
+                s.to_string()
+            } else {
+                message
+            },
+        },
+    }
+}
+
+impl VaultClient {
+    pub fn new(settings: &VaultSettings, credentials: Credentials) -> Result<Self, VaultError> {
+        Ok(Self {
+            transport: Transport::new(settings)?,
+            session: auth::Session::new(credentials),
+            routes: Routes::default(),
+        })
+    }
+
+    /// Universal-auth logins made so far (for tests, benchmarks and the doctor).
+    pub fn login_count(&self) -> u64 {
+        self.session.login_count()
+    }
+
+    /// Logs in (or checks the pre-issued token exists) without reading anything.
+    pub async fn authenticate(&self) -> Result<(), VaultError> {
+        let deadline = Instant::now() + self.transport.call_timeout();
+        self.session
+            .token(&self.transport, deadline)
+            .await
+            .map(|_| ())
+    }
+
+    /// `GET /api/status`: reachability through Cloudflare, no credentials.
+    pub async fn status(&self) -> Result<Status, VaultError> {
+        let deadline = Instant::now() + self.transport.call_timeout();
+        let request = Request::get("/api/status", Vec::new());
+        let answer = self.transport.execute(&request, None, deadline).await?;
+        let url = self.transport.url(&request.path);
+        if let Some(e) = gateway_error(&url, &answer) {
+            return Err(e);
+        }
+        if !answer.is_success() {
+            return Err(classify(&answer, answer.api_error()));
+        }
+        parse(&url, &answer)
+    }
+
+    pub async fn get_secret(
+        &self,
+        at: &Location,
+        name: &str,
+        options: ReadOptions,
+    ) -> Result<Secret, VaultError> {
+        let encoded = utf8_percent_encode(name, NAME_SAFE).to_string();
+        let single: SingleSecret = self
+            .call(Family::Secrets, |legacy| {
+                let (route, project_key) = if legacy {
+                    (format!("/api/v3/secrets/raw/{encoded}"), "workspaceId")
+                } else {
+                    (format!("/api/v4/secrets/{encoded}"), "projectId")
+                };
+                Request::get(
+                    route,
+                    vec![
+                        (project_key, at.project_id.clone()),
+                        ("environment", at.environment.clone()),
+                        ("secretPath", path_param(&at.path)),
+                        ("type", "shared".into()),
+                        ("viewSecretValue", "true".into()),
+                        ("expandSecretReferences", flag(options.expand_references)),
+                        // Older routes read the snake_case key, newer ones the
+                        // camelCase one; each ignores the other.
+                        ("include_imports", flag(options.include_imports)),
+                        ("includeImports", flag(options.include_imports)),
+                    ],
+                )
+            })
+            .await?;
+        Ok(single.secret)
+    }
+
+    pub async fn list_secrets(
+        &self,
+        at: &Location,
+        options: ListOptions,
+    ) -> Result<SecretList, VaultError> {
+        self.call(Family::Secrets, |legacy| {
+            let (route, project_key) = if legacy {
+                ("/api/v3/secrets/raw", "workspaceId")
+            } else {
+                ("/api/v4/secrets", "projectId")
+            };
+            Request::get(
+                route,
+                vec![
+                    (project_key, at.project_id.clone()),
+                    ("environment", at.environment.clone()),
+                    ("secretPath", path_param(&at.path)),
+                    ("recursive", flag(options.recursive)),
+                    ("viewSecretValue", flag(options.with_values)),
+                    (
+                        "expandSecretReferences",
+                        flag(options.read.expand_references && options.with_values),
+                    ),
+                    ("include_imports", flag(options.read.include_imports)),
+                    ("includeImports", flag(options.read.include_imports)),
+                    ("includePersonalOverrides", "false".into()),
+                ],
+            )
+        })
+        .await
+    }
+
+    /// Folders directly under `at.path`, or all below it with `recursive`
+    /// (then each carries its `relative_path`).
+    pub async fn list_folders(
+        &self,
+        at: &Location,
+        recursive: bool,
+    ) -> Result<Vec<Folder>, VaultError> {
+        let list: FolderList = self
+            .call(Family::Folders, |legacy| {
+                let mut query = vec![
+                    ("environment", at.environment.clone()),
+                    ("path", path_param(&at.path)),
+                    ("recursive", flag(recursive)),
+                ];
+                if legacy {
+                    query.push(("workspaceId", at.project_id.clone()));
+                    query.push(("directory", path_param(&at.path)));
+                    Request::get("/api/v1/folders", query)
+                } else {
+                    query.push(("projectId", at.project_id.clone()));
+                    Request::get("/api/v2/folders", query)
+                }
+            })
+            .await?;
+        Ok(list.folders)
+    }
+
+    /// One authenticated read: fresh token, one re-login if the vault refuses
+    /// it, one fall-back to the older route if the route itself is missing.
+    async fn call<T: DeserializeOwned>(
+        &self,
+        family: Family,
+        build: impl Fn(bool) -> Request,
+    ) -> Result<T, VaultError> {
+        let deadline = Instant::now() + self.transport.call_timeout();
+        let mut logged_in_again = false;
+        loop {
+            let legacy = self.routes.flag(family).load(Ordering::Relaxed);
+            let request = build(legacy);
+            let (token, generation): (SecretString, u64) =
+                self.session.token(&self.transport, deadline).await?;
+            let answer = self
+                .transport
+                .execute(&request, Some(&token), deadline)
+                .await?;
+            drop(token);
+            let url = self.transport.url(&request.path);
+            if let Some(e) = gateway_error(&url, &answer) {
+                return Err(e);
+            }
+            if answer.is_success() {
+                return parse(&url, &answer);
+            }
+            let error = answer.api_error();
+            if !legacy && is_missing_route(&answer, &error) {
+                tracing::info!(route = %request.path, "route missing: older vault, using the previous API generation");
+                self.routes.flag(family).store(true, Ordering::Relaxed);
+                continue;
+            }
+            if is_token_refusal(&answer, &error) {
+                let message = error.text();
+                if self.session.is_pre_issued() {
+                    return Err(VaultError::TokenRejected {
+                        message,
+                        pre_issued: true,
+                    });
+                }
+                if logged_in_again {
+                    return Err(VaultError::TokenRejected {
+                        message,
+                        pre_issued: false,
+                    });
+                }
+                tracing::info!(
+                    status = answer.status.as_u16(),
+                    "access token refused; logging in again"
+                );
+                self.session.invalidate(generation).await;
+                logged_in_again = true;
+                continue;
+            }
+            if is_missing_route(&answer, &error) {
+                return Err(VaultError::UnexpectedResponse {
+                    url,
+                    status: 404,
+                    detail:
+                        "the vault has neither the current nor the older route; is this Infisical?"
+                            .into(),
+                });
+            }
+            return Err(classify(&answer, error));
+        }
+    }
+}
+
+fn parse<T: DeserializeOwned>(url: &str, answer: &Answer) -> Result<T, VaultError> {
+    serde_json::from_slice(&answer.body).map_err(|e| VaultError::UnexpectedResponse {
+        url: url.to_string(),
+        status: answer.status.as_u16(),
+        detail: format!("not the JSON Infisical sends ({})", json_problem(&e)),
+    })
+}
+
+/// What kind of JSON problem it was; never the offending bytes, which may
+/// hold a value.
+fn json_problem(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Io => "I/O error",
+        serde_json::error::Category::Syntax => "malformed JSON",
+        serde_json::error::Category::Data => "unexpected fields",
+        serde_json::error::Category::Eof => "truncated JSON",
+    }
+}

@@ -333,10 +333,12 @@ impl VaultData {
                 "/agents/warden",
                 tagged("WARDEN_DB_URL", "${dev.agents.warden.db.DB_URL}", warden),
             )
+            // In a sub-folder so that expanding /agents/warden itself succeeds;
+            // expanding this one shows the forbidden-reference behaviour.
             .add_secret(
                 p,
                 DEV,
-                "/agents/warden",
+                "/agents/warden/notify",
                 tagged(
                     "WARDEN_SLACK_WEBHOOK",
                     "${dev.shared.SLACK_WEBHOOK}",

@@ -272,8 +272,19 @@ pub(crate) fn body_string(
     required: bool,
     issues: &mut Vec<Value>,
 ) -> Option<String> {
+    body_raw_string(body, field, required, issues).map(|s| s.trim().to_owned())
+}
+
+/// [`body_string`] without the trim, for secret values (which keep one
+/// trailing newline).
+pub(crate) fn body_raw_string(
+    body: &serde_json::Map<String, Value>,
+    field: &str,
+    required: bool,
+    issues: &mut Vec<Value>,
+) -> Option<String> {
     match body.get(field) {
-        Some(Value::String(s)) => Some(s.trim().to_owned()),
+        Some(Value::String(s)) => Some(s.clone()),
         None | Some(Value::Null) if !required => None,
         None => {
             issues.push(type_issue(field, "string", "undefined"));

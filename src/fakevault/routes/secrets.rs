@@ -14,7 +14,7 @@ use super::super::permissions::{Ability, Action};
 use super::super::references::{Expander, Forbidden, OnForbidden};
 use super::super::{Generation, Shared, read, write as write_lock};
 use super::projects::{now_iso, project_not_found};
-use super::{Api, Ctx, Query, authenticate, body_string, json_body};
+use super::{Api, Ctx, Query, authenticate, body_raw_string, body_string, json_body};
 
 /// What Infisical puts in `secretValue` when the value is not shown.
 const HIDDEN_VALUE: &str = "<hidden-by-infisical>";
@@ -313,7 +313,7 @@ pub(super) fn write(
     let project_slug = body_string(&body, "projectSlug", false, &mut issues);
     let environment = body_string(&body, "environment", true, &mut issues);
     let path = secrets_path(body_string(&body, "secretPath", false, &mut issues).as_deref());
-    let new_value = body_string(&body, "secretValue", action == Action::Create, &mut issues);
+    let new_value = body_raw_string(&body, "secretValue", action == Action::Create, &mut issues);
     let comment = body_string(&body, "secretComment", false, &mut issues);
     let new_name = body_string(&body, "newSecretName", false, &mut issues);
     let (Some(environment), true) = (environment, issues.is_empty()) else {

@@ -41,8 +41,9 @@ impl Faults {
         lock(&self.state).latency = latency;
     }
 
-    /// Answer the next `n` requests with `status` (500 gets Infisical's JSON
-    /// body; 502/503/504 get a gateway HTML page, as from the edge).
+    /// Answer the next `n` requests with `status`. A 500 comes from the vault
+    /// (Infisical's JSON body, only for requests past the gate); any other
+    /// status comes from the edge, before the gate, as an HTML page.
     pub fn fail_next(&self, n: usize, status: u16) {
         self.push(Fault::Fail(status), n, None);
     }

@@ -6,8 +6,9 @@
 //! It backs the integration tests and the shipped `demo` command, so it is
 //! part of the library. Sub-modules: `data` (content + builder), `sample`
 //! (the demo dataset), `permissions` (identities, rules, glob), `tokens`
-//! (token lifecycle), `gate` (Cloudflare edge), `faults`, `reqlog`,
-//! `errors` (body shapes), `server` (listener + request pipeline), `routes`.
+//! (token lifecycle), `references` (`${…}` expansion), `gate` (Cloudflare
+//! edge), `faults`, `reqlog`, `errors` (body shapes), `server` (listener +
+//! request pipeline), `routes`.
 
 mod data;
 mod errors;

@@ -5,6 +5,8 @@
 mod auth;
 mod folders;
 mod projects;
+mod secret_json;
+mod secret_writes;
 mod secrets;
 
 use bytes::Bytes;
@@ -100,7 +102,9 @@ fn secret_by_name(shared: &Shared, ctx: &Ctx<'_>, api: Api, name: &str) -> Resul
     let name = percent_decode(name);
     match *ctx.method {
         Method::GET => secrets::get(shared, ctx, api, &name),
-        Method::POST | Method::PATCH | Method::DELETE => secrets::write(shared, ctx, api, &name),
+        Method::POST | Method::PATCH | Method::DELETE => {
+            secret_writes::write(shared, ctx, api, &name)
+        }
         _ => Err(not_found(ctx)),
     }
 }

@@ -1,20 +1,20 @@
 //! Secrets: list and get-by-name on v4 (`projectId`) and v3 raw
-//! (`workspaceId|workspaceSlug`), and the writes, with Infisical's permission
+//! (`workspaceId|workspaceSlug`), with Infisical's permission
 //! order (§3): list filters per secret on the current build and 403s on the
 //! 2024 one; get checks permission before existence, so a forbidden path
 //! never reveals whether a secret exists.
 
 use hyper::StatusCode;
-use serde::Serialize;
 use serde_json::Value;
 
 use super::super::data::{Environment, Folder, Project, Secret, VaultData};
 use super::super::errors::{ApiError, Reply, ok_json};
 use super::super::permissions::{Ability, Action};
 use super::super::references::{Expander, Forbidden, OnForbidden};
-use super::super::{Generation, Shared, read, write as write_lock};
-use super::projects::{now_iso, project_not_found};
-use super::{Api, Ctx, Query, authenticate, body_raw_string, body_string, json_body};
+use super::super::{Generation, Shared, read};
+use super::projects::project_not_found;
+use super::secret_json::{ImportJson, ListBody, View};
+use super::{Api, Ctx, Query, authenticate};
 
 /// What Infisical puts in `secretValue` when the value is not shown.
 const HIDDEN_VALUE: &str = "<hidden-by-infisical>";
@@ -288,167 +288,19 @@ pub(super) fn get(shared: &Shared, ctx: &Ctx<'_>, api: Api, name: &str) -> Resul
     Ok(ok_json(&serde_json::json!({ "secret": body })))
 }
 
-pub(super) fn write(
-    shared: &Shared,
-    ctx: &Ctx<'_>,
-    api: Api,
-    name: &str,
-) -> Result<Reply, ApiError> {
-    let caller = authenticate(shared, ctx)?;
-    let generation = shared.generation;
-    let method = ctx.method.clone();
-    let action = match method {
-        hyper::Method::POST => Action::Create,
-        hyper::Method::PATCH => Action::Edit,
-        _ => Action::Delete,
-    };
-    let body = json_body(ctx, generation)?;
-    let mut issues = Vec::new();
-    let project_key = if api == Api::V4 {
-        "projectId"
-    } else {
-        "workspaceId"
-    };
-    let project_id = body_string(&body, project_key, false, &mut issues);
-    let project_slug = body_string(&body, "projectSlug", false, &mut issues);
-    let environment = body_string(&body, "environment", true, &mut issues);
-    let path = secrets_path(body_string(&body, "secretPath", false, &mut issues).as_deref());
-    let new_value = body_raw_string(&body, "secretValue", action == Action::Create, &mut issues);
-    let comment = body_string(&body, "secretComment", false, &mut issues);
-    let new_name = body_string(&body, "newSecretName", false, &mut issues);
-    let (Some(environment), true) = (environment, issues.is_empty()) else {
-        return Err(ApiError::validation(generation, issues));
-    };
-
-    let mut data = write_lock(&shared.data);
-    let project_ref = ProjectRef {
-        id: project_id.as_deref(),
-        slug: project_slug.as_deref(),
-    };
-    if !project_ref.given() {
-        return Err(ApiError::bad_request(
-            "You must provide workspaceSlug or workspaceId",
-        ));
-    }
-    let project_id = project_ref.resolve(&data, generation)?.id.clone();
-    let ability = Ability::new(&caller.rules);
-    if !ability.can(action, &environment, &path) {
-        return Err(ApiError::permission_denied(
-            action.as_str(),
-            ability.details_for(action),
-        ));
-    }
-    let folder = data
-        .project_mut(&project_id)
-        .and_then(|p| p.env_mut(&environment))
-        .and_then(|e| e.folders.get_mut(&path))
-        .ok_or_else(|| match generation {
-            Generation::Current => ApiError::not_found(
-                "NotFound",
-                format!(
-                    "Folder with path '{path}' in environment with slug '{environment}' not found"
-                ),
-            ),
-            Generation::Legacy => ApiError::not_found(
-                "NotFound",
-                "Folder not found for the given environment slug & secret path",
-            ),
-        })?;
-
-    let now = now_iso();
-    let changed = match action {
-        Action::Create => {
-            if folder.secret(name).is_some() {
-                return Err(ApiError::bad_request(format!(
-                    "Secret already exists: {name}"
-                )));
-            }
-            let value = stored_value(new_value.as_deref().unwrap_or(""));
-            let entry = Secret {
-                id: super::super::data::stable_id(&[
-                    "secret",
-                    &project_id,
-                    &environment,
-                    &path,
-                    name,
-                ]),
-                key: name.to_owned(),
-                value: value.clone(),
-                comment: comment.unwrap_or_default(),
-                version: 1,
-                tags: Vec::new(),
-                skip_multiline_encoding: false,
-                created_at: now.clone(),
-                updated_at: now,
-                history: vec![(1, value)],
-            };
-            folder.secrets.push(entry.clone());
-            entry
-        }
-        Action::Edit => {
-            if new_name
-                .as_deref()
-                .is_some_and(|n| n != name && folder.secret(n).is_some())
-            {
-                return Err(ApiError::bad_request(
-                    "Secret with the new name already exists",
-                ));
-            }
-            let secret = folder
-                .secrets
-                .iter_mut()
-                .find(|s| s.key == name)
-                .ok_or_else(|| secret_not_found(generation, name))?;
-            secret.version += 1;
-            if let Some(value) = new_value {
-                secret.value = stored_value(&value);
-            }
-            if let Some(comment) = comment {
-                secret.comment = comment;
-            }
-            if let Some(new_name) = new_name {
-                secret.key = new_name;
-            }
-            secret.updated_at = now;
-            secret.history.push((secret.version, secret.value.clone()));
-            secret.clone()
-        }
-        _ => {
-            let pos = folder
-                .secrets
-                .iter()
-                .position(|s| s.key == name)
-                .ok_or_else(|| secret_not_found(generation, name))?;
-            folder.secrets.remove(pos)
-        }
-    };
-    let project = data
-        .project_by_id(&project_id)
-        .ok_or_else(ApiError::internal)?;
-    let shown_path = (generation == Generation::Current).then_some(path.as_str());
-    let body = View::new(generation, project).secret(
-        &changed,
-        &environment,
-        shown_path,
-        changed.value.clone(),
-        false,
-    );
-    Ok(ok_json(&serde_json::json!({ "secret": body })))
-}
-
 /// The project named by a request: v4 `projectId`, v3 `workspaceId` or
 /// `workspaceSlug`.
-struct ProjectRef<'a> {
-    id: Option<&'a str>,
-    slug: Option<&'a str>,
+pub(super) struct ProjectRef<'a> {
+    pub(super) id: Option<&'a str>,
+    pub(super) slug: Option<&'a str>,
 }
 
 impl<'a> ProjectRef<'a> {
-    fn given(&self) -> bool {
+    pub(super) fn given(&self) -> bool {
         self.id.is_some() || self.slug.is_some()
     }
 
-    fn resolve<'d>(
+    pub(super) fn resolve<'d>(
         &self,
         data: &'d VaultData,
         generation: Generation,
@@ -473,7 +325,7 @@ fn project_params<'a>(q: &mut Query<'a>, api: Api) -> ProjectRef<'a> {
 
 /// The secrets routes' path handling: trimmed, trailing slashes removed, but
 /// no leading slash added (so `app` stays `app` and matches no `/…` glob).
-fn secrets_path(raw: Option<&str>) -> String {
+pub(super) fn secrets_path(raw: Option<&str>) -> String {
     let Some(raw) = raw else {
         return "/".to_owned();
     };
@@ -500,22 +352,12 @@ fn describe_denied(ability: &Ability<'_>) -> ApiError {
     )
 }
 
-fn secret_not_found(generation: Generation, name: &str) -> ApiError {
+pub(super) fn secret_not_found(generation: Generation, name: &str) -> ApiError {
     match generation {
         Generation::Current => {
             ApiError::not_found("NotFound", format!("Secret with name '{name}' not found"))
         }
         Generation::Legacy => ApiError::not_found("NotFound", "Secret not found"),
-    }
-}
-
-/// Values are trimmed on write, but one trailing newline survives.
-fn stored_value(value: &str) -> String {
-    let trimmed = value.trim();
-    if value.ends_with('\n') && !trimmed.is_empty() {
-        format!("{trimmed}\n")
-    } else {
-        trimmed.to_owned()
     }
 }
 
@@ -635,159 +477,6 @@ fn find_in_imports<'p>(
     })
 }
 
-/// Renders secrets in the generation's response shape.
-struct View<'a> {
-    generation: Generation,
-    project: &'a Project,
-}
-
-impl<'a> View<'a> {
-    fn new(generation: Generation, project: &'a Project) -> Self {
-        View {
-            generation,
-            project,
-        }
-    }
-
-    fn secret<'s>(
-        &self,
-        secret: &'s Secret,
-        environment: &'s str,
-        secret_path: Option<&'s str>,
-        value: String,
-        hidden: bool,
-    ) -> SecretJson<'s>
-    where
-        'a: 's,
-    {
-        let current = self.generation == Generation::Current;
-        SecretJson {
-            id: &secret.id,
-            underscore_id: &secret.id,
-            workspace: &self.project.id,
-            environment,
-            version: secret.version,
-            kind: "shared",
-            secret_key: &secret.key,
-            secret_value: value,
-            secret_comment: &secret.comment,
-            secret_reminder_note: None,
-            secret_reminder_repeat_days: None,
-            skip_multiline_encoding: secret.skip_multiline_encoding,
-            created_at: &secret.created_at,
-            updated_at: &secret.updated_at,
-            is_rotated_secret: current.then_some(false),
-            rotation_id: current.then_some(Value::Null),
-            secret_path,
-            secret_value_hidden: current.then_some(hidden),
-            secret_metadata: Vec::new(),
-            tags: secret
-                .tags
-                .iter()
-                .map(|t| TagJson {
-                    id: &t.id,
-                    slug: &t.slug,
-                    color: &t.color,
-                    name: &t.name,
-                })
-                .collect(),
-        }
-    }
-
-    fn imported(
-        &self,
-        secret: &'a Secret,
-        environment: &str,
-        value: String,
-        hidden: bool,
-    ) -> ImportedSecretJson<'a> {
-        ImportedSecretJson {
-            id: &secret.id,
-            underscore_id: &secret.id,
-            workspace: &self.project.id,
-            environment: environment.to_owned(),
-            version: secret.version,
-            kind: "shared",
-            secret_key: &secret.key,
-            secret_value: value,
-            secret_comment: &secret.comment,
-            secret_value_hidden: (self.generation == Generation::Current).then_some(hidden),
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct ListBody<'a> {
-    secrets: Vec<SecretJson<'a>>,
-    imports: Vec<ImportJson<'a>>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct SecretJson<'a> {
-    id: &'a str,
-    #[serde(rename = "_id")]
-    underscore_id: &'a str,
-    workspace: &'a str,
-    environment: &'a str,
-    version: u32,
-    #[serde(rename = "type")]
-    kind: &'static str,
-    secret_key: &'a str,
-    secret_value: String,
-    secret_comment: &'a str,
-    secret_reminder_note: Option<&'a str>,
-    secret_reminder_repeat_days: Option<u32>,
-    skip_multiline_encoding: bool,
-    created_at: &'a str,
-    updated_at: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    is_rotated_secret: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    rotation_id: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    secret_path: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    secret_value_hidden: Option<bool>,
-    secret_metadata: Vec<Value>,
-    tags: Vec<TagJson<'a>>,
-}
-
-#[derive(Serialize)]
-struct TagJson<'a> {
-    id: &'a str,
-    slug: &'a str,
-    color: &'a str,
-    name: &'a str,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ImportJson<'a> {
-    secret_path: String,
-    environment: String,
-    folder_id: String,
-    secrets: Vec<ImportedSecretJson<'a>>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ImportedSecretJson<'a> {
-    id: &'a str,
-    #[serde(rename = "_id")]
-    underscore_id: &'a str,
-    workspace: &'a str,
-    environment: String,
-    version: u32,
-    #[serde(rename = "type")]
-    kind: &'static str,
-    secret_key: &'a str,
-    secret_value: String,
-    secret_comment: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    secret_value_hidden: Option<bool>,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -800,7 +489,5 @@ mod tests {
         assert_eq!(secrets_path(Some("a")), "a");
         assert_eq!(secrets_path(Some("//")), "/");
         assert_eq!(secrets_path(Some("")), "");
-        assert_eq!(stored_value("  v \n"), "v\n");
-        assert_eq!(stored_value(" v "), "v");
     }
 }

@@ -57,11 +57,7 @@ impl ConfigError {
     }
 }
 
-pub const HOST_VARS: [&str; 3] = [
-    "INFISICAL_HOST_URL",
-    "INFISICAL_DOMAIN",
-    "INFISICAL_API_URL",
-];
+pub const HOST_VARS: [&str; 3] = ["INFISICAL_HOST_URL", "INFISICAL_DOMAIN", "INFISICAL_API_URL"];
 pub const CLIENT_ID_VARS: [&str; 2] = ["INFISICAL_UNIVERSAL_AUTH_CLIENT_ID", "INFISICAL_CLIENT_ID"];
 pub const CLIENT_SECRET_VARS: [&str; 2] = [
     "INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET",
@@ -98,21 +94,12 @@ Values still holding an unexpanded ${VAR} reference are rejected.";
 #[derive(Debug, Clone, Args)]
 pub struct VaultArgs {
     /// Vault base URL (also INFISICAL_DOMAIN, INFISICAL_API_URL).
-    #[arg(
-        long,
-        env = "INFISICAL_HOST_URL",
-        hide_env_values = true,
-        value_name = "URL"
-    )]
+    #[arg(long, env = "INFISICAL_HOST_URL", hide_env_values = true, value_name = "URL")]
     pub host_url: Option<String>,
 
     /// Universal-auth client id (also INFISICAL_CLIENT_ID). The client secret is
     /// read from INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET only, never a flag.
-    #[arg(
-        long,
-        env = "INFISICAL_UNIVERSAL_AUTH_CLIENT_ID",
-        hide_env_values = true
-    )]
+    #[arg(long, env = "INFISICAL_UNIVERSAL_AUTH_CLIENT_ID", hide_env_values = true)]
     pub client_id: Option<String>,
 
     /// Cloudflare Access service-token id; the secret comes from CF_ACCESS_CLIENT_SECRET.
@@ -215,9 +202,7 @@ fn pick(
 ) -> Result<Option<(String, String)>, ConfigError> {
     let found = match flag.filter(|v| !v.trim().is_empty()) {
         Some(v) => Some((flag_name.to_string(), v.clone())),
-        None => names
-            .iter()
-            .find_map(|n| env.var(n).map(|v| (n.to_string(), v))),
+        None => names.iter().find_map(|n| env.var(n).map(|v| (n.to_string(), v))),
     };
     if let Some((name, value)) = &found {
         reject_unexpanded(name, value)?;
@@ -239,10 +224,7 @@ fn reject_unexpanded(name: &str, value: &str) -> Result<(), ConfigError> {
     Ok(())
 }
 
-fn secret_var(
-    names: &[&str],
-    env: &dyn EnvSource,
-) -> Result<Option<(String, SecretString)>, ConfigError> {
+fn secret_var(names: &[&str], env: &dyn EnvSource) -> Result<Option<(String, SecretString)>, ConfigError> {
     Ok(pick(None, "", names, env)?.map(|(n, v)| (n, SecretString::from(v.trim().to_string()))))
 }
 
@@ -376,8 +358,8 @@ impl VaultArgs {
                 return Err(ConfigError::new(flag, "is 0", "give a positive number"));
             }
         }
-        let max_response_bytes = usize::try_from(self.max_response_mib.saturating_mul(1024 * 1024))
-            .unwrap_or(usize::MAX);
+        let max_response_bytes =
+            usize::try_from(self.max_response_mib.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX);
 
         Ok(VaultSettings {
             base_url,
@@ -538,7 +520,7 @@ impl ScopeArgs {
 }
 
 /// Where logs and the audit trail go.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct LogArgs {
     /// Write logs to daily-rotated files in DIR instead of stderr.
     #[arg(long, value_name = "DIR")]
@@ -547,6 +529,11 @@ pub struct LogArgs {
     /// How many daily log files to keep in --log-dir.
     #[arg(long, default_value_t = 7, value_name = "N")]
     pub log_retention: usize,
+
+    /// Append one JSON line per tool call to FILE (created 0600; never holds
+    /// a value or a token).
+    #[arg(long, env = "INFISICAL_AUDIT_LOG", value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
 }
 
 /// Everything `serve` (and `demo`) take.
@@ -610,8 +597,7 @@ mod tests {
 
     fn args(argv: &[&str]) -> ServeArgs {
         // Parse without the process environment leaking into clap's `env`.
-        let mut cli =
-            Cli::try_parse_from(std::iter::once("x").chain(argv.iter().copied())).unwrap();
+        let mut cli = Cli::try_parse_from(std::iter::once("x").chain(argv.iter().copied())).unwrap();
         cli.serve.vault.host_url = argv
             .iter()
             .position(|a| *a == "--host-url")
@@ -653,9 +639,7 @@ mod tests {
         ]);
         let cfg = args(&[]).validate(&e).unwrap();
         assert_eq!(cfg.vault.base_url.host_str(), Some("primary.example.com"));
-        assert!(
-            matches!(cfg.credentials, Credentials::AccessToken(ref t) if t.expose_secret() == "tok")
-        );
+        assert!(matches!(cfg.credentials, Credentials::AccessToken(ref t) if t.expose_secret() == "tok"));
     }
 
     #[test]
@@ -663,10 +647,7 @@ mod tests {
         let e = env(&[
             ("INFISICAL_HOST_URL", "https://v.example.com"),
             ("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID", "id"),
-            (
-                "INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET",
-                "very-secret-value",
-            ),
+            ("INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET", "very-secret-value"),
             ("CF_ACCESS_CLIENT_ID", "cf.access"),
             ("CF_ACCESS_CLIENT_SECRET", "cf-secret-value"),
             ("INFISICAL_SCOPE", "*:/**"),

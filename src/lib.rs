@@ -4,8 +4,11 @@
 //! The binary in `main.rs` only parses flags and dispatches; everything it runs
 //! lives here so that tests can drive the same code.
 
+pub mod audit;
 pub mod config;
+pub mod demo;
 pub mod fakevault;
+pub mod lifecycle;
 pub mod mcp;
 pub mod scope;
 pub mod vault;

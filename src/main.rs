@@ -5,7 +5,10 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use infisical_mcp_rs::audit::AuditLog;
 use infisical_mcp_rs::config::{ENV_HELP, LogArgs, ProcessEnv, ServeArgs};
+use infisical_mcp_rs::demo::{self, DemoArgs};
+use infisical_mcp_rs::lifecycle::shutdown_signal;
 use infisical_mcp_rs::mcp::{Context, Server};
 use infisical_mcp_rs::vault::VaultClient;
 use tracing_subscriber::EnvFilter;
@@ -25,17 +28,30 @@ struct Cli {
 enum Command {
     /// Serve MCP on stdin/stdout (the default).
     #[command(after_long_help = ENV_HELP)]
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
+    /// Start a sample vault on a loopback port and serve MCP against it
+    /// (no setup needed); --walkthrough prints a scripted session instead.
+    Demo(DemoArgs),
 }
+
+/// Crates whose debug/trace output includes message payloads.
+const PAYLOAD_LOGGING_CRATES: [&str; 6] = ["rmcp", "hyper", "hyper_util", "h2", "reqwest", "rustls"];
 
 /// Exit code for configuration errors, as the design asks.
 const CONFIG_ERROR: u8 = 2;
 
 fn init_logging(
     log: &LogArgs,
+    default_filter: &str,
 ) -> anyhow::Result<Option<tracing_appender::non_blocking::WorkerGuard>> {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,rmcp=warn"));
+    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    // These crates print whole messages at debug/trace: MCP results carry
+    // secret values and HTTP frames carry tokens. No RUST_LOG may raise them.
+    for quiet in PAYLOAD_LOGGING_CRATES {
+        if let Ok(directive) = format!("{quiet}=info").parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
     match &log.log_dir {
         Some(dir) => {
             let appender = tracing_appender::rolling::Builder::new()
@@ -65,28 +81,6 @@ fn init_logging(
     }
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-}
-
 async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let config = match args.validate(&ProcessEnv) {
         Ok(c) => c,
@@ -95,15 +89,18 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(CONFIG_ERROR));
         }
     };
-    let _guard = init_logging(&args.log)?;
-    let vault = VaultClient::new(&config.vault, config.credentials)
-        .context("cannot set up the vault client")?;
-    let server = Server::new(Context {
+    let _guard = init_logging(&args.log, "info,rmcp=warn")?;
+    let vault =
+        VaultClient::new(&config.vault, config.credentials).context("cannot set up the vault client")?;
+    let mut server = Server::new(Context {
         vault,
         defaults: config.defaults,
         scope: config.scope,
         list_values: config.list_values,
     })?;
+    if let Some(path) = &args.log.audit_log {
+        server = server.with_audit(AuditLog::open(path)?);
+    }
     tracing::info!(vault = %config.vault.base_url, "serving MCP on stdio");
     server.serve_stdio(shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
@@ -111,10 +108,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("infisical-mcp-rs: cannot start the async runtime: {e}");
@@ -123,8 +117,14 @@ fn main() -> ExitCode {
     };
     let outcome = runtime.block_on(async move {
         match cli.command {
-            Some(Command::Serve(args)) => serve(args).await,
+            Some(Command::Serve(args)) => serve(*args).await,
             None => serve(cli.serve).await,
+            Some(Command::Demo(args)) => {
+                // The demo's own chatter would drown the walkthrough: warnings only.
+                let _guard = init_logging(&LogArgs::default(), "warn")?;
+                demo::run(args, shutdown_signal()).await?;
+                Ok(ExitCode::SUCCESS)
+            }
         }
     });
     // Reading stdin parks a blocking thread that would hold up a normal

@@ -22,10 +22,7 @@ impl Tripwire {
         Self { listener }
     }
     fn url(&self) -> String {
-        format!(
-            "http://127.0.0.1:{}",
-            self.listener.local_addr().unwrap().port()
-        )
+        format!("http://127.0.0.1:{}", self.listener.local_addr().unwrap().port())
     }
     fn touched(&self) -> bool {
         self.listener.accept().is_ok()
@@ -57,10 +54,7 @@ fn run(env: &[(&str, String)], args: &[&str]) -> (i32, String) {
         .unwrap();
     drop(child.stdin.take());
     let out = child.wait_with_output().unwrap();
-    assert!(
-        out.stdout.is_empty(),
-        "stdout must carry nothing but JSON-RPC"
-    );
+    assert!(out.stdout.is_empty(), "stdout must carry nothing but JSON-RPC");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -80,19 +74,10 @@ fn with(
 }
 
 #[track_caller]
-fn assert_config_error(
-    env: &[(&str, String)],
-    args: &[&str],
-    names: &str,
-    fix: &str,
-    wire: &Tripwire,
-) {
+fn assert_config_error(env: &[(&str, String)], args: &[&str], names: &str, fix: &str, wire: &Tripwire) {
     let (code, stderr) = run(env, args);
     assert_eq!(code, 2, "exit code for {names}; stderr: {stderr}");
-    assert!(
-        stderr.contains(names),
-        "stderr should name {names}: {stderr}"
-    );
+    assert!(stderr.contains(names), "stderr should name {names}: {stderr}");
     assert!(stderr.contains(fix), "stderr should say '{fix}': {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!wire.touched(), "a network call was made before validation");
@@ -117,11 +102,7 @@ fn each_configuration_error_names_the_variable_and_the_fix() {
             "https://",
         ),
         (
-            with(
-                base(&url),
-                "INFISICAL_HOST_URL",
-                Some("http://vault.example.com"),
-            ),
+            with(base(&url), "INFISICAL_HOST_URL", Some("http://vault.example.com")),
             vec![],
             "INFISICAL_HOST_URL",
             "--allow-insecure-http",

@@ -86,14 +86,7 @@ async fn login_failures_current() -> TestResult {
     )
     .await?;
     assert_current_error(&unknown, 401, "UnauthorizedError", "Invalid credentials");
-    let malformed = call(
-        &c,
-        Method::POST,
-        &url,
-        None,
-        Some(json!({"clientId": WARDEN_ID})),
-    )
-    .await?;
+    let malformed = call(&c, Method::POST, &url, None, Some(json!({"clientId": WARDEN_ID}))).await?;
     assert_eq!(malformed.status, 422);
     let body = malformed.json();
     assert_eq!(body["error"], "ValidationFailure");
@@ -131,14 +124,7 @@ async fn login_failures_legacy() -> TestResult {
     )
     .await?;
     assert_legacy_error(&wrong, 401, "UnauthorizedError", "Invalid credentials");
-    let malformed = call(
-        &c,
-        Method::POST,
-        &url,
-        None,
-        Some(json!({"clientId": WARDEN_ID})),
-    )
-    .await?;
+    let malformed = call(&c, Method::POST, &url, None, Some(json!({"clientId": WARDEN_ID}))).await?;
     assert_eq!(malformed.status, 401);
     assert_eq!(malformed.json()["error"], "ValidationFailure");
     assert!(malformed.json()["message"].is_array());
@@ -198,12 +184,7 @@ async fn token_failures_per_generation() -> TestResult {
             "TokenError",
             "The provided access token is malformed. Please use a valid token or generate a new one and try again.",
         );
-        let forged = get(
-            &c,
-            &url,
-            "eyJhbGciOiJIUzI1NiJ9.eyJmYWtlIjp0cnVlfQ.c2lnbmF0dXJl",
-        )
-        .await?;
+        let forged = get(&c, &url, "eyJhbGciOiJIUzI1NiJ9.eyJmYWtlIjp0cnVlfQ.c2lnbmF0dXJl").await?;
         check(&forged, 403, "TokenError", "invalid signature");
 
         let token = login(&c, &v, WARDEN_ID, WARDEN_SECRET).await?;
@@ -234,8 +215,8 @@ async fn token_failures_per_generation() -> TestResult {
 
 #[tokio::test]
 async fn ttl_expiry_happens_in_real_time() -> TestResult {
-    let short = Identity::new("short", "short-secret", vec![])
-        .ttl(Duration::from_millis(1), Duration::from_secs(10));
+    let short =
+        Identity::new("short", "short-secret", vec![]).ttl(Duration::from_millis(1), Duration::from_secs(10));
     let v = start(FakeVault::new(VaultData::sample()).identity(short)).await?;
     let c = client()?;
     let token = login(&c, &v, "short", "short-secret").await?;
@@ -262,19 +243,9 @@ async fn renew_issues_a_new_token_within_max_ttl() -> TestResult {
     let c = client()?;
     let token = login(&c, &v, "renewable", "renew-secret").await?;
     let url = format!("{}/api/v1/auth/token/renew", v.base_url());
-    let a = call(
-        &c,
-        Method::POST,
-        &url,
-        None,
-        Some(json!({"accessToken": token})),
-    )
-    .await?;
+    let a = call(&c, Method::POST, &url, None, Some(json!({"accessToken": token}))).await?;
     assert_eq!(a.status, 200, "{}", a.text);
-    let renewed = a.json()["accessToken"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let renewed = a.json()["accessToken"].as_str().unwrap_or_default().to_owned();
     assert!(renewed.starts_with("eyJ") && renewed != token);
     assert_eq!(a.json()["expiresIn"], 60);
     assert_eq!(a.json()["accessTokenMaxTTL"], 3600);
@@ -282,14 +253,7 @@ async fn renew_issues_a_new_token_within_max_ttl() -> TestResult {
     let list = get(&c, &format!("{}/api/v1/workspace", v.base_url()), &renewed).await?;
     assert_eq!(list.status, 200);
 
-    let garbage = call(
-        &c,
-        Method::POST,
-        &url,
-        None,
-        Some(json!({"accessToken": "nope"})),
-    )
-    .await?;
+    let garbage = call(&c, Method::POST, &url, None, Some(json!({"accessToken": "nope"}))).await?;
     assert_eq!(garbage.status, 403);
     assert_eq!(garbage.json()["error"], "TokenError");
     Ok(())
@@ -302,25 +266,13 @@ async fn renew_when_ttl_equals_max_ttl_fails_and_deletes_the_token() -> TestResu
         let c = client()?;
         let token = login(&c, &v, WARDEN_ID, WARDEN_SECRET).await?;
         let url = format!("{}/api/v1/auth/token/renew", v.base_url());
-        let a = call(
-            &c,
-            Method::POST,
-            &url,
-            None,
-            Some(json!({"accessToken": token})),
-        )
-        .await?;
+        let a = call(&c, Method::POST, &url, None, Some(json!({"accessToken": token}))).await?;
         assert_eq!(a.status, 401);
         assert_eq!(
             a.json()["message"],
             "Failed to renew MI access token past its Max TTL expiration"
         );
-        let after = get(
-            &c,
-            &format!("{}/api/v1/workspace/{P}", v.base_url()),
-            &token,
-        )
-        .await?;
+        let after = get(&c, &format!("{}/api/v1/workspace/{P}", v.base_url()), &token).await?;
         assert_eq!(after.status, 401);
         assert_eq!(after.json()["message"], "No identity access token found");
     }
@@ -341,17 +293,9 @@ async fn revoke_route_revokes() -> TestResult {
     )
     .await?;
     assert_eq!(a.status, 200);
-    assert_eq!(
-        a.json(),
-        json!({"message": "Successfully revoked access token"})
-    );
+    assert_eq!(a.json(), json!({"message": "Successfully revoked access token"}));
     let after = get(&c, &format!("{}/api/v1/workspace", v.base_url()), &token).await?;
-    assert_current_error(
-        &after,
-        401,
-        "UnauthorizedError",
-        "No identity access token found",
-    );
+    assert_current_error(&after, 401, "UnauthorizedError", "No identity access token found");
     Ok(())
 }
 
@@ -392,45 +336,17 @@ async fn projects_routes() -> TestResult {
         .unwrap_or_default();
     assert_eq!(slugs, ["dev", "staging", "prod"]);
 
-    let one = get(
-        &c,
-        &format!("{}/api/v1/workspace/{P}", v.base_url()),
-        &token,
-    )
-    .await?;
+    let one = get(&c, &format!("{}/api/v1/workspace/{P}", v.base_url()), &token).await?;
     assert_eq!(one.json()["workspace"]["slug"], "raxx-secrets");
-    let missing = get(
-        &c,
-        &format!("{}/api/v1/workspace/nope", v.base_url()),
-        &token,
-    )
-    .await?;
-    assert_current_error(
-        &missing,
-        404,
-        "NotFound",
-        "Project with ID 'nope' not found",
-    );
+    let missing = get(&c, &format!("{}/api/v1/workspace/nope", v.base_url()), &token).await?;
+    assert_current_error(&missing, 404, "NotFound", "Project with ID 'nope' not found");
 
     let legacy = start(vault(Generation::Legacy)).await?;
     let token = login(&c, &legacy, WARDEN_ID, WARDEN_SECRET).await?;
-    let denied = get(
-        &c,
-        &format!("{}/api/v1/workspace", legacy.base_url()),
-        &token,
-    )
-    .await?;
+    let denied = get(&c, &format!("{}/api/v1/workspace", legacy.base_url()), &token).await?;
     assert_eq!(denied.status, 403);
-    assert_eq!(
-        denied.json()["message"],
-        "Forbidden access to /api/v1/workspace"
-    );
-    let one = get(
-        &c,
-        &format!("{}/api/v1/workspace/{P}", legacy.base_url()),
-        &token,
-    )
-    .await?;
+    assert_eq!(denied.json()["message"], "Forbidden access to /api/v1/workspace");
+    let one = get(&c, &format!("{}/api/v1/workspace/{P}", legacy.base_url()), &token).await?;
     assert_eq!(one.status, 200);
     Ok(())
 }

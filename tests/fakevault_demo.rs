@@ -5,8 +5,8 @@ mod fakevault_support;
 
 use fakevault_support::*;
 use infisical_mcp_rs::fakevault::{
-    DEMO_CF_CLIENT_ID, DEMO_CF_CLIENT_SECRET, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, FakeVault,
-    VaultData, demo_gate, demo_identity,
+    DEMO_CF_CLIENT_ID, DEMO_CF_CLIENT_SECRET, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, FakeVault, VaultData,
+    demo_gate, demo_identity,
 };
 use serde_json::{Value, json};
 
@@ -55,10 +55,7 @@ async fn demo_vault_end_to_end() -> TestResult {
         "CF_DNS_EDIT_RAXX_APP__SCOPES",
         "CF_WAF_EDIT_RAXX_APP__EXPIRES_AT",
     ] {
-        assert!(
-            names.iter().any(|n| n == expected),
-            "{expected} not in {names:?}"
-        );
+        assert!(names.iter().any(|n| n == expected), "{expected} not in {names:?}");
     }
     let alpaca: Value = send(
         format!("/api/v4/secrets/ALP_PAPER_TRADING?projectId={P}&environment=prod&secretPath=/MooseQuest/alpaca&expandSecretReferences=true"),
@@ -75,11 +72,7 @@ async fn demo_vault_end_to_end() -> TestResult {
     let warden = send(format!("/api/v4/secrets?projectId={P}&environment=dev&secretPath=/agents/warden&expandSecretReferences=true&includeImports=true"), Some(token.clone())).await?;
     assert_eq!(warden.status(), 200);
     let body: Value = warden.json().await?;
-    assert_eq!(
-        body["imports"],
-        json!([]),
-        "the /shared import is out of scope"
-    );
+    assert_eq!(body["imports"], json!([]), "the /shared import is out of scope");
 
     let staging = send(format!("/api/v4/secrets/CF_ACCESS_SVC_VAULT?projectId={P}&environment=staging&secretPath=/MooseQuest/cloudflare"), Some(token)).await?;
     assert_eq!(staging.status(), 403);

@@ -70,11 +70,7 @@ async fn v2_recursive_has_relative_paths() -> TestResult {
     let body = a.json();
     let rel: Vec<&str> = body["folders"]
         .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|f| f["relativePath"].as_str())
-                .collect()
-        })
+        .map(|a| a.iter().filter_map(|f| f["relativePath"].as_str()).collect())
         .unwrap_or_default();
     assert_eq!(rel, ["/scribe", "/warden", "/warden/db", "/warden/notify"]);
     Ok(())
@@ -87,10 +83,7 @@ async fn unknown_environment_404_unknown_path_empty() -> TestResult {
     let t = login(&c, &v, WARDEN_ID, WARDEN_SECRET).await?;
     let a = get(
         &c,
-        &format!(
-            "{}/api/v2/folders?projectId={P}&environment=qa",
-            v.base_url()
-        ),
+        &format!("{}/api/v2/folders?projectId={P}&environment=qa", v.base_url()),
         &t,
     )
     .await?;
@@ -136,10 +129,7 @@ async fn v1_takes_workspace_id_and_directory_on_both_generations() -> TestResult
         assert_eq!(names(&a.json()), ["db", "notify"]);
         let a = get(
             &c,
-            &format!(
-                "{}/api/v1/folders?workspaceId={P}&environment=dev",
-                v.base_url()
-            ),
+            &format!("{}/api/v1/folders?workspaceId={P}&environment=dev", v.base_url()),
             &t,
         )
         .await?;

@@ -33,15 +33,10 @@ async fn login_redirect_app_answers_302_to_the_access_login() -> TestResult {
     assert_eq!(a.status, 302);
     let location = a.header("location").unwrap_or_default().to_owned();
     assert!(
-        location.starts_with(
-            "https://raxx-fake.cloudflareaccess.com/cdn-cgi/access/login/127.0.0.1?kid="
-        ),
+        location.starts_with("https://raxx-fake.cloudflareaccess.com/cdn-cgi/access/login/127.0.0.1?kid="),
         "{location}"
     );
-    assert!(
-        location.contains("&redirect_url=%2Fapi%2Fstatus"),
-        "{location}"
-    );
+    assert!(location.contains("&redirect_url=%2Fapi%2Fstatus"), "{location}");
     assert!(
         a.header("content-type")
             .is_some_and(|ct| ct.starts_with("text/html"))
@@ -84,9 +79,7 @@ async fn service_auth_only_app_answers_a_403_page() -> TestResult {
         a.header("content-type")
             .is_some_and(|ct| ct.starts_with("text/html"))
     );
-    assert!(
-        a.text.contains("Forbidden") && serde_json::from_str::<serde_json::Value>(&a.text).is_err()
-    );
+    assert!(a.text.contains("Forbidden") && serde_json::from_str::<serde_json::Value>(&a.text).is_err());
     Ok(())
 }
 
@@ -96,10 +89,7 @@ async fn valid_service_token_passes_and_gets_a_cookie() -> TestResult {
     let c = client()?;
     // Header names are case-insensitive on the wire.
     let a = c
-        .post(format!(
-            "{}/api/v1/auth/universal-auth/login/",
-            v.base_url()
-        ))
+        .post(format!("{}/api/v1/auth/universal-auth/login/", v.base_url()))
         .header("cf-access-client-id", CF_ID)
         .header("CF-ACCESS-CLIENT-SECRET", CF_SECRET)
         .json(&json!({"clientId": WARDEN_ID, "clientSecret": WARDEN_SECRET}))

@@ -20,10 +20,7 @@ fn v4(v: &RunningVault, query: &str) -> String {
 }
 
 fn v3(v: &RunningVault, query: &str) -> String {
-    format!(
-        "{}/api/v3/secrets/raw?workspaceId={P}&{query}",
-        v.base_url()
-    )
+    format!("{}/api/v3/secrets/raw?workspaceId={P}&{query}", v.base_url())
 }
 
 #[tokio::test]
@@ -136,12 +133,7 @@ async fn list_on_a_parent_filters_on_current_and_403s_on_legacy() -> TestResult 
 async fn recursive_lists_filter_by_each_secrets_own_path() -> TestResult {
     for generation in [Generation::Current, Generation::Legacy] {
         let (v, c, t) = setup(generation).await?;
-        let a = get(
-            &c,
-            &v3(&v, "environment=dev&secretPath=/&recursive=true"),
-            &t,
-        )
-        .await?;
+        let a = get(&c, &v3(&v, "environment=dev&secretPath=/&recursive=true"), &t).await?;
         assert_eq!(a.status, 200, "{}", a.text);
         let body = a.json();
         let mut got: Vec<(String, String)> = body["secrets"]
@@ -159,10 +151,7 @@ async fn recursive_lists_filter_by_each_secrets_own_path() -> TestResult {
             .unwrap_or_default();
         got.sort();
         let paths: Vec<&str> = got.iter().map(|(p, _)| p.as_str()).collect();
-        assert!(
-            paths.iter().all(|p| p.starts_with("/agents/warden")),
-            "{got:?}"
-        );
+        assert!(paths.iter().all(|p| p.starts_with("/agents/warden")), "{got:?}");
         assert!(got.contains(&("/agents/warden/db".to_owned(), "DB_PASSWORD".to_owned())));
         assert!(
             !got.iter()
@@ -230,10 +219,7 @@ async fn legacy_has_no_v4_or_v2_routes() -> TestResult {
     );
     let a = get(
         &c,
-        &format!(
-            "{}/api/v2/folders?projectId={P}&environment=dev",
-            v.base_url()
-        ),
+        &format!("{}/api/v2/folders?projectId={P}&environment=dev", v.base_url()),
         &t,
     )
     .await?;
@@ -315,7 +301,15 @@ async fn missing_project_or_environment() -> TestResult {
     )
     .await?;
     assert_current_error(&a, 400, "BadRequest", "Missing environment");
-    let a = get(&c, &format!("{}/api/v3/secrets/raw?workspaceSlug=raxx-secrets&environment=dev&secretPath=/agents/warden", v.base_url()), &t).await?;
+    let a = get(
+        &c,
+        &format!(
+            "{}/api/v3/secrets/raw?workspaceSlug=raxx-secrets&environment=dev&secretPath=/agents/warden",
+            v.base_url()
+        ),
+        &t,
+    )
+    .await?;
     assert_eq!(a.status, 200);
     Ok(())
 }
@@ -334,7 +328,14 @@ async fn get_by_name_current() -> TestResult {
 
     // Out of scope: 403 whether or not the secret exists (no existence oracle).
     for name in ["STR_BILLING_WRITE", "DOES_NOT_EXIST"] {
-        let a = get(&c, &format!("{base}/api/v4/secrets/{name}?projectId={P}&environment=dev&secretPath=/MooseQuest/stripe"), &t).await?;
+        let a = get(
+            &c,
+            &format!(
+                "{base}/api/v4/secrets/{name}?projectId={P}&environment=dev&secretPath=/MooseQuest/stripe"
+            ),
+            &t,
+        )
+        .await?;
         assert_current_error(
             &a,
             403,
@@ -342,15 +343,22 @@ async fn get_by_name_current() -> TestResult {
             "You are not allowed to describeSecret on secrets",
         );
         let details = &a.json()["details"][0];
-        assert_eq!(
-            details["conditions"]["secretPath"]["$glob"],
-            "/agents/warden/**"
-        );
+        assert_eq!(details["conditions"]["secretPath"]["$glob"], "/agents/warden/**");
         assert_eq!(details["conditions"]["environment"]["$eq"], "dev");
     }
-    let a = get(&c, &format!("{base}/api/v3/secrets/raw/NOPE?workspaceId={P}&environment=dev&secretPath=/agents/warden"), &t).await?;
+    let a = get(
+        &c,
+        &format!("{base}/api/v3/secrets/raw/NOPE?workspaceId={P}&environment=dev&secretPath=/agents/warden"),
+        &t,
+    )
+    .await?;
     assert_current_error(&a, 404, "NotFound", "Secret with name 'NOPE' not found");
-    let a = get(&c, &format!("{base}/api/v4/secrets/NOPE?projectId={P}&environment=dev&secretPath=/agents/warden/gone"), &t).await?;
+    let a = get(
+        &c,
+        &format!("{base}/api/v4/secrets/NOPE?projectId={P}&environment=dev&secretPath=/agents/warden/gone"),
+        &t,
+    )
+    .await?;
     assert_current_error(
         &a,
         404,
@@ -380,9 +388,21 @@ async fn get_by_name_legacy() -> TestResult {
             "You are not allowed to read on secrets",
         );
     }
-    let a = get(&c, &format!("{base}/api/v3/secrets/raw/NOPE?workspaceId={P}&environment=dev&secretPath=/agents/warden"), &t).await?;
+    let a = get(
+        &c,
+        &format!("{base}/api/v3/secrets/raw/NOPE?workspaceId={P}&environment=dev&secretPath=/agents/warden"),
+        &t,
+    )
+    .await?;
     assert_legacy_error(&a, 404, "NotFound", "Secret not found");
-    let a = get(&c, &format!("{base}/api/v3/secrets/raw/NOPE?workspaceId={P}&environment=dev&secretPath=/agents/warden/gone"), &t).await?;
+    let a = get(
+        &c,
+        &format!(
+            "{base}/api/v3/secrets/raw/NOPE?workspaceId={P}&environment=dev&secretPath=/agents/warden/gone"
+        ),
+        &t,
+    )
+    .await?;
     assert_legacy_error(
         &a,
         404,
@@ -552,10 +572,7 @@ async fn hidden_values_and_tag_filters() -> TestResult {
         &admin,
     )
     .await?;
-    assert_eq!(
-        keys(&a.json()),
-        ["APP_ID", "INSTALLATION_ID", "PRIVATE_KEY_PEM"]
-    );
+    assert_eq!(keys(&a.json()), ["APP_ID", "INSTALLATION_ID", "PRIVATE_KEY_PEM"]);
     let pem = a.json()["secrets"][2]["secretValue"]
         .as_str()
         .unwrap_or_default()
@@ -609,7 +626,14 @@ async fn an_over_privileged_identity_can_write() -> TestResult {
     update["secretValue"] = json!("second");
     let a = call(&c, Method::PATCH, &url, Some(&t), Some(update)).await?;
     assert_eq!(a.json()["secret"]["version"], 2);
-    let old = get(&c, &format!("{base}/api/v4/secrets/NEW_KEY?projectId={P}&environment=dev&secretPath=/agents/warden&version=1"), &t).await?;
+    let old = get(
+        &c,
+        &format!(
+            "{base}/api/v4/secrets/NEW_KEY?projectId={P}&environment=dev&secretPath=/agents/warden&version=1"
+        ),
+        &t,
+    )
+    .await?;
     assert_eq!(old.json()["secret"]["secretValue"], "first\n");
 
     let a = call(
@@ -623,18 +647,11 @@ async fn an_over_privileged_identity_can_write() -> TestResult {
     assert_eq!(a.status, 200);
     let gone = get(
         &c,
-        &format!(
-            "{base}/api/v4/secrets/NEW_KEY?projectId={P}&environment=dev&secretPath=/agents/warden"
-        ),
+        &format!("{base}/api/v4/secrets/NEW_KEY?projectId={P}&environment=dev&secretPath=/agents/warden"),
         &t,
     )
     .await?;
-    assert_current_error(
-        &gone,
-        404,
-        "NotFound",
-        "Secret with name 'NEW_KEY' not found",
-    );
+    assert_current_error(&gone, 404, "NotFound", "Secret with name 'NEW_KEY' not found");
     Ok(())
 }
 
@@ -650,22 +667,12 @@ async fn odd_paths_are_not_normalised_into_scope() -> TestResult {
         "\\agents\\warden",
     ] {
         let encoded: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
-        let a = get(
-            &c,
-            &v3(&v, &format!("environment=dev&secretPath={encoded}")),
-            &t,
-        )
-        .await?;
+        let a = get(&c, &v3(&v, &format!("environment=dev&secretPath={encoded}")), &t).await?;
         assert_eq!(a.status, 403, "{path}: {}", a.text);
     }
     for path in ["/agents/warden/", " /agents/warden ", "/agents/warden//"] {
         let encoded: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
-        let a = get(
-            &c,
-            &v3(&v, &format!("environment=dev&secretPath={encoded}")),
-            &t,
-        )
-        .await?;
+        let a = get(&c, &v3(&v, &format!("environment=dev&secretPath={encoded}")), &t).await?;
         assert_eq!(a.status, 200, "{path:?}: {}", a.text);
     }
     Ok(())

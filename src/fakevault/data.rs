@@ -165,13 +165,7 @@ impl VaultData {
     }
 
     /// Adds (or replaces) a secret, creating its folder if needed.
-    pub fn add_secret(
-        mut self,
-        project_id: &str,
-        env: &str,
-        path: &str,
-        entry: SecretEntry,
-    ) -> Self {
+    pub fn add_secret(mut self, project_id: &str, env: &str, path: &str, entry: SecretEntry) -> Self {
         let id = stable_id(&["secret", project_id, env, path, &entry.key]);
         let folder = self.folder_mut(project_id, env, path);
         folder.secrets.retain(|s| s.key != entry.key);
@@ -214,11 +208,7 @@ impl VaultData {
         self.projects.iter().find(|p| p.id == id)
     }
 
-    pub(crate) fn project_by_id_or_slug(
-        &self,
-        id: Option<&str>,
-        slug: Option<&str>,
-    ) -> Option<&Project> {
+    pub(crate) fn project_by_id_or_slug(&self, id: Option<&str>, slug: Option<&str>) -> Option<&Project> {
         match (id, slug) {
             (Some(id), _) => self.project_by_id(id),
             (None, Some(slug)) => self.projects.iter().find(|p| p.slug == slug),

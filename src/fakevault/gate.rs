@@ -161,8 +161,7 @@ fn presented_cookie(headers: &HeaderMap) -> Option<&str> {
 
 fn login_redirect(host: &str, path_and_query: &str) -> Reply {
     let app_host = host.split(':').next().unwrap_or(host);
-    let redirect: String =
-        url::form_urlencoded::byte_serialize(path_and_query.as_bytes()).collect();
+    let redirect: String = url::form_urlencoded::byte_serialize(path_and_query.as_bytes()).collect();
     let location = format!(
         "https://{FAKE_ACCESS_TEAM}.cloudflareaccess.com/cdn-cgi/access/login/{app_host}?kid={FAKE_ACCESS_AUD}&redirect_url={redirect}&meta={}",
         fake_access_jwt()

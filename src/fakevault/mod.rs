@@ -84,8 +84,7 @@ impl FakeVault {
 
     /// Adds an identity; an identity with the same client id is replaced.
     pub fn identity(mut self, identity: Identity) -> Self {
-        self.identities
-            .retain(|i| i.client_id != identity.client_id);
+        self.identities.retain(|i| i.client_id != identity.client_id);
         self.identities.push(identity);
         self
     }
@@ -224,9 +223,7 @@ impl RunningVault {
             .identity(client_id)
             .map(|i| (i.access_token_ttl, i.access_token_max_ttl))
             .unwrap_or((DEFAULT_TOKEN_TTL, DEFAULT_TOKEN_TTL));
-        lock(&self.shared.tokens)
-            .issue(client_id, ttl, max_ttl)
-            .token
+        lock(&self.shared.tokens).issue(client_id, ttl, max_ttl).token
     }
 
     /// Stops accepting, lets in-flight requests finish, and waits for that.

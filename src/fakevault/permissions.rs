@@ -199,8 +199,7 @@ impl<'a> Ability<'a> {
 
     pub(crate) fn can_any_read_legacy(&self) -> bool {
         self.rules.iter().any(|r| {
-            r.grants(Action::Read)
-                || (r.grants(Action::DescribeSecret) && r.grants(Action::ReadValue))
+            r.grants(Action::Read) || (r.grants(Action::DescribeSecret) && r.grants(Action::ReadValue))
         })
     }
 
@@ -248,9 +247,7 @@ fn match_segments(pat: &[&str], segs: &[&str], prev_literal: bool) -> bool {
             return zero_ok || (!segs.is_empty() && segs.iter().all(|s| !s.starts_with('.')));
         }
         return (0..=segs.len()).any(|n| {
-            segs[..n]
-                .iter()
-                .all(|s| !s.is_empty() && !s.starts_with('.'))
+            segs[..n].iter().all(|s| !s.is_empty() && !s.starts_with('.'))
                 && match_segments(rest, &segs[n..], false)
         });
     }

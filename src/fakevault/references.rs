@@ -42,12 +42,7 @@ pub(crate) struct Expander<'a, F: Fn(&str, &str) -> bool> {
 impl<F: Fn(&str, &str) -> bool> Expander<'_, F> {
     /// Expands `value`, found in `environment` at folder `path`. A missing
     /// referenced secret expands to the empty string.
-    pub(crate) fn expand(
-        &self,
-        value: &str,
-        environment: &str,
-        path: &str,
-    ) -> Result<String, Forbidden> {
+    pub(crate) fn expand(&self, value: &str, environment: &str, path: &str) -> Result<String, Forbidden> {
         self.expand_at(value, environment, path, 0)
     }
 
@@ -88,12 +83,7 @@ impl<F: Fn(&str, &str) -> bool> Expander<'_, F> {
                 .and_then(|e| e.folders.get(&target.path))
                 .and_then(|f| f.secret(&target.key));
             if let Some(secret) = found {
-                out.push_str(&self.expand_at(
-                    &secret.value,
-                    &target.environment,
-                    &target.path,
-                    depth + 1,
-                )?);
+                out.push_str(&self.expand_at(&secret.value, &target.environment, &target.path, depth + 1)?);
             }
         }
         out.push_str(rest);
@@ -131,13 +121,7 @@ mod tests {
     fn data() -> VaultData {
         VaultData::new()
             .secret("p", "dev", "/a", "USER", "bob")
-            .secret(
-                "p",
-                "dev",
-                "/a",
-                "URL",
-                "db://${USER}@${prod.secret.b.PASS}",
-            )
+            .secret("p", "dev", "/a", "URL", "db://${USER}@${prod.secret.b.PASS}")
             .secret("p", "prod", "/secret/b", "PASS", "hunter2")
     }
 
@@ -156,20 +140,14 @@ mod tests {
             open.expand("${URL}", "dev", "/a"),
             Ok("db://bob@hunter2".to_owned())
         );
-        assert_eq!(
-            open.expand("x${MISSING}y", "dev", "/a"),
-            Ok("xy".to_owned())
-        );
+        assert_eq!(open.expand("x${MISSING}y", "dev", "/a"), Ok("xy".to_owned()));
 
         let closed = Expander {
             project,
             can_read: |env: &str, _: &str| env == "dev",
             on_forbidden: OnForbidden::Fail,
         };
-        let err = closed
-            .expand("${URL}", "dev", "/a")
-            .err()
-            .map(|f| f.message());
+        let err = closed.expand("${URL}", "dev", "/a").err().map(|f| f.message());
         assert_eq!(
             err.as_deref(),
             Some(

@@ -143,12 +143,8 @@ impl VaultData {
                 p,
                 PROD,
                 cf,
-                tagged(
-                    "CF_WAF_EDIT_RAXX_APP__EXPIRES_AT",
-                    "2025-11-30T00:00:00Z",
-                    cf_waf,
-                )
-                .comment("expired: rotate (#747)"),
+                tagged("CF_WAF_EDIT_RAXX_APP__EXPIRES_AT", "2025-11-30T00:00:00Z", cf_waf)
+                    .comment("expired: rotate (#747)"),
             )
             .add_secret(
                 p,
@@ -164,11 +160,7 @@ impl VaultData {
                 p,
                 PROD,
                 cf,
-                tagged(
-                    "CF_ACCESS_SVC_VAULT__CLIENT_ID",
-                    "f4ke0000vault.access",
-                    cf_svc,
-                ),
+                tagged("CF_ACCESS_SVC_VAULT__CLIENT_ID", "f4ke0000vault.access", cf_svc),
             )
             // prod: GitHub.
             .add_secret(
@@ -318,8 +310,7 @@ impl VaultData {
                 p,
                 DEV,
                 "/agents/warden",
-                tagged("WARDEN_MOTD", "Grüße aus Zürich — 秘密の値 🔐", warden)
-                    .comment("unicode on purpose"),
+                tagged("WARDEN_MOTD", "Grüße aus Zürich — 秘密の値 🔐", warden).comment("unicode on purpose"),
             )
             .add_secret(
                 p,
@@ -339,12 +330,8 @@ impl VaultData {
                 p,
                 DEV,
                 "/agents/warden/notify",
-                tagged(
-                    "WARDEN_SLACK_WEBHOOK",
-                    "${dev.shared.SLACK_WEBHOOK}",
-                    warden,
-                )
-                .comment("references a secret outside the demo identity's scope"),
+                tagged("WARDEN_SLACK_WEBHOOK", "${dev.shared.SLACK_WEBHOOK}", warden)
+                    .comment("references a secret outside the demo identity's scope"),
             )
             .add_secret(
                 p,
@@ -385,8 +372,7 @@ impl VaultData {
 
 /// An ISO-8601 UTC instant `days` from now, so "expiring soon" stays true.
 fn expiry_in_days(days: i64) -> String {
-    let format =
-        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
     (time::OffsetDateTime::now_utc() + time::Duration::days(days))
         .format(&format)
         .unwrap_or_else(|_| "2099-01-01T00:00:00Z".to_owned())

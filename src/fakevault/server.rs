@@ -57,11 +57,7 @@ pub(crate) fn spawn(listener: TcpListener, shared: Arc<Shared>) -> ServerHandle 
     }
 }
 
-async fn accept_loop(
-    listener: TcpListener,
-    shared: Arc<Shared>,
-    mut shutdown: watch::Receiver<bool>,
-) {
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
     let mut connections = JoinSet::new();
     loop {
         while connections.try_join_next().is_some() {}
@@ -85,8 +81,7 @@ async fn serve_connection(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let service = service_fn(move |req| handle(Arc::clone(&shared), req));
-    let conn =
-        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);
     tokio::select! {
         _ = conn.as_mut() => {}
@@ -122,11 +117,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Reply, Dr
         query: parts
             .uri
             .query()
-            .map(|q| {
-                url::form_urlencoded::parse(q.as_bytes())
-                    .into_owned()
-                    .collect()
-            })
+            .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
             .unwrap_or_default(),
         headers: parts
             .headers

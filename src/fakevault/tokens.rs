@@ -86,13 +86,7 @@ impl TokenStore {
         self.mint_for_row(&row, client_id, ttl, max_ttl)
     }
 
-    fn mint_for_row(
-        &mut self,
-        row: &str,
-        client_id: &str,
-        ttl: Duration,
-        max_ttl: Duration,
-    ) -> Minted {
+    fn mint_for_row(&mut self, row: &str, client_id: &str, ttl: Duration, max_ttl: Duration) -> Minted {
         let token = fake_jwt(client_id, row, ttl);
         let expires_at = (!ttl.is_zero()).then(|| Instant::now() + ttl);
         self.jwts.insert(

@@ -8,9 +8,10 @@ use secrecy::ExposeSecret;
 
 use super::error::ToolError;
 use super::tools::{
-    FolderListOutput, FolderSummary, GetSecretArgs, ListFoldersArgs, ListSecretsArgs,
-    SecretListOutput, SecretOutput, SecretSummary,
+    FolderListOutput, FolderSummary, GetSecretArgs, ListFoldersArgs, ListSecretsArgs, SecretListOutput,
+    SecretOutput, SecretSummary,
 };
+use crate::audit::Target;
 use crate::config::Defaults;
 use crate::scope::{Scope, SecretPath};
 use crate::vault::{ListOptions, Location, ReadOptions, Secret, VaultClient, VaultError};
@@ -22,6 +23,14 @@ const MAX_PAGE: usize = 500;
 const MAX_FOLDER_REQUESTS: usize = 40;
 const MAX_FOLDERS: usize = 1000;
 const EXPIRES_SUFFIX: &str = "__EXPIRES_AT";
+
+impl Target {
+    fn record(&mut self, at: &Location) {
+        self.project = Some(at.project_id.clone());
+        self.environment = Some(at.environment.clone());
+        self.path = Some(at.path.to_string());
+    }
+}
 
 /// Everything a tool call needs, shared by all calls.
 pub struct Context {
@@ -135,13 +144,19 @@ impl Context {
         entries.join(", ")
     }
 
-    pub async fn get_secret(&self, args: GetSecretArgs) -> Result<SecretOutput, ToolError> {
+    pub async fn get_secret(
+        &self,
+        args: GetSecretArgs,
+        target: &mut Target,
+    ) -> Result<SecretOutput, ToolError> {
+        target.key = Some(args.secret_name.chars().take(256).collect());
         let at = self.location(
             args.project_id,
             args.environment_slug,
             args.secret_path,
             "secretPath",
         )?;
+        target.record(&at);
         check_secret_name(&args.secret_name)?;
         if !self.scope.allows(&at.environment, &at.path) {
             return Err(self.out_of_scope(&at));
@@ -150,10 +165,7 @@ impl Context {
             expand_references: args.expand_secret_references.unwrap_or(true),
             include_imports: args.include_imports.unwrap_or(true),
         };
-        let secret = self
-            .vault
-            .get_secret(&at, &args.secret_name, options)
-            .await?;
+        let secret = self.vault.get_secret(&at, &args.secret_name, options).await?;
         // A secret found through an import lives elsewhere: that place must be
         // in scope too, or the value is dropped here.
         let environment = secret
@@ -183,13 +195,18 @@ impl Context {
         })
     }
 
-    pub async fn list_secrets(&self, args: ListSecretsArgs) -> Result<SecretListOutput, ToolError> {
+    pub async fn list_secrets(
+        &self,
+        args: ListSecretsArgs,
+        target: &mut Target,
+    ) -> Result<SecretListOutput, ToolError> {
         let at = self.location(
             args.project_id,
             args.environment_slug,
             args.secret_path,
             "secretPath",
         )?;
+        target.record(&at);
         if !self.scope.leads_into(&at.environment, &at.path) {
             return Err(self.out_of_scope(&at));
         }
@@ -197,7 +214,9 @@ impl Context {
         let recursive = args.recursive.unwrap_or(false);
         let options = ListOptions {
             read: ReadOptions {
-                expand_references: args.expand_secret_references.unwrap_or(true),
+                // Expansion only changes values; without --list-values none are
+                // shown, and expanding could fail on a reference out of reach.
+                expand_references: self.list_values && args.expand_secret_references.unwrap_or(true),
                 include_imports: args.include_imports.unwrap_or(true),
             },
             recursive,
@@ -323,10 +342,15 @@ impl Context {
     /// Walks folders itself rather than trusting a recursive listing: it only
     /// descends where the scope leads, so out-of-scope trees are never read,
     /// and it works the same on vaults that cannot list recursively.
-    pub async fn list_folders(&self, args: ListFoldersArgs) -> Result<FolderListOutput, ToolError> {
+    pub async fn list_folders(
+        &self,
+        args: ListFoldersArgs,
+        target: &mut Target,
+    ) -> Result<FolderListOutput, ToolError> {
         // Folders start from the root by default: navigation begins at the top.
         let path = args.path.or_else(|| Some("/".into()));
         let at = self.location(args.project_id, args.environment_slug, path, "path")?;
+        target.record(&at);
         if !self.scope.leads_into(&at.environment, &at.path) {
             return Err(self.out_of_scope(&at));
         }

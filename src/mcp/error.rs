@@ -71,9 +71,6 @@ impl ToolError {
     }
 
     pub fn into_result(self) -> CallToolResult {
-        CallToolResult::error(vec![ContentBlock::text(format!(
-            "{self}\nhint: {}",
-            self.hint()
-        ))])
+        CallToolResult::error(vec![ContentBlock::text(format!("{self}\nhint: {}", self.hint()))])
     }
 }

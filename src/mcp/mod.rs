@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    InitializeResult, ListToolsResult, PaginatedRequestParams, ServerCapabilities, Tool,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, InitializeResult,
+    ListToolsResult, PaginatedRequestParams, ServerCapabilities, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
@@ -23,6 +23,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use calls::Context;
+
+use crate::audit::{self, AuditLog, Target};
 pub use error::ToolError;
 
 /// The MCP server. Cheap to clone: all state is shared.
@@ -30,6 +32,7 @@ pub use error::ToolError;
 pub struct Server {
     context: Arc<Context>,
     tools: Arc<Vec<Tool>>,
+    audit: Option<Arc<AuditLog>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,12 +67,18 @@ fn success<T: Serialize>(output: &T, text: String) -> CallToolResult {
 
 impl Server {
     pub fn new(context: Context) -> Result<Self, ServeError> {
-        let tools =
-            tools::definitions(&context.scope, context.list_values).map_err(ServeError::Tools)?;
+        let tools = tools::definitions(&context.scope, context.list_values).map_err(ServeError::Tools)?;
         Ok(Self {
             context: Arc::new(context),
             tools,
+            audit: None,
         })
+    }
+
+    /// Appends one line per tool call to `log`.
+    pub fn with_audit(mut self, log: AuditLog) -> Self {
+        self.audit = Some(Arc::new(log));
+        self
     }
 
     pub fn tools(&self) -> &[Tool] {
@@ -82,31 +91,37 @@ impl Server {
         &self,
         name: &str,
         arguments: Option<rmcp::model::JsonObject>,
+        request_id: &str,
     ) -> Result<CallToolResult, ErrorData> {
         let ctx = &self.context;
         let started = Instant::now();
-        let outcome = match name {
-            tools::GET_SECRET => match parse_args(name, arguments) {
-                Ok(args) => ctx
-                    .get_secret(args)
-                    .await
-                    .map(|out| success(&out, render::secret(&out))),
-                Err(e) => Err(e),
-            },
-            tools::LIST_SECRETS => match parse_args(name, arguments) {
-                Ok(args) => ctx
-                    .list_secrets(args)
-                    .await
-                    .map(|out| success(&out, render::secret_list(&out))),
-                Err(e) => Err(e),
-            },
-            tools::LIST_FOLDERS => match parse_args(name, arguments) {
-                Ok(args) => ctx
-                    .list_folders(args)
-                    .await
-                    .map(|out| success(&out, render::folder_list(&out))),
-                Err(e) => Err(e),
-            },
+        let mut target = Target::default();
+        let outcome: Result<CallToolResult, ToolError> = match name {
+            tools::GET_SECRET => {
+                async {
+                    let out = ctx.get_secret(parse_args(name, arguments)?, &mut target).await?;
+                    Ok(success(&out, render::secret(&out)))
+                }
+                .await
+            }
+            tools::LIST_SECRETS => {
+                async {
+                    let out = ctx
+                        .list_secrets(parse_args(name, arguments)?, &mut target)
+                        .await?;
+                    Ok(success(&out, render::secret_list(&out)))
+                }
+                .await
+            }
+            tools::LIST_FOLDERS => {
+                async {
+                    let out = ctx
+                        .list_folders(parse_args(name, arguments)?, &mut target)
+                        .await?;
+                    Ok(success(&out, render::folder_list(&out)))
+                }
+                .await
+            }
             other => {
                 return Err(ErrorData::invalid_params(
                     format!(
@@ -116,28 +131,32 @@ impl Server {
                 ));
             }
         };
-        let elapsed_ms = started.elapsed().as_millis() as u64;
-        Ok(match outcome {
-            Ok(result) => {
-                tracing::info!(tool = name, elapsed_ms, outcome = "ok", "tool call");
-                result
-            }
-            Err(e) => {
-                tracing::info!(
-                    tool = name,
-                    elapsed_ms,
-                    outcome = e.kind(),
-                    "tool call failed"
-                );
-                e.into_result()
-            }
-        })
+        let latency_ms = started.elapsed().as_millis() as u64;
+        let kind = outcome.as_ref().err().map_or("ok", ToolError::kind);
+        tracing::info!(tool = name, latency_ms, outcome = kind, request_id, "tool call");
+        if let Some(log) = &self.audit {
+            log.record(&audit::Entry {
+                time: audit::now(),
+                tool: name,
+                target: &target,
+                outcome: kind,
+                latency_ms,
+                request_id: request_id.to_string(),
+            });
+        }
+        Ok(outcome.unwrap_or_else(ToolError::into_result))
     }
 
     /// Serves MCP on stdin/stdout until the client closes stdin or `shutdown`
     /// resolves.
     pub async fn serve_stdio(self, shutdown: impl Future<Output = ()>) -> Result<(), ServeError> {
-        let running = match self.serve(rmcp::transport::stdio()).await {
+        tokio::pin!(shutdown);
+        // A signal must stop the server even before the client initializes.
+        let started = tokio::select! {
+            started = self.serve(rmcp::transport::stdio()) => started,
+            () = &mut shutdown => return Ok(()),
+        };
+        let running = match started {
             Ok(running) => running,
             // The client hung up before initializing: a clean end, not a failure.
             Err(rmcp::service::ServerInitializeError::ConnectionClosed(_)) => {
@@ -190,8 +209,9 @@ impl ServerHandler for Server {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         // A cancelled request stops its vault calls here instead of running on.
+        let request_id = context.id.to_string();
         tokio::select! {
-            result = self.call(&request.name, request.arguments) => result.map(CallToolResponse::from),
+            result = self.call(&request.name, request.arguments, &request_id) => result.map(CallToolResponse::from),
             () = context.ct.cancelled() => Ok(ToolError::Cancelled.into_result().into()),
         }
     }

@@ -35,11 +35,7 @@ pub fn secret_list(out: &SecretListOutput) -> String {
             if out.recursive { " and below" } else { "" },
             out.offset + usize::from(!out.secrets.is_empty()),
             out.offset + out.secrets.len(),
-            if out.values_included {
-                ""
-            } else {
-                ", names only"
-            },
+            if out.values_included { "" } else { ", names only" },
         )
     };
     for s in &out.secrets {
@@ -91,11 +87,7 @@ pub fn folder_list(out: &FolderListOutput) -> String {
         )
     };
     for f in &out.folders {
-        let mark = if f.readable {
-            ""
-        } else {
-            "  (leads into scope)"
-        };
+        let mark = if f.readable { "" } else { "  (leads into scope)" };
         text.push_str(&format!("- {}{mark}\n", f.path));
     }
     if out.truncated {

@@ -23,9 +23,7 @@ pub struct ScopeEntry {
 }
 impl ScopeEntry {
     pub fn parse(s: &str) -> Result<Self, ScopeError> {
-        let (env, glob) = s
-            .split_once(':')
-            .ok_or_else(|| ScopeError::Malformed(s.into()))?;
+        let (env, glob) = s.split_once(':').ok_or_else(|| ScopeError::Malformed(s.into()))?;
         if env.is_empty() || !glob.starts_with('/') {
             return Err(ScopeError::Malformed(s.into()));
         }

@@ -78,10 +78,7 @@ impl Token {
     /// Renewal helps only while a whole new TTL still fits under the max TTL;
     /// older vaults even delete the token when asked to renew past it.
     fn renewable(&self) -> bool {
-        !self.ttl.is_zero()
-            && self
-                .max_until
-                .is_some_and(|max| Instant::now() + self.ttl < max)
+        !self.ttl.is_zero() && self.max_until.is_some_and(|max| Instant::now() + self.ttl < max)
     }
 }
 
@@ -140,9 +137,7 @@ impl Session {
                 Err(e) => tracing::info!(error = %e, "token renewal failed; logging in again"),
             }
         }
-        let token = self
-            .login(transport, client_id, client_secret, deadline)
-            .await?;
+        let token = self.login(transport, client_id, client_secret, deadline).await?;
         let out = (token.value.clone(), token.generation);
         *current = Some(token);
         Ok(out)

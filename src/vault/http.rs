@@ -109,10 +109,7 @@ impl ApiError {
                                 .join(".")
                         })
                         .unwrap_or_default();
-                    let msg = i
-                        .get("message")
-                        .and_then(|m| m.as_str())
-                        .unwrap_or("invalid");
+                    let msg = i.get("message").and_then(|m| m.as_str()).unwrap_or("invalid");
                     if path.is_empty() {
                         msg.to_string()
                     } else {
@@ -147,8 +144,7 @@ impl Answer {
             .header("content-type")
             .unwrap_or_default()
             .to_ascii_lowercase();
-        ct.starts_with("text/html")
-            || self.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<')
+        ct.starts_with("text/html") || self.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<')
     }
 
     /// `Retry-After` in seconds (the only form Infisical and fastify send).
@@ -200,8 +196,7 @@ pub(crate) fn gateway_error(url: &str, answer: &Answer) -> Option<VaultError> {
             ),
         });
     }
-    let body_head =
-        String::from_utf8_lossy(&answer.body[..answer.body.len().min(2048)]).to_ascii_lowercase();
+    let body_head = String::from_utf8_lossy(&answer.body[..answer.body.len().min(2048)]).to_ascii_lowercase();
     if status == StatusCode::FORBIDDEN && body_head.contains("error code: 1010") {
         return Some(VaultError::CloudflareBotBlocked);
     }
@@ -241,13 +236,11 @@ impl Transport {
     pub fn new(settings: &VaultSettings) -> Result<Self, VaultError> {
         let mut headers = HeaderMap::new();
         if let Some(cf) = &settings.cf_access {
-            let id = HeaderValue::from_str(&cf.client_id).map_err(|_| {
-                VaultError::Client("CF_ACCESS_CLIENT_ID is not a valid header value".into())
+            let id = HeaderValue::from_str(&cf.client_id)
+                .map_err(|_| VaultError::Client("CF_ACCESS_CLIENT_ID is not a valid header value".into()))?;
+            let mut secret = HeaderValue::from_str(cf.client_secret.expose_secret()).map_err(|_| {
+                VaultError::Client("CF_ACCESS_CLIENT_SECRET is not a valid header value".into())
             })?;
-            let mut secret =
-                HeaderValue::from_str(cf.client_secret.expose_secret()).map_err(|_| {
-                    VaultError::Client("CF_ACCESS_CLIENT_SECRET is not a valid header value".into())
-                })?;
             // Keeps the value out of any header dump reqwest or hyper might log.
             secret.set_sensitive(true);
             headers.insert(HeaderName::from_static("cf-access-client-id"), id);
@@ -307,9 +300,7 @@ impl Transport {
             let retry_in = match &outcome {
                 Ok(answer) if answer.is_rate_limited() => {
                     let wait = answer.retry_after().unwrap_or(Duration::from_secs(1));
-                    if !request.idempotent
-                        || wait >= deadline.saturating_duration_since(Instant::now())
-                    {
+                    if !request.idempotent || wait >= deadline.saturating_duration_since(Instant::now()) {
                         return Err(VaultError::RateLimited {
                             retry_after: answer.retry_after(),
                         });
@@ -323,16 +314,12 @@ impl Transport {
                     Some(backoff(attempt))
                 }
                 Ok(_) => None,
-                Err(VaultError::Unreachable { .. }) | Err(VaultError::Timeout(_)) => {
-                    Some(backoff(attempt))
-                }
+                Err(VaultError::Unreachable { .. }) | Err(VaultError::Timeout(_)) => Some(backoff(attempt)),
                 Err(_) => None,
             };
             match retry_in {
                 Some(wait)
-                    if request.idempotent
-                        && attempt < MAX_ATTEMPTS
-                        && Instant::now() + wait < deadline =>
+                    if request.idempotent && attempt < MAX_ATTEMPTS && Instant::now() + wait < deadline =>
                 {
                     tracing::debug!(path = %request.path, attempt, wait_ms = wait.as_millis() as u64, "retrying vault call");
                     tokio::time::sleep(wait).await;
@@ -364,9 +351,7 @@ impl Transport {
             .timeout(timeout);
         if let Some(token) = bearer {
             let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
-                .map_err(|_| {
-                    VaultError::Client("access token is not a valid header value".into())
-                })?;
+                .map_err(|_| VaultError::Client("access token is not a valid header value".into()))?;
             value.set_sensitive(true);
             builder = builder.header(reqwest::header::AUTHORIZATION, value);
         }
@@ -409,8 +394,7 @@ impl Transport {
         {
             return Err(VaultError::ResponseTooLarge { limit_mib });
         }
-        let mut body =
-            Vec::with_capacity(response.content_length().unwrap_or(0).min(1 << 20) as usize);
+        let mut body = Vec::with_capacity(response.content_length().unwrap_or(0).min(1 << 20) as usize);
         while let Some(chunk) = response
             .chunk()
             .await
@@ -429,9 +413,7 @@ impl Transport {
 /// Full jitter: a random wait up to an exponentially growing cap, so that
 /// many agents retrying at once do not hit the vault in lockstep.
 fn backoff(attempt: u32) -> Duration {
-    let cap = BACKOFF_BASE
-        .saturating_mul(1 << attempt.min(8))
-        .min(BACKOFF_CAP);
+    let cap = BACKOFF_BASE.saturating_mul(1 << attempt.min(8)).min(BACKOFF_CAP);
     let millis = rand::random_range(cap.as_millis() as u64 / 2..=cap.as_millis() as u64);
     Duration::from_millis(millis)
 }

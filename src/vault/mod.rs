@@ -129,10 +129,7 @@ impl VaultClient {
     /// Logs in (or checks the pre-issued token exists) without reading anything.
     pub async fn authenticate(&self) -> Result<(), VaultError> {
         let deadline = Instant::now() + self.transport.call_timeout();
-        self.session
-            .token(&self.transport, deadline)
-            .await
-            .map(|_| ())
+        self.session.token(&self.transport, deadline).await.map(|_| ())
     }
 
     /// `GET /api/status`: reachability through Cloudflare, no credentials.
@@ -184,11 +181,7 @@ impl VaultClient {
         Ok(single.secret)
     }
 
-    pub async fn list_secrets(
-        &self,
-        at: &Location,
-        options: ListOptions,
-    ) -> Result<SecretList, VaultError> {
+    pub async fn list_secrets(&self, at: &Location, options: ListOptions) -> Result<SecretList, VaultError> {
         self.call(Family::Secrets, |legacy| {
             let (route, project_key) = if legacy {
                 ("/api/v3/secrets/raw", "workspaceId")
@@ -203,10 +196,7 @@ impl VaultClient {
                     ("secretPath", path_param(&at.path)),
                     ("recursive", flag(options.recursive)),
                     ("viewSecretValue", flag(options.with_values)),
-                    (
-                        "expandSecretReferences",
-                        flag(options.read.expand_references && options.with_values),
-                    ),
+                    ("expandSecretReferences", flag(options.read.expand_references)),
                     ("include_imports", flag(options.read.include_imports)),
                     ("includeImports", flag(options.read.include_imports)),
                     ("includePersonalOverrides", "false".into()),
@@ -218,11 +208,7 @@ impl VaultClient {
 
     /// Folders directly under `at.path`, or all below it with `recursive`
     /// (then each carries its `relative_path`).
-    pub async fn list_folders(
-        &self,
-        at: &Location,
-        recursive: bool,
-    ) -> Result<Vec<Folder>, VaultError> {
+    pub async fn list_folders(&self, at: &Location, recursive: bool) -> Result<Vec<Folder>, VaultError> {
         let list: FolderList = self
             .call(Family::Folders, |legacy| {
                 let mut query = vec![
@@ -257,10 +243,7 @@ impl VaultClient {
             let request = build(legacy);
             let (token, generation): (SecretString, u64) =
                 self.session.token(&self.transport, deadline).await?;
-            let answer = self
-                .transport
-                .execute(&request, Some(&token), deadline)
-                .await?;
+            let answer = self.transport.execute(&request, Some(&token), deadline).await?;
             drop(token);
             let url = self.transport.url(&request.path);
             if let Some(e) = gateway_error(&url, &answer) {
@@ -301,9 +284,8 @@ impl VaultClient {
                 return Err(VaultError::UnexpectedResponse {
                     url,
                     status: 404,
-                    detail:
-                        "the vault has neither the current nor the older route; is this Infisical?"
-                            .into(),
+                    detail: "the vault has neither the current nor the older route; is this Infisical?"
+                        .into(),
                 });
             }
             return Err(classify(&answer, error));

@@ -57,7 +57,10 @@ pub fn good_env(vault: &RunningVault) -> HashMap<String, String> {
         ("CF_ACCESS_CLIENT_SECRET".into(), CF_SECRET.into()),
         ("INFISICAL_PROJECT_ID".into(), fakevault::DEMO_PROJECT_ID.into()),
         ("INFISICAL_ENVIRONMENT".into(), "dev".into()),
-        ("INFISICAL_SCOPE".into(), "dev:/agents/warden/** prod:/MooseQuest/**".into()),
+        (
+            "INFISICAL_SCOPE".into(),
+            "dev:/agents/warden/** prod:/MooseQuest/**".into(),
+        ),
         ("RUST_LOG".into(), "trace".into()),
     ])
 }
@@ -72,7 +75,10 @@ impl Served {
     pub async fn call(&self, tool: &str, args: Value) -> CallToolResult {
         let mut params = CallToolRequestParams::new(tool.to_string());
         params.arguments = args.as_object().cloned();
-        self.client.call_tool(params).await.expect("protocol-level failure")
+        self.client
+            .call_tool(params)
+            .await
+            .expect("protocol-level failure")
     }
 
     pub fn stderr_text(&self) -> String {

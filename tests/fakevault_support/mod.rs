@@ -3,8 +3,7 @@
 #![allow(dead_code)]
 
 use infisical_mcp_rs::fakevault::{
-    Action, DEMO_PROJECT_ID, FakeVault, Generation, Identity, PermissionRule, RunningVault,
-    VaultData,
+    Action, DEMO_PROJECT_ID, FakeVault, Generation, Identity, PermissionRule, RunningVault, VaultData,
 };
 use reqwest::{Client, Method, StatusCode, redirect};
 use serde_json::Value;
@@ -136,11 +135,7 @@ pub fn assert_current_error(a: &Answer, status: u16, error: &str, message: &str)
     assert_eq!(body["error"], error, "{}", a.text);
     assert_eq!(body["message"], message, "{}", a.text);
     let req_id = body["reqId"].as_str().unwrap_or_default();
-    assert!(
-        req_id.starts_with("req-") && req_id.len() == 18,
-        "{}",
-        a.text
-    );
+    assert!(req_id.starts_with("req-") && req_id.len() == 18, "{}", a.text);
 }
 
 /// Asserts the 2024 build's error body shape (no reqId).

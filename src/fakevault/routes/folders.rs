@@ -81,11 +81,7 @@ pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>, api: Api) -> Result<Reply, Ap
     Ok(ok_json(&serde_json::json!({ "folders": folders })))
 }
 
-fn folder_json<'a>(
-    folder: &'a Folder,
-    env_id: &'a str,
-    relative_path: Option<String>,
-) -> FolderJson<'a> {
+fn folder_json<'a>(folder: &'a Folder, env_id: &'a str, relative_path: Option<String>) -> FolderJson<'a> {
     FolderJson {
         id: &folder.id,
         name: &folder.name,

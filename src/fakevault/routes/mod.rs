@@ -37,11 +37,7 @@ impl<'a> Ctx<'a> {
     ) -> Self {
         let query = raw_url
             .split_once('?')
-            .map(|(_, q)| {
-                url::form_urlencoded::parse(q.as_bytes())
-                    .into_owned()
-                    .collect()
-            })
+            .map(|(_, q)| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
             .unwrap_or_default();
         Ctx {
             method,
@@ -75,25 +71,17 @@ pub(crate) fn dispatch(shared: &Shared, ctx: &Ctx<'_>) -> Result<Reply, ApiError
     let m = ctx.method;
     match segs.as_slice() {
         ["api", "status"] if m == Method::GET => Ok(projects::status()),
-        ["api", "v1", "auth", "universal-auth", "login"] if m == Method::POST => {
-            auth::login(shared, ctx)
-        }
+        ["api", "v1", "auth", "universal-auth", "login"] if m == Method::POST => auth::login(shared, ctx),
         ["api", "v1", "auth", "token", "renew"] if m == Method::POST => auth::renew(shared, ctx),
         ["api", "v1", "auth", "token", "revoke"] if m == Method::POST => auth::revoke(shared, ctx),
-        ["api", "v4", "secrets"] if current && m == Method::GET => {
-            secrets::list(shared, ctx, Api::V4)
-        }
+        ["api", "v4", "secrets"] if current && m == Method::GET => secrets::list(shared, ctx, Api::V4),
         ["api", "v3", "secrets", "raw"] if m == Method::GET => secrets::list(shared, ctx, Api::V3),
         ["api", "v4", "secrets", name] if current => secret_by_name(shared, ctx, Api::V4, name),
         ["api", "v3", "secrets", "raw", name] => secret_by_name(shared, ctx, Api::V3, name),
-        ["api", "v2", "folders"] if current && m == Method::GET => {
-            folders::list(shared, ctx, Api::V2)
-        }
+        ["api", "v2", "folders"] if current && m == Method::GET => folders::list(shared, ctx, Api::V2),
         ["api", "v1", "folders"] if m == Method::GET => folders::list(shared, ctx, Api::V1),
         ["api", "v1", "workspace"] if m == Method::GET => projects::list(shared, ctx),
-        ["api", "v1", "workspace", id] if m == Method::GET => {
-            projects::get(shared, ctx, &percent_decode(id))
-        }
+        ["api", "v1", "workspace", id] if m == Method::GET => projects::get(shared, ctx, &percent_decode(id)),
         _ => Err(not_found(ctx)),
     }
 }
@@ -102,9 +90,7 @@ fn secret_by_name(shared: &Shared, ctx: &Ctx<'_>, api: Api, name: &str) -> Resul
     let name = percent_decode(name);
     match *ctx.method {
         Method::GET => secrets::get(shared, ctx, api, &name),
-        Method::POST | Method::PATCH | Method::DELETE => {
-            secret_writes::write(shared, ctx, api, &name)
-        }
+        Method::POST | Method::PATCH | Method::DELETE => secret_writes::write(shared, ctx, api, &name),
         _ => Err(not_found(ctx)),
     }
 }
@@ -127,21 +113,14 @@ pub(crate) fn authenticate(shared: &Shared, ctx: &Ctx<'_>) -> Result<Caller, Api
             "API key authentication is not supported anymore. Please use another authentication method.",
         ));
     }
-    let Some(header) = ctx
-        .headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-    else {
+    let Some(header) = ctx.headers.get("authorization").and_then(|v| v.to_str().ok()) else {
         return Err(ApiError::unauthorized("Token missing"));
     };
     let token = header.get(7..).unwrap_or("");
     let check = lock(&shared.tokens).check(token);
     match check {
         TokenCheck::Valid { client_id, .. } => Ok(Caller {
-            rules: shared
-                .identity(&client_id)
-                .map(|i| i.rules)
-                .unwrap_or_default(),
+            rules: shared.identity(&client_id).map(|i| i.rules).unwrap_or_default(),
         }),
         other => Err(token_failure(other)),
     }
@@ -149,9 +128,7 @@ pub(crate) fn authenticate(shared: &Shared, ctx: &Ctx<'_>) -> Result<Caller, Api
 
 pub(crate) fn token_failure(check: TokenCheck) -> ApiError {
     match check {
-        TokenCheck::Expired => {
-            ApiError::token_error("Your token has expired. Please re-authenticate.")
-        }
+        TokenCheck::Expired => ApiError::token_error("Your token has expired. Please re-authenticate."),
         TokenCheck::BadSignature => ApiError::token_error("invalid signature"),
         TokenCheck::Revoked => ApiError::unauthorized("No identity access token found"),
         TokenCheck::Malformed | TokenCheck::Valid { .. } => ApiError::token_error(
@@ -202,8 +179,7 @@ impl<'a> Query<'a> {
             Some("true") => true,
             Some("false") => false,
             Some(other) => {
-                self.issues
-                    .push(enum_issue(name, other, &["true", "false"]));
+                self.issues.push(enum_issue(name, other, &["true", "false"]));
                 default
             }
         }
@@ -317,9 +293,7 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok());
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
         match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
             (b'%', Some(b)) => {
                 out.push(b);

@@ -69,9 +69,7 @@ pub(super) fn get(shared: &Shared, ctx: &Ctx<'_>, id: &str) -> Result<Reply, Api
 
 pub(crate) fn project_not_found(generation: Generation, id: &str) -> ApiError {
     match generation {
-        Generation::Current => {
-            ApiError::not_found("NotFound", format!("Project with ID '{id}' not found"))
-        }
+        Generation::Current => ApiError::not_found("NotFound", format!("Project with ID '{id}' not found")),
         Generation::Legacy => ApiError::not_found(
             "NotFound",
             "Project not found during bot lookup. Are you sure you are using the correct project ID?",

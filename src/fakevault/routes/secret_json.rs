@@ -16,10 +16,7 @@ pub(super) struct View<'a> {
 
 impl<'a> View<'a> {
     pub(super) fn new(generation: Generation, project: &'a Project) -> Self {
-        View {
-            generation,
-            project,
-        }
+        View { generation, project }
     }
 
     pub(super) fn secret<'s>(

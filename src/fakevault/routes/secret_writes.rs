@@ -11,12 +11,7 @@ use super::secret_json::View;
 use super::secrets::{ProjectRef, secret_not_found, secrets_path};
 use super::{Api, Ctx, authenticate, body_raw_string, body_string, json_body};
 
-pub(super) fn write(
-    shared: &Shared,
-    ctx: &Ctx<'_>,
-    api: Api,
-    name: &str,
-) -> Result<Reply, ApiError> {
+pub(super) fn write(shared: &Shared, ctx: &Ctx<'_>, api: Api, name: &str) -> Result<Reply, ApiError> {
     let caller = authenticate(shared, ctx)?;
     let generation = shared.generation;
     let method = ctx.method.clone();
@@ -68,9 +63,7 @@ pub(super) fn write(
         .ok_or_else(|| match generation {
             Generation::Current => ApiError::not_found(
                 "NotFound",
-                format!(
-                    "Folder with path '{path}' in environment with slug '{environment}' not found"
-                ),
+                format!("Folder with path '{path}' in environment with slug '{environment}' not found"),
             ),
             Generation::Legacy => ApiError::not_found(
                 "NotFound",
@@ -82,9 +75,7 @@ pub(super) fn write(
     let changed = match action {
         Action::Create => {
             if folder.secret(name).is_some() {
-                return Err(ApiError::bad_request(format!(
-                    "Secret already exists: {name}"
-                )));
+                return Err(ApiError::bad_request(format!("Secret already exists: {name}")));
             }
             let value = stored_value(new_value.as_deref().unwrap_or(""));
             let entry = Secret {
@@ -107,9 +98,7 @@ pub(super) fn write(
                 .as_deref()
                 .is_some_and(|n| n != name && folder.secret(n).is_some())
             {
-                return Err(ApiError::bad_request(
-                    "Secret with the new name already exists",
-                ));
+                return Err(ApiError::bad_request("Secret with the new name already exists"));
             }
             let secret = folder
                 .secrets
@@ -139,9 +128,7 @@ pub(super) fn write(
             folder.secrets.remove(pos)
         }
     };
-    let project = data
-        .project_by_id(&project_id)
-        .ok_or_else(ApiError::internal)?;
+    let project = data.project_by_id(&project_id).ok_or_else(ApiError::internal)?;
     let shown_path = (generation == Generation::Current).then_some(path.as_str());
     let body = View::new(generation, project).secret(
         &changed,

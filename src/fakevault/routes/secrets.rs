@@ -38,12 +38,7 @@ pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>, api: Api) -> Result<Reply, Ap
     }
     let tag_slugs: Vec<&str> = q
         .string("tagSlugs")
-        .map(|t| {
-            t.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .collect()
-        })
+        .map(|t| t.split(',').map(str::trim).filter(|s| !s.is_empty()).collect())
         .unwrap_or_default();
     q.string("metadataFilter");
     q.finish(generation)?;
@@ -112,12 +107,7 @@ pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>, api: Api) -> Result<Reply, Ap
     let mut visible: Vec<(&str, &Secret)> = Vec::new();
     for (folder_path, folder) in folders {
         for secret in &folder.secrets {
-            if !tag_slugs.is_empty()
-                && !secret
-                    .tags
-                    .iter()
-                    .any(|t| tag_slugs.contains(&t.slug.as_str()))
-            {
+            if !tag_slugs.is_empty() && !secret.tags.iter().any(|t| tag_slugs.contains(&t.slug.as_str())) {
                 continue;
             }
             if current {
@@ -145,22 +135,11 @@ pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>, api: Api) -> Result<Reply, Ap
     let mut secrets = Vec::with_capacity(visible.len());
     let mut refused = Vec::new();
     for (folder_path, secret) in visible {
-        let value = shown_value(
-            view_value,
-            expand,
-            &expander,
-            secret,
-            environment,
-            folder_path,
-        );
+        let value = shown_value(view_value, expand, &expander, secret, environment, folder_path);
         match value {
-            Ok(value) => secrets.push(view.secret(
-                secret,
-                environment,
-                Some(folder_path),
-                value,
-                !view_value,
-            )),
+            Ok(value) => {
+                secrets.push(view.secret(secret, environment, Some(folder_path), value, !view_value))
+            }
             Err(forbidden) => refused.push(forbidden.message()),
         }
     }
@@ -192,9 +171,7 @@ pub(super) fn get(shared: &Shared, ctx: &Ctx<'_>, api: Api, name: &str) -> Resul
     let environment = q.string("environment");
     let secret_path = q.string("secretPath");
     let version = q.number("version");
-    let kind = q
-        .one_of("type", &["shared", "personal"])
-        .unwrap_or("shared");
+    let kind = q.one_of("type", &["shared", "personal"]).unwrap_or("shared");
     let view_value = !current || q.boolean("viewSecretValue", true);
     let expand = q.boolean("expandSecretReferences", false);
     let snake_imports = q.boolean("include_imports", false);
@@ -346,10 +323,7 @@ fn folder_at<'p>(
 }
 
 fn describe_denied(ability: &Ability<'_>) -> ApiError {
-    ApiError::permission_denied(
-        "describeSecret",
-        ability.details_for(Action::DescribeSecret),
-    )
+    ApiError::permission_denied("describeSecret", ability.details_for(Action::DescribeSecret))
 }
 
 pub(super) fn secret_not_found(generation: Generation, name: &str) -> ApiError {
@@ -372,17 +346,12 @@ fn expander<'a>(
         project,
         can_read: move |env: &str, path: &str| {
             if current {
-                ability.can(Action::DescribeSecret, env, path)
-                    && ability.can(Action::ReadValue, env, path)
+                ability.can(Action::DescribeSecret, env, path) && ability.can(Action::ReadValue, env, path)
             } else {
                 ability.can_read_legacy(env, path)
             }
         },
-        on_forbidden: if current {
-            OnForbidden::Fail
-        } else {
-            legacy_mode
-        },
+        on_forbidden: if current { OnForbidden::Fail } else { legacy_mode },
     }
 }
 

@@ -1,0 +1,662 @@
+//! The real binary, spoken to over stdio by rmcp's client, against the fake
+//! vault (current and older generation) behind the fake Cloudflare gate.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use common::*;
+use infisical_mcp_rs::fakevault::{
+    CfGate, FakeVault, Generation, Identity, PermissionRule, RunningVault, SecretEntry, VaultData,
+};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+const PROJECT: &str = "proj-4f2a9c";
+const CLIENT_ID: &str = "ua-client-test-0001";
+const CLIENT_SECRET: &str = "ua-secret-TEST-7c1d0e";
+
+const DB_PASSWORD: &str = "pg-pass-ALPHA-7f3e";
+const PEM: &str = "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEAfakeKEYmaterialLINE1\nfakeKEYmaterialLINE2xyz\n-----END RSA PRIVATE KEY-----";
+const UNICODE: &str = "pässwörd-✓-密码-🔑";
+const NESTED: &str = "nested-BETA-91aa";
+const OTHER: &str = "other-GAMMA-55bb";
+const EXPIRES: &str = "2026-12-31T00:00:00Z";
+
+fn big_value() -> String {
+    "BIGVALUE-".repeat(65536 / 9 + 1)[..65536].to_string()
+}
+
+fn data() -> VaultData {
+    VaultData::new()
+        .project(PROJECT, "test-project", "test-project")
+        .environment(PROJECT, "dev", "Development")
+        .environment(PROJECT, "prod", "Production")
+        .folder(PROJECT, "dev", "/agents/warden/db")
+        .folder(PROJECT, "dev", "/agents/other")
+        .folder(PROJECT, "dev", "/MooseQuest/cloudflare")
+        .add_secret(
+            PROJECT,
+            "dev",
+            "/agents/warden",
+            SecretEntry::new("DB_PASSWORD", DB_PASSWORD)
+                .comment("warden's database")
+                .tags(&["function:db", "sensitivity:medium"]),
+        )
+        .secret(
+            PROJECT,
+            "dev",
+            "/agents/warden",
+            "DB_PASSWORD__EXPIRES_AT",
+            EXPIRES,
+        )
+        .secret(PROJECT, "dev", "/agents/warden", "TLS_KEY_PEM", PEM)
+        .secret(PROJECT, "dev", "/agents/warden", "UNICODE_VALUE", UNICODE)
+        .secret(PROJECT, "dev", "/agents/warden", "EMPTY_VALUE", "")
+        .secret(PROJECT, "dev", "/agents/warden", "BIG_VALUE", &big_value())
+        .secret(PROJECT, "dev", "/agents/warden/db", "NESTED_KEY", NESTED)
+        .secret(PROJECT, "dev", "/agents/other", "OTHER_SECRET", OTHER)
+        .secret(
+            PROJECT,
+            "dev",
+            "/MooseQuest/cloudflare",
+            "CF_DNS_EDIT_RAXX_APP",
+            "cf-dns-DELTA-22",
+        )
+}
+
+fn identity() -> Identity {
+    Identity::new(
+        CLIENT_ID,
+        CLIENT_SECRET,
+        vec![PermissionRule::read("dev", "/agents/warden/**")],
+    )
+}
+
+async fn vault(generation: Generation, gate: CfGate) -> RunningVault {
+    vault_with(data(), generation, gate, identity()).await
+}
+
+async fn vault_with(data: VaultData, generation: Generation, gate: CfGate, id: Identity) -> RunningVault {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    FakeVault::new(data)
+        .generation(generation)
+        .gate(gate)
+        .identity(id)
+        .start(listener)
+        .await
+        .unwrap()
+}
+
+fn env_for(vault: &RunningVault) -> HashMap<String, String> {
+    HashMap::from([
+        ("INFISICAL_HOST_URL".into(), vault.base_url()),
+        ("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID".into(), CLIENT_ID.into()),
+        (
+            "INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET".into(),
+            CLIENT_SECRET.into(),
+        ),
+        ("CF_ACCESS_CLIENT_ID".into(), CF_ID.into()),
+        ("CF_ACCESS_CLIENT_SECRET".into(), CF_SECRET.into()),
+        ("INFISICAL_PROJECT_ID".into(), PROJECT.into()),
+        ("INFISICAL_ENVIRONMENT".into(), "dev".into()),
+        ("INFISICAL_SCOPE".into(), "dev:/agents/warden/**".into()),
+        ("RUST_LOG".into(), "trace".into()),
+    ])
+}
+
+fn set(mut env: HashMap<String, String>, key: &str, value: &str) -> HashMap<String, String> {
+    env.insert(key.into(), value.into());
+    env
+}
+
+#[tokio::test]
+async fn lists_exactly_three_annotated_read_only_tools() {
+    let vault = vault(Generation::Current, login_gate()).await;
+    let served = serve(&env_for(&vault), &[]).await;
+    let tools = served.client.list_all_tools().await.unwrap();
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    assert_eq!(names, ["get-secret", "list-secrets", "list-folders"]);
+    for tool in &tools {
+        let a = tool.annotations.as_ref().expect("annotations");
+        assert_eq!(
+            (
+                a.read_only_hint,
+                a.destructive_hint,
+                a.idempotent_hint,
+                a.open_world_hint
+            ),
+            (Some(true), Some(false), Some(true), Some(false)),
+            "{}",
+            tool.name
+        );
+        assert!(tool.output_schema.is_some(), "{} has no output schema", tool.name);
+        assert!(
+            tool.description
+                .as_deref()
+                .unwrap_or_default()
+                .contains("dev:/agents/warden/**"),
+            "description should state the scope"
+        );
+    }
+    let get = &tools[0];
+    assert_eq!(get.input_schema["required"], json!(["secretName"]));
+    for arg in [
+        "projectId",
+        "environmentSlug",
+        "secretPath",
+        "expandSecretReferences",
+        "includeImports",
+    ] {
+        assert!(
+            get.input_schema["properties"].get(arg).is_some(),
+            "get-secret lacks {arg}"
+        );
+    }
+    assert!(tools[2].input_schema["properties"].get("path").is_some());
+    insta::assert_json_snapshot!("tool_list", tools);
+    // Listing tools does not log in: authentication is lazy.
+    assert_eq!(vault.login_count(), 0);
+}
+
+#[tokio::test]
+async fn get_secret_returns_values_verbatim_through_the_cf_gate() {
+    let vault = vault(Generation::Current, login_gate()).await;
+    let served = serve(&env_for(&vault), &[]).await;
+    let big = big_value();
+    for (key, value) in [
+        ("DB_PASSWORD", DB_PASSWORD),
+        ("TLS_KEY_PEM", PEM),
+        ("UNICODE_VALUE", UNICODE),
+        ("EMPTY_VALUE", ""),
+        ("BIG_VALUE", big.as_str()),
+    ] {
+        let result = served
+            .call(
+                "get-secret",
+                json!({"secretName": key, "secretPath": "/agents/warden"}),
+            )
+            .await;
+        assert!(!is_error(&result), "{key}: {}", text(&result));
+        let out = structured(&result);
+        assert_eq!(out["secretValue"], json!(value), "{key}");
+        assert_eq!(out["secretKey"], json!(key));
+        assert_eq!(out["secretPath"], json!("/agents/warden"));
+        assert_eq!(out["environment"], json!("dev"));
+        assert!(text(&result).ends_with(&format!("value:\n{value}")), "{key}");
+    }
+    let first = served
+        .call(
+            "get-secret",
+            json!({"secretName": "DB_PASSWORD", "secretPath": "/agents/warden"}),
+        )
+        .await;
+    assert_eq!(
+        structured(&first)["tags"],
+        json!(["function:db", "sensitivity:medium"])
+    );
+    assert_eq!(structured(&first)["comment"], json!("warden's database"));
+    // Every request carried the service token and our User-Agent.
+    for request in vault.requests() {
+        let header = |n: &str| {
+            request
+                .headers
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(header("cf-access-client-id").as_deref(), Some(CF_ID));
+        assert_eq!(header("cf-access-client-secret").as_deref(), Some(CF_SECRET));
+        assert!(
+            header("user-agent")
+                .unwrap_or_default()
+                .starts_with("infisical-mcp-rs/")
+        );
+    }
+}
+
+#[tokio::test]
+async fn list_secrets_gives_names_and_expiry_but_never_values() {
+    let vault = vault(Generation::Current, login_gate()).await;
+    let served = serve(&env_for(&vault), &[]).await;
+    let result = served
+        .call(
+            "list-secrets",
+            json!({"secretPath": "/agents/warden", "recursive": true}),
+        )
+        .await;
+    assert!(!is_error(&result), "{}", text(&result));
+    let out = structured(&result);
+    let keys: Vec<&str> = out["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["secretKey"].as_str().unwrap())
+        .collect();
+    for key in ["DB_PASSWORD", "TLS_KEY_PEM", "UNICODE_VALUE", "NESTED_KEY"] {
+        assert!(keys.contains(&key), "{key} missing from {keys:?}");
+    }
+    assert!(!keys.contains(&"OTHER_SECRET"));
+    assert_eq!(out["valuesIncluded"], json!(false));
+    let db = out["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["secretKey"] == "DB_PASSWORD")
+        .unwrap();
+    assert_eq!(db["expiresAt"], json!(EXPIRES));
+    let everything = format!("{}{}", text(&result), out);
+    for value in [DB_PASSWORD, "fakeKEYmaterialLINE1", UNICODE, NESTED, "BIGVALUE-"] {
+        assert!(!everything.contains(value), "a value leaked into list-secrets");
+    }
+}
+
+#[tokio::test]
+async fn list_values_flag_includes_values() {
+    let vault = vault(Generation::Current, login_gate()).await;
+    let served = serve(&env_for(&vault), &["--list-values"]).await;
+    let result = served
+        .call("list-secrets", json!({"secretPath": "/agents/warden"}))
+        .await;
+    let out = structured(&result);
+    assert_eq!(out["valuesIncluded"], json!(true));
+    let db = out["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["secretKey"] == "DB_PASSWORD")
+        .unwrap();
+    assert_eq!(db["secretValue"], json!(DB_PASSWORD));
+}
+
+#[tokio::test]
+async fn long_listings_are_paged_with_a_note() {
+    let mut data = data();
+    for i in 0..250 {
+        data = data.secret(PROJECT, "dev", "/agents/warden/db", &format!("K{i:03}"), "v");
+    }
+    let vault = vault_with(data, Generation::Current, CfGate::Off, identity()).await;
+    let served = serve(&env_for(&vault), &[]).await;
+    let result = served
+        .call("list-secrets", json!({"secretPath": "/agents/warden/db"}))
+        .await;
+    let out = structured(&result);
+    assert_eq!(out["total"], json!(251));
+    assert_eq!(out["secrets"].as_array().unwrap().len(), 100);
+    assert_eq!(out["nextOffset"], json!(100));
+    assert!(
+        text(&result).contains("151 more: call list-secrets again with offset=100"),
+        "{}",
+        text(&result)
+    );
+    let last = served
+        .call(
+            "list-secrets",
+            json!({"secretPath": "/agents/warden/db", "offset": 200, "limit": 100}),
+        )
+        .await;
+    assert_eq!(structured(&last)["secrets"].as_array().unwrap().len(), 51);
+    assert!(structured(&last).get("nextOffset").is_none());
+}
+
+#[tokio::test]
+async fn list_folders_shows_only_the_way_into_the_scope() {
+    let vault = vault(Generation::Current, login_gate()).await;
+    let served = serve(&env_for(&vault), &[]).await;
+    let paths = |r: &rmcp::model::CallToolResult| -> Vec<String> {
+        structured(r)["folders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["path"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let root = served.call("list-folders", json!({})).await;
+    assert_eq!(paths(&root), ["/agents"], "{}", text(&root));
+    let agents = served.call("list-folders", json!({"path": "/agents"})).await;
+    assert_eq!(paths(&agents), ["/agents/warden"]);
+    let deep = served
+        .call("list-folders", json!({"path": "/", "recursive": true}))
+        .await;
+    assert_eq!(paths(&deep), ["/agents", "/agents/warden", "/agents/warden/db"]);
+    let refused = served.call("list-folders", json!({"path": "/MooseQuest"})).await;
+    assert!(is_error(&refused));
+}
+
+#[tokio::test]
+async fn out_of_scope_calls_never_reach_the_vault() {
+    let vault = vault(Generation::Current, login_gate()).await;
+    let served = serve(&env_for(&vault), &[]).await;
+    for (tool, args) in [
+        (
+            "get-secret",
+            json!({"secretName": "OTHER_SECRET", "secretPath": "/agents/other"}),
+        ),
+        (
+            "get-secret",
+            json!({"secretName": "DB_PASSWORD", "secretPath": "/agents/warden", "environmentSlug": "prod"}),
+        ),
+        (
+            "get-secret",
+            json!({"secretName": "X", "secretPath": "/agents/wardenx"}),
+        ),
+        (
+            "get-secret",
+            json!({"secretName": "X", "secretPath": "/agents/warden/../other"}),
+        ),
+        ("list-secrets", json!({"secretPath": "/MooseQuest"})),
+    ] {
+        let result = served.call(tool, args.clone()).await;
+        assert!(is_error(&result), "{args}");
+        let t = text(&result);
+        assert!(t.contains("out of scope") || t.contains("rejected"), "{t}");
+        assert!(t.contains("hint:"), "{t}");
+    }
+    assert!(
+        vault.requests().is_empty(),
+        "out-of-scope calls reached the vault: {:?}",
+        vault_reads(&vault)
+    );
+}
+
+#[tokio::test]
+async fn vault_errors_become_clear_tool_errors() {
+    let vault = vault(Generation::Current, login_gate()).await;
+    // A scope wider than the identity's RBAC: the vault itself says no.
+    let served = serve(&set(env_for(&vault), "INFISICAL_SCOPE", "dev:/agents/**"), &[]).await;
+    let missing = served
+        .call(
+            "get-secret",
+            json!({"secretName": "NOPE", "secretPath": "/agents/warden"}),
+        )
+        .await;
+    assert!(is_error(&missing));
+    assert!(text(&missing).contains("not found"), "{}", text(&missing));
+    let denied = served
+        .call(
+            "get-secret",
+            json!({"secretName": "OTHER_SECRET", "secretPath": "/agents/other"}),
+        )
+        .await;
+    assert!(is_error(&denied));
+    assert!(text(&denied).contains("permission denied"), "{}", text(&denied));
+    assert!(!text(&denied).contains(OTHER));
+    let bad_args = served.call("get-secret", json!({"secretName": 42})).await;
+    assert!(is_error(&bad_args));
+    assert!(
+        text(&bad_args).contains("invalid arguments"),
+        "{}",
+        text(&bad_args)
+    );
+}
+
+#[tokio::test]
+async fn cloudflare_rejections_are_named_as_such() {
+    for gate in [
+        login_gate(),
+        CfGate::ServiceAuthOnly {
+            client_id: CF_ID.into(),
+            client_secret: CF_SECRET.into(),
+        },
+    ] {
+        let vault = vault(Generation::Current, gate).await;
+        let mut no_token = env_for(&vault);
+        no_token.remove("CF_ACCESS_CLIENT_ID");
+        no_token.remove("CF_ACCESS_CLIENT_SECRET");
+        let wrong_token = set(env_for(&vault), "CF_ACCESS_CLIENT_SECRET", "wrong-cf-secret");
+        for env in [no_token, wrong_token] {
+            let served = serve(&env, &[]).await;
+            let result = served
+                .call(
+                    "get-secret",
+                    json!({"secretName": "DB_PASSWORD", "secretPath": "/agents/warden"}),
+                )
+                .await;
+            assert!(is_error(&result));
+            let t = text(&result);
+            assert!(t.contains("Cloudflare Access rejected the service token"), "{t}");
+            assert!(t.contains("CF_ACCESS_CLIENT_ID"), "{t}");
+        }
+        assert!(vault.requests().iter().all(|r| !r.gate_passed));
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_client_secret_is_a_credentials_error() {
+    let vault = vault(Generation::Current, login_gate()).await;
+    let served = serve(
+        &set(env_for(&vault), "INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET", "nope"),
+        &[],
+    )
+    .await;
+    let result = served
+        .call(
+            "get-secret",
+            json!({"secretName": "DB_PASSWORD", "secretPath": "/agents/warden"}),
+        )
+        .await;
+    assert!(is_error(&result));
+    assert!(
+        text(&result).contains("universal-auth login failed"),
+        "{}",
+        text(&result)
+    );
+}
+
+#[tokio::test]
+async fn an_expired_or_revoked_token_means_one_transparent_login() {
+    let vault = vault(Generation::Current, login_gate()).await;
+    let served = serve(&env_for(&vault), &[]).await;
+    let call = || {
+        served.call(
+            "get-secret",
+            json!({"secretName": "DB_PASSWORD", "secretPath": "/agents/warden"}),
+        )
+    };
+    assert!(!is_error(&call().await));
+    assert_eq!(vault.login_count(), 1);
+    vault.expire_tokens();
+    let after_expiry = call().await;
+    assert!(!is_error(&after_expiry), "{}", text(&after_expiry));
+    assert_eq!(vault.login_count(), 2);
+    vault.revoke_tokens();
+    assert!(!is_error(&call().await));
+    assert_eq!(vault.login_count(), 3);
+}
+
+#[tokio::test]
+async fn twenty_concurrent_calls_share_one_login() {
+    let vault = vault(Generation::Current, login_gate()).await;
+    let served = serve(&env_for(&vault), &[]).await;
+    let calls = (0..20).map(|_| {
+        served.call(
+            "get-secret",
+            json!({"secretName": "DB_PASSWORD", "secretPath": "/agents/warden"}),
+        )
+    });
+    let results = futures::future::join_all(calls).await;
+    assert!(
+        results
+            .iter()
+            .all(|r| !is_error(r) && structured(r)["secretValue"] == json!(DB_PASSWORD))
+    );
+    assert_eq!(vault.login_count(), 1);
+}
+
+#[tokio::test]
+async fn an_older_vault_is_read_through_the_previous_routes() {
+    let vault = vault(Generation::Legacy, login_gate()).await;
+    let served = serve(&env_for(&vault), &[]).await;
+    let got = served
+        .call(
+            "get-secret",
+            json!({"secretName": "DB_PASSWORD", "secretPath": "/agents/warden"}),
+        )
+        .await;
+    assert!(!is_error(&got), "{}", text(&got));
+    assert_eq!(structured(&got)["secretValue"], json!(DB_PASSWORD));
+    let listed = served
+        .call("list-secrets", json!({"secretPath": "/agents/warden"}))
+        .await;
+    assert!(!is_error(&listed), "{}", text(&listed));
+    let folders = served.call("list-folders", json!({"path": "/agents"})).await;
+    assert!(!is_error(&folders), "{}", text(&folders));
+    // Listing above the scope: the old vault says 403, we say where the scope is.
+    let above = served.call("list-secrets", json!({"secretPath": "/"})).await;
+    assert!(!is_error(&above), "{}", text(&above));
+    assert!(
+        structured(&above)["scopeNote"]
+            .as_str()
+            .unwrap()
+            .contains("dev:/agents/warden/**")
+    );
+    let reads = vault_reads(&vault);
+    assert!(
+        reads.iter().any(|r| r.contains("/api/v3/secrets/raw")),
+        "{reads:?}"
+    );
+    assert!(reads.iter().any(|r| r.contains("/api/v1/folders")), "{reads:?}");
+    // The fall-back is learned once, not retried on every call.
+    assert_eq!(
+        reads.iter().filter(|r| r.contains("/api/v4/secrets")).count(),
+        1,
+        "{reads:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_pre_issued_token_is_used_as_is() {
+    let vault = vault(Generation::Current, login_gate()).await;
+    let token = vault.issue_token(CLIENT_ID);
+    let mut env = env_for(&vault);
+    env.remove("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID");
+    env.remove("INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET");
+    env.insert("INFISICAL_TOKEN".into(), token.clone());
+    let served = serve(&env, &[]).await;
+    let call = || {
+        served.call(
+            "get-secret",
+            json!({"secretName": "DB_PASSWORD", "secretPath": "/agents/warden"}),
+        )
+    };
+    assert!(!is_error(&call().await));
+    vault.expire_tokens();
+    let refused = call().await;
+    assert!(is_error(&refused));
+    assert!(text(&refused).contains("INFISICAL_TOKEN"), "{}", text(&refused));
+    assert_eq!(vault.login_count(), 0);
+    assert!(!served.stderr_text().contains(&token));
+}
+
+#[tokio::test]
+async fn nothing_secret_reaches_stderr_even_at_trace_level() {
+    let vault = vault(Generation::Current, login_gate()).await;
+    let served = serve(&env_for(&vault), &[]).await;
+    for key in ["DB_PASSWORD", "TLS_KEY_PEM", "UNICODE_VALUE"] {
+        served
+            .call(
+                "get-secret",
+                json!({"secretName": key, "secretPath": "/agents/warden"}),
+            )
+            .await;
+    }
+    served
+        .call(
+            "list-secrets",
+            json!({"secretPath": "/agents/warden", "recursive": true}),
+        )
+        .await;
+    vault.expire_tokens();
+    served.call("list-folders", json!({"recursive": true})).await;
+    let captured = served.stderr.clone();
+    served.client.cancel().await.unwrap();
+    let stderr = String::from_utf8_lossy(&captured.lock().unwrap()).into_owned();
+    assert!(
+        stderr.contains("TRACE") || stderr.contains("DEBUG"),
+        "trace logging was not on"
+    );
+    let tokens: Vec<String> = vault
+        .requests()
+        .iter()
+        .flat_map(|r| {
+            r.headers
+                .iter()
+                .filter(|(k, _)| k == "authorization")
+                .map(|(_, v)| v[7..].to_string())
+        })
+        .collect();
+    assert!(!tokens.is_empty());
+    let mut forbidden: Vec<String> = vec![
+        DB_PASSWORD.into(),
+        "fakeKEYmaterialLINE1".into(),
+        UNICODE.into(),
+        NESTED.into(),
+        CLIENT_SECRET.into(),
+        CF_SECRET.into(),
+    ];
+    forbidden.extend(tokens);
+    for needle in forbidden {
+        if let Some(pos) = stderr.find(&needle) {
+            let line_start = stderr[..pos].rfind('\n').map_or(0, |i| i + 1);
+            let context: String = stderr[line_start..pos].chars().take(200).collect();
+            panic!(
+                "secret material in stderr: {}… on a line starting: {context}",
+                &needle[..6.min(needle.len())]
+            );
+        }
+    }
+}
+
+/// Raw stdio, no client library: initialize, then close stdin or signal.
+async fn raw_session(env: &HashMap<String, String>) -> (tokio::process::Child, tokio::process::ChildStdin) {
+    let mut child = command(env, &[])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    stdin
+        .write_all(
+            br#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"0"}}}
+"#,
+        )
+        .await
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).await.unwrap();
+    let reply: Value = serde_json::from_str(&line).expect("stdout carries only JSON-RPC");
+    assert_eq!(reply["result"]["serverInfo"]["name"], json!("infisical-mcp-rs"));
+    (child, stdin)
+}
+
+#[tokio::test]
+async fn exits_promptly_on_stdin_eof_and_on_sigterm() {
+    let vault = vault(Generation::Current, CfGate::Off).await;
+    let env = env_for(&vault);
+
+    let (mut child, stdin) = raw_session(&env).await;
+    drop(stdin);
+    let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
+        .await
+        .expect("no exit after EOF")
+        .unwrap();
+    assert!(status.success());
+
+    let (mut child, _stdin) = raw_session(&env).await;
+    let pid = child.id().unwrap().to_string();
+    let killed = tokio::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(killed.success());
+    let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
+        .await
+        .expect("no exit after SIGTERM")
+        .unwrap();
+    assert!(status.success(), "{status}");
+}

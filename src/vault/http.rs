@@ -200,13 +200,13 @@ pub(crate) fn gateway_error(url: &str, answer: &Answer) -> Option<VaultError> {
     if status == StatusCode::FORBIDDEN && body_head.contains("error code: 1010") {
         return Some(VaultError::CloudflareBotBlocked);
     }
-    if status.as_u16() == 530
-        || (status.is_server_error() && answer.is_html() && body_head.contains("cloudflare"))
-    {
+    // A gateway's own error page (Cloudflare's 502/530, a tunnel that is
+    // down) is not the vault speaking: say so, not "unexpected HTML".
+    if matches!(status.as_u16(), 502..=504 | 530) && (answer.is_html() || status.as_u16() == 530) {
         return Some(VaultError::Unreachable {
             url: url.to_string(),
             detail: format!(
-                "Cloudflare could not reach the vault behind it ({status}); is the tunnel or origin up?"
+                "the gateway in front of the vault answered {status}; is the tunnel or the vault up?"
             ),
         });
     }
@@ -307,12 +307,7 @@ impl Transport {
                     }
                     Some(wait)
                 }
-                Ok(answer)
-                    if matches!(answer.status.as_u16(), 502..=504)
-                        && gateway_error(&url, answer).is_none() =>
-                {
-                    Some(backoff(attempt))
-                }
+                Ok(answer) if matches!(answer.status.as_u16(), 502..=504 | 530) => Some(backoff(attempt)),
                 Ok(_) => None,
                 Err(VaultError::Unreachable { .. }) | Err(VaultError::Timeout(_)) => Some(backoff(attempt)),
                 Err(_) => None,

@@ -660,3 +660,57 @@ async fn exits_promptly_on_stdin_eof_and_on_sigterm() {
         .unwrap();
     assert!(status.success(), "{status}");
 }
+
+#[tokio::test]
+async fn audit_log_and_log_files_record_calls_but_never_secrets() {
+    let vault = vault(Generation::Current, login_gate()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let served = serve(
+        &env_for(&vault),
+        &["--audit-log", audit.to_str().unwrap(), "--log-dir", logs.to_str().unwrap()],
+    )
+    .await;
+    served
+        .call("get-secret", json!({"secretName": "DB_PASSWORD", "secretPath": "/agents/warden"}))
+        .await;
+    served
+        .call("get-secret", json!({"secretName": "OTHER_SECRET", "secretPath": "/agents/other"}))
+        .await;
+    served
+        .call("get-secret", json!({"secretName": "NOPE", "secretPath": "/agents/warden"}))
+        .await;
+    served.call("list-secrets", json!({"secretPath": "/agents/warden"})).await;
+    served.client.cancel().await.unwrap();
+
+    let text = std::fs::read_to_string(&audit).unwrap();
+    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert_eq!(lines[0]["tool"], json!("get-secret"));
+    assert_eq!(lines[0]["project"], json!(PROJECT));
+    assert_eq!(lines[0]["environment"], json!("dev"));
+    assert_eq!(lines[0]["path"], json!("/agents/warden"));
+    assert_eq!(lines[0]["key"], json!("DB_PASSWORD"));
+    assert_eq!(lines[0]["outcome"], json!("ok"));
+    assert!(lines[0]["latencyMs"].is_u64() && lines[0]["requestId"].is_string() && lines[0]["time"].is_string());
+    assert_eq!(lines[1]["outcome"], json!("out_of_scope"));
+    assert_eq!(lines[2]["outcome"], json!("not_found"));
+    assert_eq!(lines[3]["tool"], json!("list-secrets"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&audit).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "audit log mode {mode:o}");
+    }
+
+    let mut written = text;
+    for entry in std::fs::read_dir(&logs).unwrap() {
+        written.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+    }
+    assert!(written.contains("tool call"), "the log files hold no log lines");
+    for secret in [DB_PASSWORD, CLIENT_SECRET, CF_SECRET, OTHER] {
+        assert!(!written.contains(secret), "secret material on disk");
+    }
+}

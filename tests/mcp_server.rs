@@ -670,19 +670,35 @@ async fn audit_log_and_log_files_record_calls_but_never_secrets() {
     std::fs::create_dir(&logs).unwrap();
     let served = serve(
         &env_for(&vault),
-        &["--audit-log", audit.to_str().unwrap(), "--log-dir", logs.to_str().unwrap()],
+        &[
+            "--audit-log",
+            audit.to_str().unwrap(),
+            "--log-dir",
+            logs.to_str().unwrap(),
+        ],
     )
     .await;
     served
-        .call("get-secret", json!({"secretName": "DB_PASSWORD", "secretPath": "/agents/warden"}))
+        .call(
+            "get-secret",
+            json!({"secretName": "DB_PASSWORD", "secretPath": "/agents/warden"}),
+        )
         .await;
     served
-        .call("get-secret", json!({"secretName": "OTHER_SECRET", "secretPath": "/agents/other"}))
+        .call(
+            "get-secret",
+            json!({"secretName": "OTHER_SECRET", "secretPath": "/agents/other"}),
+        )
         .await;
     served
-        .call("get-secret", json!({"secretName": "NOPE", "secretPath": "/agents/warden"}))
+        .call(
+            "get-secret",
+            json!({"secretName": "NOPE", "secretPath": "/agents/warden"}),
+        )
         .await;
-    served.call("list-secrets", json!({"secretPath": "/agents/warden"})).await;
+    served
+        .call("list-secrets", json!({"secretPath": "/agents/warden"}))
+        .await;
     served.client.cancel().await.unwrap();
 
     let text = std::fs::read_to_string(&audit).unwrap();
@@ -694,7 +710,9 @@ async fn audit_log_and_log_files_record_calls_but_never_secrets() {
     assert_eq!(lines[0]["path"], json!("/agents/warden"));
     assert_eq!(lines[0]["key"], json!("DB_PASSWORD"));
     assert_eq!(lines[0]["outcome"], json!("ok"));
-    assert!(lines[0]["latencyMs"].is_u64() && lines[0]["requestId"].is_string() && lines[0]["time"].is_string());
+    assert!(
+        lines[0]["latencyMs"].is_u64() && lines[0]["requestId"].is_string() && lines[0]["time"].is_string()
+    );
     assert_eq!(lines[1]["outcome"], json!("out_of_scope"));
     assert_eq!(lines[2]["outcome"], json!("not_found"));
     assert_eq!(lines[3]["tool"], json!("list-secrets"));

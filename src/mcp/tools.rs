@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use rmcp::handler::server::common::{schema_for_input, schema_for_output};
-use rmcp::model::{Tool, ToolAnnotations};
+use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -181,14 +181,56 @@ fn read_only(title: &str) -> ToolAnnotations {
         .open_world(false)
 }
 
+/// schemars writes Rust integer widths as `format` (`uint64`, `uint`), which
+/// JSON Schema does not define; strict validators (ajv in the TypeScript SDK)
+/// warn on every call. `minimum: 0` already says what matters.
+fn drop_rust_formats(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            let rust_width = map.get("format").and_then(|f| f.as_str()).is_some_and(|f| {
+                matches!(
+                    f,
+                    "uint"
+                        | "int"
+                        | "uint8"
+                        | "uint16"
+                        | "uint32"
+                        | "uint64"
+                        | "int8"
+                        | "int16"
+                        | "int32"
+                        | "int64"
+                        | "double"
+                        | "float"
+                )
+            });
+            if rust_width {
+                map.remove("format");
+            }
+            map.values_mut().for_each(drop_rust_formats);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(drop_rust_formats),
+        _ => {}
+    }
+}
+
+fn clean(schema: Arc<JsonObject>) -> Arc<JsonObject> {
+    let mut value = serde_json::Value::Object(schema.as_ref().clone());
+    drop_rust_formats(&mut value);
+    match value {
+        serde_json::Value::Object(map) => Arc::new(map),
+        _ => schema,
+    }
+}
+
 fn tool<In: JsonSchema + 'static, Out: JsonSchema + 'static>(
     name: &'static str,
     title: &str,
     description: String,
 ) -> Result<Tool, String> {
-    Ok(Tool::new(name, description, schema_for_input::<In>()?)
+    Ok(Tool::new(name, description, clean(schema_for_input::<In>()?))
         .with_title(title)
-        .with_raw_output_schema(schema_for_output::<Out>())
+        .with_raw_output_schema(clean(schema_for_output::<Out>()))
         .with_annotations(read_only(title)))
 }
 

@@ -35,13 +35,19 @@ fn check(mut cmd: Command, what: &str) {
         "{what} failed: {}\n{stdout}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains(r#""ok": true"#) || stdout.contains(r#""ok":true"#), "{stdout}");
+    assert!(
+        stdout.contains(r#""ok": true"#) || stdout.contains(r#""ok":true"#),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn the_typescript_sdk_client_accepts_every_result() {
     let dir = clients_dir();
-    if !installed(&dir.join("node_modules/@modelcontextprotocol/sdk"), "@modelcontextprotocol/sdk") {
+    if !installed(
+        &dir.join("node_modules/@modelcontextprotocol/sdk"),
+        "@modelcontextprotocol/sdk",
+    ) {
         return;
     }
     let mut cmd = Command::new("node");

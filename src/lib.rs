@@ -6,5 +6,6 @@
 
 pub mod config;
 pub mod mcp;
+pub mod proxy;
 pub mod scope;
 pub mod vault;

@@ -7,11 +7,13 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use infisical_mcp_rs::config::{ENV_HELP, LogArgs, ProcessEnv, ServeArgs};
 use infisical_mcp_rs::mcp::{Context, Server};
+use infisical_mcp_rs::proxy::{self, ProxyArgs};
 use infisical_mcp_rs::vault::VaultClient;
 use tracing_subscriber::EnvFilter;
 
 /// Read-only, scoped access to a self-hosted Infisical vault behind
-/// Cloudflare Access: an MCP server over stdio (the default mode).
+/// Cloudflare Access: an MCP server over stdio (the default mode), or with
+/// `--proxy` (same as `proxy`) a loopback proxy for other tools.
 #[derive(Debug, Parser)]
 #[command(name = "infisical-mcp-rs", version, after_long_help = ENV_HELP, args_conflicts_with_subcommands = true)]
 struct Cli {
@@ -26,6 +28,10 @@ enum Command {
     /// Serve MCP on stdin/stdout (the default).
     #[command(after_long_help = ENV_HELP)]
     Serve(ServeArgs),
+    /// Loopback reverse proxy to the vault that adds the Cloudflare Access
+    /// headers, for the infisical CLI, SDKs and curl (also `--proxy`).
+    #[command(after_long_help = proxy::config::PROXY_HELP)]
+    Proxy(ProxyArgs),
 }
 
 /// Exit code for configuration errors, as the design asks.
@@ -109,8 +115,29 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+async fn run_proxy(args: ProxyArgs) -> anyhow::Result<ExitCode> {
+    let settings = match args.settings(&ProcessEnv) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("infisical-mcp-rs: configuration error: {e}");
+            return Ok(ExitCode::from(CONFIG_ERROR));
+        }
+    };
+    let _guard = init_logging(&args.log)?;
+    let listener = match proxy::bind(settings.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("infisical-mcp-rs: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    proxy::run(listener, settings, shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(proxy::proxy_flag_to_subcommand(std::env::args_os()));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -124,6 +151,7 @@ fn main() -> ExitCode {
     let outcome = runtime.block_on(async move {
         match cli.command {
             Some(Command::Serve(args)) => serve(args).await,
+            Some(Command::Proxy(args)) => run_proxy(args).await,
             None => serve(cli.serve).await,
         }
     });

@@ -389,19 +389,15 @@ async fn two_hundred_concurrent_connections() {
     let proxy = start_proxy(settings(&up)).await;
     let started = std::time::Instant::now();
     let mut tasks = Vec::new();
+    let c = client();
     for _ in 0..N {
         let url = proxy.url("/barrier");
-        // One client each: separate connections, all held open at once, since
-        // the upstream answers none until all N have arrived.
+        let c = c.clone();
+        // HTTP/1.1: each request in flight needs its own connection, and the
+        // upstream answers none until all N have arrived, so all N client
+        // connections (and N upstream ones) are open at once.
         tasks.push(tokio::spawn(async move {
-            client()
-                .get(url)
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
+            c.get(url).send().await.unwrap().text().await.unwrap()
         }));
     }
     let all = tokio::time::timeout(Duration::from_secs(60), futures::future::join_all(tasks))

@@ -93,6 +93,18 @@ fn generated(n: u64) -> impl futures::Stream<Item = Bytes> + Send + 'static {
     })
 }
 
+/// A secret in the shape of Infisical's `secretRawSchema` (§2.3).
+pub fn secret(key: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": "6f1c2a4e-0000-4000-8000-000000000001", "_id": "6f1c2a4e-0000-4000-8000-000000000001",
+        "workspace": "p", "environment": "prod", "version": 1, "type": "shared",
+        "secretKey": key, "secretValue": format!("value-of-{key}"), "secretComment": "",
+        "secretReminderNote": null, "secretReminderRepeatDays": null, "skipMultilineEncoding": false,
+        "createdAt": "2026-01-01T00:00:00.000Z", "updatedAt": "2026-01-01T00:00:00.000Z",
+        "secretPath": "/", "secretValueHidden": false, "secretMetadata": [], "tags": []
+    })
+}
+
 async fn route(req: Request<Incoming>, st: Arc<State>) -> Response<Body> {
     let path = req.uri().path().to_string();
     let query = req.uri().query().map(str::to_string);
@@ -158,13 +170,13 @@ async fn route(req: Request<Incoming>, st: Arc<State>) -> Response<Body> {
                 )
             } else {
                 let key = p.rsplit('/').next().unwrap_or_default();
-                json(
-                    StatusCode::OK,
-                    serde_json::json!({"secret": {"secretKey": key, "secretValue": "value-of-".to_string() + key,
-                        "version": 1, "type": "shared", "environment": "prod"}}),
-                )
+                json(StatusCode::OK, serde_json::json!({"secret": secret(key)}))
             }
         }
+        ("GET", "/api/v4/secrets" | "/api/v3/secrets/raw") => json(
+            StatusCode::OK,
+            serde_json::json!({"secrets": [secret("KEY")], "imports": []}),
+        ),
         ("GET", p) if p.starts_with("/big/") => {
             let n: u64 = p["/big/".len()..].parse().unwrap();
             let mut r = Response::new(streamed(generated(n)));
@@ -353,4 +365,165 @@ pub async fn error_json(r: reqwest::Response) -> serde_json::Value {
         "refusals are JSON"
     );
     r.json().await.unwrap()
+}
+
+/// The real binary, started as a proxy; its stderr is collected line by line.
+pub struct Binary {
+    pub child: std::process::Child,
+    pub addr: Option<SocketAddr>,
+    lines: std::sync::mpsc::Receiver<String>,
+    pub stderr: Vec<String>,
+}
+
+pub fn binary_path() -> &'static str {
+    env!("CARGO_BIN_EXE_infisical-mcp-rs")
+}
+
+/// Starts `infisical-mcp-rs ARGS` with only `env` set (plus PATH), and, when
+/// it is a proxy that comes up, waits for its "listening" line to learn the
+/// port (no polling, no sleeps).
+pub fn spawn_binary(args: &[&str], env: &[(&str, &str)]) -> Binary {
+    use std::io::BufRead;
+    let mut cmd = std::process::Command::new(binary_path());
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "info")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    Binary {
+        child,
+        addr: None,
+        lines: rx,
+        stderr: Vec::new(),
+    }
+}
+
+impl Binary {
+    /// Reads stderr until a line contains `needle`; false on exit or timeout.
+    pub fn wait_for_line(&mut self, needle: &str) -> bool {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    let hit = line.contains(needle);
+                    self.stderr.push(line);
+                    if hit {
+                        return true;
+                    }
+                }
+                Err(_) => return false,
+            }
+        }
+    }
+
+    /// Waits for the proxy's "listening" line and records its address.
+    pub fn wait_listening(&mut self) -> SocketAddr {
+        assert!(
+            self.wait_for_line("vault proxy listening"),
+            "proxy did not start: {:#?}",
+            self.stderr
+        );
+        let line = self.stderr.last().unwrap();
+        let start = line.find("listen=http://").unwrap() + "listen=http://".len();
+        let addr: SocketAddr = line[start..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        self.addr = Some(addr);
+        addr
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr.unwrap(), path)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends a signal with the system's `kill` (no libc binding needed).
+    pub fn signal(&self, sig: &str) {
+        let ok = std::process::Command::new("kill")
+            .args([format!("-{sig}"), self.pid().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+    }
+
+    /// Waits (bounded) for the process to exit and collects the rest of stderr.
+    pub fn wait_exit(&mut self) -> std::process::ExitStatus {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
+                    self.stderr.push(line);
+                }
+                return status;
+            }
+            // The exit is what we wait for; stderr lines arrive meanwhile.
+            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(50)) {
+                self.stderr.push(line);
+            }
+            assert!(std::time::Instant::now() < deadline, "process did not exit");
+        }
+    }
+
+    pub fn stderr_text(&self) -> String {
+        self.stderr.join("\n")
+    }
+
+    /// Peak resident memory (VmHWM) and current (VmRSS), in KiB (Linux).
+    pub fn memory_kib(&self) -> (u64, u64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap()
+        };
+        (field("VmHWM:"), field("VmRSS:"))
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The environment of a proxy in front of `up`, gated.
+pub fn proxy_env(up: &Upstream) -> Vec<(&'static str, String)> {
+    vec![
+        ("INFISICAL_HOST_URL", up.base_url()),
+        ("CF_ACCESS_CLIENT_ID", CF_ID.to_string()),
+        ("CF_ACCESS_CLIENT_SECRET", CF_SECRET.to_string()),
+        ("INFISICAL_USER_AGENT", USER_AGENT.to_string()),
+    ]
+}
+
+pub fn env_refs<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'a str, &'a str)> {
+    env.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }

@@ -303,19 +303,24 @@ pub fn parse_base_url(var: &str, raw: &str, allow_insecure_http: bool) -> Result
 impl VaultArgs {
     /// Validates the connection settings (not the credentials).
     pub fn settings(&self, env: &dyn EnvSource) -> Result<VaultSettings, ConfigError> {
-        let (host_var, host) = pick(self.host_url.as_ref(), "--host-url", &HOST_VARS, env)?
-            .ok_or_else(|| {
-                ConfigError::new(
-                    "INFISICAL_HOST_URL",
-                    "is not set (nor INFISICAL_DOMAIN / INFISICAL_API_URL)",
-                    "set INFISICAL_HOST_URL to the vault's base URL, e.g. https://vault.example.com",
-                )
-            })?;
+        let (host_var, host) = pick(
+            self.host_url.as_ref(),
+            "INFISICAL_HOST_URL (--host-url)",
+            &HOST_VARS,
+            env,
+        )?
+        .ok_or_else(|| {
+            ConfigError::new(
+                "INFISICAL_HOST_URL",
+                "is not set (nor INFISICAL_DOMAIN / INFISICAL_API_URL)",
+                "set INFISICAL_HOST_URL to the vault's base URL, e.g. https://vault.example.com",
+            )
+        })?;
         let base_url = parse_base_url(&host_var, &host, self.allow_insecure_http)?;
 
         let cf_id = pick(
             self.cf_access_client_id.as_ref(),
-            "--cf-access-client-id",
+            "CF_ACCESS_CLIENT_ID (--cf-access-client-id)",
             &[CF_ID_VAR],
             env,
         )?;
@@ -344,7 +349,7 @@ impl VaultArgs {
 
         let user_agent = match pick(
             self.user_agent.as_ref(),
-            "--user-agent",
+            "INFISICAL_USER_AGENT (--user-agent)",
             &["INFISICAL_USER_AGENT"],
             env,
         )? {
@@ -386,7 +391,12 @@ impl VaultArgs {
 
     /// Validates the machine identity's credentials.
     pub fn credentials(&self, env: &dyn EnvSource) -> Result<Credentials, ConfigError> {
-        let client_id = pick(self.client_id.as_ref(), "--client-id", &CLIENT_ID_VARS, env)?;
+        let client_id = pick(
+            self.client_id.as_ref(),
+            "INFISICAL_UNIVERSAL_AUTH_CLIENT_ID (--client-id)",
+            &CLIENT_ID_VARS,
+            env,
+        )?;
         let client_secret = secret_var(&CLIENT_SECRET_VARS, env)?;
         let token = secret_var(&[TOKEN_VAR], env)?;
         let method = pick(None, "", &[AUTH_METHOD_VAR], env)?.map(|(_, m)| m.trim().to_string());
@@ -466,14 +476,14 @@ impl ScopeArgs {
     pub fn defaults(&self, env: &dyn EnvSource) -> Result<Defaults, ConfigError> {
         let project_id = pick(
             self.project_id.as_ref(),
-            "--project-id",
+            "INFISICAL_PROJECT_ID (--project-id)",
             &["INFISICAL_PROJECT_ID"],
             env,
         )?
         .map(|(_, v)| v.trim().to_string());
         let environment = match pick(
             self.environment.as_ref(),
-            "--environment",
+            "INFISICAL_ENVIRONMENT (--environment)",
             &["INFISICAL_ENVIRONMENT"],
             env,
         )? {
@@ -482,7 +492,7 @@ impl ScopeArgs {
         };
         let secret_path = match pick(
             self.secret_path.as_ref(),
-            "--secret-path",
+            "INFISICAL_SECRET_PATH (--secret-path)",
             &["INFISICAL_SECRET_PATH"],
             env,
         )? {
@@ -574,5 +584,106 @@ impl ServeArgs {
             scope: self.scope.scope(env)?,
             list_values: self.list_values,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use clap::Parser;
+    use secrecy::ExposeSecret;
+    use std::collections::HashMap;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn args(argv: &[&str]) -> ServeArgs {
+        // Parse without the process environment leaking into clap's `env`.
+        let mut cli =
+            Cli::try_parse_from(std::iter::once("x").chain(argv.iter().copied())).unwrap();
+        cli.serve.vault.host_url = argv
+            .iter()
+            .position(|a| *a == "--host-url")
+            .map(|i| argv[i + 1].to_string());
+        cli.serve.vault.client_id = None;
+        cli.serve.vault.cf_access_client_id = None;
+        cli.serve.vault.user_agent = None;
+        cli.serve.scope.project_id = None;
+        cli.serve.scope.environment = None;
+        cli.serve.scope.secret_path = None;
+        cli.serve
+    }
+
+    #[test]
+    fn aliases_used_by_existing_setups_are_accepted() {
+        let e = env(&[
+            ("INFISICAL_API_URL", "https://vault.example.com/api/"),
+            ("INFISICAL_CLIENT_ID", "id"),
+            ("INFISICAL_CLIENT_SECRET", "secret"),
+            ("INFISICAL_SCOPE", "dev:/a/** prod:/b/*"),
+        ]);
+        let cfg = args(&[]).validate(&e).unwrap();
+        assert_eq!(cfg.vault.base_url.as_str(), "https://vault.example.com/");
+        assert!(
+            matches!(cfg.credentials, Credentials::UniversalAuth { ref client_id, .. } if client_id == "id")
+        );
+        assert_eq!(cfg.scope.entries().len(), 2);
+        assert_eq!(cfg.defaults.secret_path.as_str(), "/");
+        assert_eq!(cfg.vault.user_agent, default_user_agent());
+    }
+
+    #[test]
+    fn primary_names_win_over_aliases() {
+        let e = env(&[
+            ("INFISICAL_HOST_URL", "https://primary.example.com"),
+            ("INFISICAL_DOMAIN", "https://alias.example.com"),
+            ("INFISICAL_TOKEN", "tok"),
+            ("INFISICAL_SCOPE", "*:/**"),
+        ]);
+        let cfg = args(&[]).validate(&e).unwrap();
+        assert_eq!(cfg.vault.base_url.host_str(), Some("primary.example.com"));
+        assert!(
+            matches!(cfg.credentials, Credentials::AccessToken(ref t) if t.expose_secret() == "tok")
+        );
+    }
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let e = env(&[
+            ("INFISICAL_HOST_URL", "https://v.example.com"),
+            ("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID", "id"),
+            (
+                "INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET",
+                "very-secret-value",
+            ),
+            ("CF_ACCESS_CLIENT_ID", "cf.access"),
+            ("CF_ACCESS_CLIENT_SECRET", "cf-secret-value"),
+            ("INFISICAL_SCOPE", "*:/**"),
+        ]);
+        let cfg = args(&[]).validate(&e).unwrap();
+        let shown = format!("{cfg:?}");
+        assert!(!shown.contains("very-secret-value"));
+        assert!(!shown.contains("cf-secret-value"));
+    }
+
+    #[test]
+    fn loopback_http_is_fine_but_remote_http_needs_consent() {
+        assert!(parse_base_url("V", "http://127.0.0.1:8080", false).is_ok());
+        assert!(parse_base_url("V", "http://localhost", false).is_ok());
+        assert!(parse_base_url("V", "http://vault.lan", false).is_err());
+        assert!(parse_base_url("V", "http://vault.lan", true).is_ok());
+        assert!(parse_base_url("V", "ftp://vault.lan", true).is_err());
+        assert!(parse_base_url("V", "https://vault.lan/?x=1", true).is_err());
     }
 }

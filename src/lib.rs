@@ -5,6 +5,7 @@
 //! lives here so that tests can drive the same code.
 
 pub mod config;
+pub mod fakevault;
 pub mod mcp;
 pub mod proxy;
 pub mod scope;

@@ -2,9 +2,9 @@
 //! memory while streaming, what it logs, and curl as the client.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+mod proxy_support;
 
-use common::*;
+use proxy_support::*;
 use futures::StreamExt;
 
 const MIB: u64 = 1024 * 1024;

@@ -2,11 +2,11 @@
 //! of a test upstream that plays Infisical behind a Cloudflare Access gate.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+mod proxy_support;
 
 use std::time::Duration;
 
-use common::*;
+use proxy_support::*;
 use futures::StreamExt;
 use infisical_mcp_rs::proxy::{Policy, ProxySettings, ScopeRule};
 use infisical_mcp_rs::scope::Scope;

@@ -9,12 +9,12 @@
 //! without it `npx -y @infisical/mcp` is used.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+mod proxy_support;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
-use common::*;
+use proxy_support::*;
 
 fn enabled(test: &str) -> bool {
     let on = std::env::var("PROXY_THIRD_PARTY").is_ok_and(|v| v == "1");

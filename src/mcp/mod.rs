@@ -137,10 +137,15 @@ impl Server {
     /// Serves MCP on stdin/stdout until the client closes stdin or `shutdown`
     /// resolves.
     pub async fn serve_stdio(self, shutdown: impl Future<Output = ()>) -> Result<(), ServeError> {
-        let running = self
-            .serve(rmcp::transport::stdio())
-            .await
-            .map_err(|e| ServeError::Start(e.to_string()))?;
+        let running = match self.serve(rmcp::transport::stdio()).await {
+            Ok(running) => running,
+            // The client hung up before initializing: a clean end, not a failure.
+            Err(rmcp::service::ServerInitializeError::ConnectionClosed(_)) => {
+                tracing::info!("client closed stdin before initializing");
+                return Ok(());
+            }
+            Err(e) => return Err(ServeError::Start(e.to_string())),
+        };
         let cancel = running.cancellation_token();
         tokio::select! {
             ended = running.waiting() => {

@@ -1,0 +1,175 @@
+//! Secret writes (`POST` / `PATCH` / `DELETE` on v3 raw and v4), present so
+//! tests can prove what an over-privileged identity could do. The permission
+//! check comes before any existence check, as in Infisical.
+
+use super::super::data::{Secret, stable_id};
+use super::super::errors::{ApiError, Reply, ok_json};
+use super::super::permissions::{Ability, Action};
+use super::super::{Generation, Shared, write as write_lock};
+use super::projects::now_iso;
+use super::secret_json::View;
+use super::secrets::{ProjectRef, secret_not_found, secrets_path};
+use super::{Api, Ctx, authenticate, body_raw_string, body_string, json_body};
+
+pub(super) fn write(
+    shared: &Shared,
+    ctx: &Ctx<'_>,
+    api: Api,
+    name: &str,
+) -> Result<Reply, ApiError> {
+    let caller = authenticate(shared, ctx)?;
+    let generation = shared.generation;
+    let method = ctx.method.clone();
+    let action = match method {
+        hyper::Method::POST => Action::Create,
+        hyper::Method::PATCH => Action::Edit,
+        _ => Action::Delete,
+    };
+    let body = json_body(ctx, generation)?;
+    let mut issues = Vec::new();
+    let project_key = if api == Api::V4 {
+        "projectId"
+    } else {
+        "workspaceId"
+    };
+    let project_id = body_string(&body, project_key, false, &mut issues);
+    let project_slug = body_string(&body, "projectSlug", false, &mut issues);
+    let environment = body_string(&body, "environment", true, &mut issues);
+    let path = secrets_path(body_string(&body, "secretPath", false, &mut issues).as_deref());
+    let new_value = body_raw_string(&body, "secretValue", action == Action::Create, &mut issues);
+    let comment = body_string(&body, "secretComment", false, &mut issues);
+    let new_name = body_string(&body, "newSecretName", false, &mut issues);
+    let (Some(environment), true) = (environment, issues.is_empty()) else {
+        return Err(ApiError::validation(generation, issues));
+    };
+
+    let mut data = write_lock(&shared.data);
+    let project_ref = ProjectRef {
+        id: project_id.as_deref(),
+        slug: project_slug.as_deref(),
+    };
+    if !project_ref.given() {
+        return Err(ApiError::bad_request(
+            "You must provide workspaceSlug or workspaceId",
+        ));
+    }
+    let project_id = project_ref.resolve(&data, generation)?.id.clone();
+    let ability = Ability::new(&caller.rules);
+    if !ability.can(action, &environment, &path) {
+        return Err(ApiError::permission_denied(
+            action.as_str(),
+            ability.details_for(action),
+        ));
+    }
+    let folder = data
+        .project_mut(&project_id)
+        .and_then(|p| p.env_mut(&environment))
+        .and_then(|e| e.folders.get_mut(&path))
+        .ok_or_else(|| match generation {
+            Generation::Current => ApiError::not_found(
+                "NotFound",
+                format!(
+                    "Folder with path '{path}' in environment with slug '{environment}' not found"
+                ),
+            ),
+            Generation::Legacy => ApiError::not_found(
+                "NotFound",
+                "Folder not found for the given environment slug & secret path",
+            ),
+        })?;
+
+    let now = now_iso();
+    let changed = match action {
+        Action::Create => {
+            if folder.secret(name).is_some() {
+                return Err(ApiError::bad_request(format!(
+                    "Secret already exists: {name}"
+                )));
+            }
+            let value = stored_value(new_value.as_deref().unwrap_or(""));
+            let entry = Secret {
+                id: stable_id(&["secret", &project_id, &environment, &path, name]),
+                key: name.to_owned(),
+                value: value.clone(),
+                comment: comment.unwrap_or_default(),
+                version: 1,
+                tags: Vec::new(),
+                skip_multiline_encoding: false,
+                created_at: now.clone(),
+                updated_at: now,
+                history: vec![(1, value)],
+            };
+            folder.secrets.push(entry.clone());
+            entry
+        }
+        Action::Edit => {
+            if new_name
+                .as_deref()
+                .is_some_and(|n| n != name && folder.secret(n).is_some())
+            {
+                return Err(ApiError::bad_request(
+                    "Secret with the new name already exists",
+                ));
+            }
+            let secret = folder
+                .secrets
+                .iter_mut()
+                .find(|s| s.key == name)
+                .ok_or_else(|| secret_not_found(generation, name))?;
+            secret.version += 1;
+            if let Some(value) = new_value {
+                secret.value = stored_value(&value);
+            }
+            if let Some(comment) = comment {
+                secret.comment = comment;
+            }
+            if let Some(new_name) = new_name {
+                secret.key = new_name;
+            }
+            secret.updated_at = now;
+            secret.history.push((secret.version, secret.value.clone()));
+            secret.clone()
+        }
+        _ => {
+            let pos = folder
+                .secrets
+                .iter()
+                .position(|s| s.key == name)
+                .ok_or_else(|| secret_not_found(generation, name))?;
+            folder.secrets.remove(pos)
+        }
+    };
+    let project = data
+        .project_by_id(&project_id)
+        .ok_or_else(ApiError::internal)?;
+    let shown_path = (generation == Generation::Current).then_some(path.as_str());
+    let body = View::new(generation, project).secret(
+        &changed,
+        &environment,
+        shown_path,
+        changed.value.clone(),
+        false,
+    );
+    Ok(ok_json(&serde_json::json!({ "secret": body })))
+}
+
+/// Values are trimmed on write, but one trailing newline survives.
+fn stored_value(value: &str) -> String {
+    let trimmed = value.trim();
+    if value.ends_with('\n') && !trimmed.is_empty() {
+        format!("{trimmed}\n")
+    } else {
+        trimmed.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stored_value;
+
+    #[test]
+    fn one_trailing_newline_survives() {
+        assert_eq!(stored_value("  v \n"), "v\n");
+        assert_eq!(stored_value(" v "), "v");
+    }
+}

@@ -1,0 +1,493 @@
+//! Secrets: list and get-by-name on v4 (`projectId`) and v3 raw
+//! (`workspaceId|workspaceSlug`), with Infisical's permission
+//! order (§3): list filters per secret on the current build and 403s on the
+//! 2024 one; get checks permission before existence, so a forbidden path
+//! never reveals whether a secret exists.
+
+use hyper::StatusCode;
+use serde_json::Value;
+
+use super::super::data::{Environment, Folder, Project, Secret, VaultData};
+use super::super::errors::{ApiError, Reply, ok_json};
+use super::super::permissions::{Ability, Action};
+use super::super::references::{Expander, Forbidden, OnForbidden};
+use super::super::{Generation, Shared, read};
+use super::projects::project_not_found;
+use super::secret_json::{ImportJson, ListBody, View};
+use super::{Api, Ctx, Query, authenticate};
+
+/// What Infisical puts in `secretValue` when the value is not shown.
+const HIDDEN_VALUE: &str = "<hidden-by-infisical>";
+
+pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>, api: Api) -> Result<Reply, ApiError> {
+    let caller = authenticate(shared, ctx)?;
+    let generation = shared.generation;
+    let current = generation == Generation::Current;
+    let mut q = Query::new(ctx);
+    let project_ref = project_params(&mut q, api);
+    let environment = q.string("environment");
+    let secret_path = q.string("secretPath");
+    // Keys the 2024 build does not know are stripped by zod, not validated.
+    let view_value = !current || q.boolean("viewSecretValue", true);
+    let expand = q.boolean("expandSecretReferences", false);
+    let recursive = q.boolean("recursive", false);
+    let snake_imports = q.boolean("include_imports", false);
+    let camel_imports = current && q.boolean("includeImports", false);
+    if current {
+        q.boolean("includePersonalOverrides", false);
+    }
+    let tag_slugs: Vec<&str> = q
+        .string("tagSlugs")
+        .map(|t| {
+            t.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    q.string("metadataFilter");
+    q.finish(generation)?;
+
+    let (Some(environment), true) = (environment, project_ref.given()) else {
+        return Err(ApiError::bad_request("Missing project id or environment"));
+    };
+    let data = read(&shared.data);
+    let project = project_ref.resolve(&data, generation)?;
+    let path = secrets_path(secret_path);
+    let ability = Ability::new(&caller.rules);
+    let view = View::new(generation, project);
+
+    let folder = match generation {
+        Generation::Current => {
+            if !ability.can_any(Action::DescribeSecret) {
+                return Err(describe_denied(&ability));
+            }
+            match folder_at(project, environment, &path) {
+                Some(found) => Some(found),
+                None => {
+                    return Err(ApiError::not_found(
+                        "SecretPathNotFound",
+                        format!(
+                            "Folder with path '{path}' in environment '{environment}' was not found. Please ensure the environment slug and secret path is correct."
+                        ),
+                    ));
+                }
+            }
+        }
+        Generation::Legacy => {
+            let allowed = if recursive {
+                ability.can_any_read_legacy()
+            } else {
+                ability.can_read_legacy(environment, &path)
+            };
+            if !allowed {
+                return Err(ApiError::permission_denied(
+                    "read",
+                    ability.details_for(Action::Read),
+                ));
+            }
+            if path.contains('*') {
+                return Err(ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "InternalServerError",
+                    "Find by secret path",
+                ));
+            }
+            // A missing folder inside the scope is an empty list on this build.
+            folder_at(project, environment, &path)
+        }
+    };
+    let Some((env, _)) = folder else {
+        return Ok(ok_json(&ListBody {
+            secrets: Vec::new(),
+            imports: Vec::new(),
+        }));
+    };
+
+    let folders: Vec<(&String, &Folder)> = if recursive {
+        env.subtree(&path).collect()
+    } else {
+        env.folders.get_key_value(&path).into_iter().collect()
+    };
+    let mut visible: Vec<(&str, &Secret)> = Vec::new();
+    for (folder_path, folder) in folders {
+        for secret in &folder.secrets {
+            if !tag_slugs.is_empty()
+                && !secret
+                    .tags
+                    .iter()
+                    .any(|t| tag_slugs.contains(&t.slug.as_str()))
+            {
+                continue;
+            }
+            if current {
+                if !ability.can(Action::DescribeSecret, environment, folder_path) {
+                    continue;
+                }
+                if view_value && !ability.can(Action::ReadValue, environment, folder_path) {
+                    // Fatal in the requested folder, silently dropped below it.
+                    if *folder_path == path {
+                        return Err(ApiError::permission_denied(
+                            "readValue",
+                            ability.details_for(Action::ReadValue),
+                        ));
+                    }
+                    continue;
+                }
+            } else if !ability.can_read_legacy(environment, folder_path) {
+                continue;
+            }
+            visible.push((folder_path, secret));
+        }
+    }
+
+    let expander = expander(&ability, project, generation, OnForbidden::KeepText);
+    let mut secrets = Vec::with_capacity(visible.len());
+    let mut refused = Vec::new();
+    for (folder_path, secret) in visible {
+        let value = shown_value(
+            view_value,
+            expand,
+            &expander,
+            secret,
+            environment,
+            folder_path,
+        );
+        match value {
+            Ok(value) => secrets.push(view.secret(
+                secret,
+                environment,
+                Some(folder_path),
+                value,
+                !view_value,
+            )),
+            Err(forbidden) => refused.push(forbidden.message()),
+        }
+    }
+    if !refused.is_empty() {
+        return Err(
+            ApiError::forbidden("Failed to expand one or more secret references")
+                .with_details(Value::from(refused)),
+        );
+    }
+
+    let imports = if snake_imports || camel_imports {
+        let imports = folder_imports(&view, &ability, env, &path, view_value, expand, &expander);
+        imports.map_err(|f| {
+            ApiError::forbidden("Failed to expand one or more secret references")
+                .with_details(Value::from(vec![f.message()]))
+        })?
+    } else {
+        Vec::new()
+    };
+    Ok(ok_json(&ListBody { secrets, imports }))
+}
+
+pub(super) fn get(shared: &Shared, ctx: &Ctx<'_>, api: Api, name: &str) -> Result<Reply, ApiError> {
+    let caller = authenticate(shared, ctx)?;
+    let generation = shared.generation;
+    let current = generation == Generation::Current;
+    let mut q = Query::new(ctx);
+    let project_ref = project_params(&mut q, api);
+    let environment = q.string("environment");
+    let secret_path = q.string("secretPath");
+    let version = q.number("version");
+    let kind = q
+        .one_of("type", &["shared", "personal"])
+        .unwrap_or("shared");
+    let view_value = !current || q.boolean("viewSecretValue", true);
+    let expand = q.boolean("expandSecretReferences", false);
+    let snake_imports = q.boolean("include_imports", false);
+    let camel_imports = current && q.boolean("includeImports", false);
+    q.string("secretName");
+    q.finish(generation)?;
+
+    let Some(environment) = environment else {
+        return Err(ApiError::bad_request("Missing environment"));
+    };
+    if !project_ref.given() {
+        return Err(ApiError::bad_request(match api {
+            Api::V4 => "You must provide  workspaceId",
+            _ => "You must provide workspaceSlug or workspaceId",
+        }));
+    }
+    let data = read(&shared.data);
+    let project = project_ref.resolve(&data, generation)?;
+    let path = secrets_path(secret_path);
+    let ability = Ability::new(&caller.rules);
+    let view = View::new(generation, project);
+    let not_found = || secret_not_found(generation, name);
+
+    let (env, folder) = match generation {
+        Generation::Current => {
+            let found = folder_at(project, environment, &path).ok_or_else(|| {
+                ApiError::not_found(
+                    "GetSecretByName",
+                    format!("Folder with path '{path}' in environment with slug '{environment}' not found"),
+                )
+            })?;
+            if !ability.can(Action::DescribeSecret, environment, &path) {
+                return Err(describe_denied(&ability));
+            }
+            found
+        }
+        Generation::Legacy => {
+            if !ability.can_read_legacy(environment, &path) {
+                return Err(ApiError::permission_denied(
+                    "read",
+                    ability.details_for(Action::Read),
+                ));
+            }
+            folder_at(project, environment, &path).ok_or_else(|| {
+                ApiError::not_found(
+                    "NotFound",
+                    "Folder not found for the given environment slug & secret path",
+                )
+            })?
+        }
+    };
+
+    let mut found = (kind == "shared")
+        .then(|| folder.secret(name))
+        .flatten()
+        .map(|s| (environment.to_owned(), path.clone(), s));
+    if found.is_none() && (snake_imports || camel_imports) {
+        found = find_in_imports(&ability, env, project, &path, name, current);
+    }
+    let Some((secret_env, secret_path, secret)) = found else {
+        return Err(not_found());
+    };
+    let value = match version {
+        Some(v) => secret
+            .history
+            .iter()
+            .find(|(n, _)| *n == v)
+            .map(|(_, value)| value.clone())
+            .ok_or_else(not_found)?,
+        None => secret.value.clone(),
+    };
+    if current && view_value && !ability.can(Action::ReadValue, &secret_env, &secret_path) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "ForbiddenReadSecretError",
+            format!("You do not have permission to view secret value on secret with name '{name}'"),
+        ));
+    }
+    let value = if !view_value {
+        HIDDEN_VALUE.to_owned()
+    } else if expand {
+        expander(&ability, project, generation, OnForbidden::Fail)
+            .expand(&value, &secret_env, &secret_path)
+            .map_err(|f| ApiError::forbidden(f.message()))?
+    } else {
+        value
+    };
+    // The 2024 build's single-secret body has no `secretPath`.
+    let shown_path = current.then_some(secret_path.as_str());
+    let body = view.secret(secret, &secret_env, shown_path, value, !view_value);
+    Ok(ok_json(&serde_json::json!({ "secret": body })))
+}
+
+/// The project named by a request: v4 `projectId`, v3 `workspaceId` or
+/// `workspaceSlug`.
+pub(super) struct ProjectRef<'a> {
+    pub(super) id: Option<&'a str>,
+    pub(super) slug: Option<&'a str>,
+}
+
+impl<'a> ProjectRef<'a> {
+    pub(super) fn given(&self) -> bool {
+        self.id.is_some() || self.slug.is_some()
+    }
+
+    pub(super) fn resolve<'d>(
+        &self,
+        data: &'d VaultData,
+        generation: Generation,
+    ) -> Result<&'d Project, ApiError> {
+        data.project_by_id_or_slug(self.id, self.slug)
+            .ok_or_else(|| project_not_found(generation, self.id.or(self.slug).unwrap_or_default()))
+    }
+}
+
+fn project_params<'a>(q: &mut Query<'a>, api: Api) -> ProjectRef<'a> {
+    match api {
+        Api::V4 => ProjectRef {
+            id: q.string("projectId"),
+            slug: None,
+        },
+        _ => ProjectRef {
+            id: q.string("workspaceId"),
+            slug: q.string("workspaceSlug"),
+        },
+    }
+}
+
+/// The secrets routes' path handling: trimmed, trailing slashes removed, but
+/// no leading slash added (so `app` stays `app` and matches no `/…` glob).
+pub(super) fn secrets_path(raw: Option<&str>) -> String {
+    let Some(raw) = raw else {
+        return "/".to_owned();
+    };
+    let trimmed = raw.trim();
+    match trimmed.trim_end_matches('/') {
+        "" if !trimmed.is_empty() => "/".to_owned(),
+        p => p.to_owned(),
+    }
+}
+
+fn folder_at<'p>(
+    project: &'p Project,
+    environment: &str,
+    path: &str,
+) -> Option<(&'p Environment, &'p Folder)> {
+    let env = project.env(environment)?;
+    env.folders.get(path).map(|f| (env, f))
+}
+
+fn describe_denied(ability: &Ability<'_>) -> ApiError {
+    ApiError::permission_denied(
+        "describeSecret",
+        ability.details_for(Action::DescribeSecret),
+    )
+}
+
+pub(super) fn secret_not_found(generation: Generation, name: &str) -> ApiError {
+    match generation {
+        Generation::Current => {
+            ApiError::not_found("NotFound", format!("Secret with name '{name}' not found"))
+        }
+        Generation::Legacy => ApiError::not_found("NotFound", "Secret not found"),
+    }
+}
+
+fn expander<'a>(
+    ability: &'a Ability<'a>,
+    project: &'a Project,
+    generation: Generation,
+    legacy_mode: OnForbidden,
+) -> Expander<'a, impl Fn(&str, &str) -> bool + 'a> {
+    let current = generation == Generation::Current;
+    Expander {
+        project,
+        can_read: move |env: &str, path: &str| {
+            if current {
+                ability.can(Action::DescribeSecret, env, path)
+                    && ability.can(Action::ReadValue, env, path)
+            } else {
+                ability.can_read_legacy(env, path)
+            }
+        },
+        on_forbidden: if current {
+            OnForbidden::Fail
+        } else {
+            legacy_mode
+        },
+    }
+}
+
+fn shown_value<F: Fn(&str, &str) -> bool>(
+    view_value: bool,
+    expand: bool,
+    expander: &Expander<'_, F>,
+    secret: &Secret,
+    environment: &str,
+    path: &str,
+) -> Result<String, Forbidden> {
+    if !view_value {
+        Ok(HIDDEN_VALUE.to_owned())
+    } else if expand {
+        expander.expand(&secret.value, environment, path)
+    } else {
+        Ok(secret.value.clone())
+    }
+}
+
+/// The imports of the requested folder, each reduced to what the caller may
+/// see; an import the caller cannot see at all is dropped.
+fn folder_imports<'a, F: Fn(&str, &str) -> bool>(
+    view: &View<'a>,
+    ability: &Ability<'_>,
+    env: &'a Environment,
+    path: &str,
+    view_value: bool,
+    expand: bool,
+    expander: &Expander<'_, F>,
+) -> Result<Vec<ImportJson<'a>>, Forbidden> {
+    let current = view.generation == Generation::Current;
+    let Some(folder) = env.folders.get(path) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for import in &folder.imports {
+        let readable = |p: &str| {
+            if current {
+                ability.can(Action::DescribeSecret, &import.environment, p)
+                    && (!view_value || ability.can(Action::ReadValue, &import.environment, p))
+            } else {
+                ability.can_read_legacy(&import.environment, p)
+            }
+        };
+        let Some((_, source)) = folder_at(view.project, &import.environment, &import.path) else {
+            continue;
+        };
+        if !readable(&import.path) {
+            continue;
+        }
+        let mut secrets = Vec::new();
+        for secret in &source.secrets {
+            let value = shown_value(
+                view_value,
+                expand,
+                expander,
+                secret,
+                &import.environment,
+                &import.path,
+            )?;
+            secrets.push(view.imported(secret, &import.environment, value, !view_value));
+        }
+        out.push(ImportJson {
+            secret_path: import.path.clone(),
+            environment: import.environment.clone(),
+            folder_id: source.id.clone(),
+            secrets,
+        });
+    }
+    Ok(out)
+}
+
+fn find_in_imports<'p>(
+    ability: &Ability<'_>,
+    env: &Environment,
+    project: &'p Project,
+    path: &str,
+    name: &str,
+    current: bool,
+) -> Option<(String, String, &'p Secret)> {
+    let folder = env.folders.get(path)?;
+    folder.imports.iter().find_map(|import| {
+        let allowed = if current {
+            ability.can(Action::DescribeSecret, &import.environment, &import.path)
+        } else {
+            ability.can_read_legacy(&import.environment, &import.path)
+        };
+        let (_, source) = folder_at(project, &import.environment, &import.path)?;
+        let secret = source.secret(name).filter(|_| allowed)?;
+        Some((import.environment.clone(), import.path.clone(), secret))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_paths_are_trimmed_not_prefixed() {
+        assert_eq!(secrets_path(None), "/");
+        assert_eq!(secrets_path(Some("/a/b/")), "/a/b");
+        assert_eq!(secrets_path(Some(" /a/b// ")), "/a/b");
+        assert_eq!(secrets_path(Some("a")), "a");
+        assert_eq!(secrets_path(Some("//")), "/");
+        assert_eq!(secrets_path(Some("")), "");
+    }
+}

@@ -1,0 +1,149 @@
+//! Fake vault: folder listing on v2 (current) and v1 (both generations).
+
+mod fakevault_support;
+
+use fakevault_support::*;
+use infisical_mcp_rs::fakevault::Generation;
+use serde_json::Value;
+
+fn names(body: &Value) -> Vec<String> {
+    body["folders"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|f| f["name"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn v2_lists_direct_children_sorted_and_unscoped() -> TestResult {
+    let v = start(vault(Generation::Current)).await?;
+    let c = client()?;
+    let t = login(&c, &v, WARDEN_ID, WARDEN_SECRET).await?;
+    let a = get(
+        &c,
+        &format!(
+            "{}/api/v2/folders?projectId={P}&environment=prod&path=MooseQuest/",
+            v.base_url()
+        ),
+        &t,
+    )
+    .await?;
+    assert_eq!(a.status, 200, "{}", a.text);
+    // Folder names are not permission-checked: the warden sees prod's folders.
+    assert_eq!(names(&a.json()), ["alpaca", "cloudflare", "github"]);
+    let f = &a.json()["folders"][0];
+    for field in [
+        "id",
+        "name",
+        "version",
+        "createdAt",
+        "updatedAt",
+        "envId",
+        "parentId",
+        "isReserved",
+        "description",
+        "lastSecretModified",
+    ] {
+        assert!(f.get(field).is_some(), "missing {field}: {f}");
+    }
+    assert!(f.get("relativePath").is_none());
+    Ok(())
+}
+
+#[tokio::test]
+async fn v2_recursive_has_relative_paths() -> TestResult {
+    let v = start(vault(Generation::Current)).await?;
+    let c = client()?;
+    let t = login(&c, &v, WARDEN_ID, WARDEN_SECRET).await?;
+    let a = get(
+        &c,
+        &format!(
+            "{}/api/v2/folders?projectId={P}&environment=dev&path=/agents&recursive=true",
+            v.base_url()
+        ),
+        &t,
+    )
+    .await?;
+    let body = a.json();
+    let rel: Vec<&str> = body["folders"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|f| f["relativePath"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(rel, ["/scribe", "/warden", "/warden/db", "/warden/notify"]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn unknown_environment_404_unknown_path_empty() -> TestResult {
+    let v = start(vault(Generation::Current)).await?;
+    let c = client()?;
+    let t = login(&c, &v, WARDEN_ID, WARDEN_SECRET).await?;
+    let a = get(
+        &c,
+        &format!(
+            "{}/api/v2/folders?projectId={P}&environment=qa",
+            v.base_url()
+        ),
+        &t,
+    )
+    .await?;
+    assert_current_error(&a, 404, "NotFound", "Environment with slug 'qa' not found");
+    let a = get(
+        &c,
+        &format!(
+            "{}/api/v2/folders?projectId={P}&environment=dev&path=/no/such",
+            v.base_url()
+        ),
+        &t,
+    )
+    .await?;
+    assert_eq!(a.status, 200);
+    assert_eq!(a.text, r#"{"folders":[]}"#);
+    let a = get(
+        &c,
+        &format!("{}/api/v2/folders?environment=dev", v.base_url()),
+        &t,
+    )
+    .await?;
+    assert_eq!(a.status, 422);
+    assert_eq!(a.json()["message"][0]["path"][0], "projectId");
+    Ok(())
+}
+
+#[tokio::test]
+async fn v1_takes_workspace_id_and_directory_on_both_generations() -> TestResult {
+    for generation in [Generation::Current, Generation::Legacy] {
+        let v = start(vault(generation)).await?;
+        let c = client()?;
+        let t = login(&c, &v, WARDEN_ID, WARDEN_SECRET).await?;
+        let a = get(
+            &c,
+            &format!(
+                "{}/api/v1/folders?workspaceId={P}&environment=dev&directory=/agents/warden",
+                v.base_url()
+            ),
+            &t,
+        )
+        .await?;
+        assert_eq!(a.status, 200, "{}", a.text);
+        assert_eq!(names(&a.json()), ["db", "notify"]);
+        let a = get(
+            &c,
+            &format!(
+                "{}/api/v1/folders?workspaceId={P}&environment=dev",
+                v.base_url()
+            ),
+            &t,
+        )
+        .await?;
+        assert_eq!(names(&a.json()), ["MooseQuest", "agents", "shared"]);
+    }
+    Ok(())
+}

@@ -1,0 +1,672 @@
+//! Fake vault: secret list / get / write routes, permission evaluation per
+//! generation (`infisical-api.md` §3, §6), validation, expansion and imports.
+
+mod fakevault_support;
+
+use fakevault_support::*;
+use infisical_mcp_rs::fakevault::{Generation, RunningVault};
+use reqwest::{Client, Method};
+use serde_json::json;
+
+async fn setup(generation: Generation) -> Res<(RunningVault, Client, String)> {
+    let v = start(vault(generation)).await?;
+    let c = client()?;
+    let token = login(&c, &v, WARDEN_ID, WARDEN_SECRET).await?;
+    Ok((v, c, token))
+}
+
+fn v4(v: &RunningVault, query: &str) -> String {
+    format!("{}/api/v4/secrets?projectId={P}&{query}", v.base_url())
+}
+
+fn v3(v: &RunningVault, query: &str) -> String {
+    format!(
+        "{}/api/v3/secrets/raw?workspaceId={P}&{query}",
+        v.base_url()
+    )
+}
+
+#[tokio::test]
+async fn list_in_scope_on_v4_and_v3() -> TestResult {
+    let (v, c, t) = setup(Generation::Current).await?;
+    for url in [
+        v4(&v, "environment=dev&secretPath=/agents/warden"),
+        v3(&v, "environment=dev&secretPath=/agents/warden/"),
+    ] {
+        let a = get(&c, &url, &t).await?;
+        assert_eq!(a.status, 200, "{}", a.text);
+        let body = a.json();
+        assert_eq!(
+            keys(&body),
+            [
+                "WARDEN_API_TOKEN",
+                "WARDEN_MOTD",
+                "WARDEN_FEATURE_FLAGS",
+                "WARDEN_DB_URL"
+            ]
+        );
+        assert_eq!(body["imports"], json!([]));
+        let first = &body["secrets"][0];
+        for field in [
+            "id",
+            "_id",
+            "workspace",
+            "environment",
+            "version",
+            "type",
+            "secretKey",
+            "secretValue",
+            "secretComment",
+            "createdAt",
+            "updatedAt",
+            "secretPath",
+            "secretValueHidden",
+            "secretMetadata",
+            "tags",
+            "skipMultilineEncoding",
+        ] {
+            assert!(first.get(field).is_some(), "missing {field} in {first}");
+        }
+        assert_eq!(first["workspace"], P);
+        assert_eq!(first["type"], "shared");
+        assert_eq!(first["secretPath"], "/agents/warden");
+        assert_eq!(first["secretValueHidden"], false);
+        let tags: Vec<&str> = first["tags"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|t| t["slug"].as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            tags,
+            [
+                "function:vault-read",
+                "sensitivity:low",
+                "consumer:agent",
+                "rotation:90d"
+            ]
+        );
+        assert_eq!(
+            body["secrets"][1]["secretValue"],
+            "Grüße aus Zürich — 秘密の値 🔐"
+        );
+        assert_eq!(body["secrets"][2]["secretValue"], "");
+        // Unexpanded by default.
+        assert_eq!(
+            body["secrets"][3]["secretValue"],
+            "${dev.agents.warden.db.DB_URL}"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn list_on_a_parent_filters_on_current_and_403s_on_legacy() -> TestResult {
+    let (v, c, t) = setup(Generation::Current).await?;
+    for q in [
+        "environment=dev&secretPath=/agents",
+        "environment=dev&secretPath=/",
+        "environment=dev",
+        "environment=prod&secretPath=/MooseQuest/cloudflare",
+    ] {
+        let a = get(&c, &v4(&v, q), &t).await?;
+        assert_eq!(a.status, 200, "{q}: {}", a.text);
+        assert_eq!(keys(&a.json()), Vec::<String>::new(), "{q}");
+    }
+
+    let (lv, lc, lt) = setup(Generation::Legacy).await?;
+    for q in [
+        "environment=dev&secretPath=/agents",
+        "environment=dev",
+        "environment=prod&secretPath=/agents/warden",
+        "environment=nope&secretPath=/agents/warden",
+        "environment=dev&secretPath=/agents/wardenx",
+        "environment=dev&secretPath=agents/warden",
+    ] {
+        let a = get(&lc, &v3(&lv, q), &lt).await?;
+        assert_legacy_error(
+            &a,
+            403,
+            "PermissionDenied",
+            "You are not allowed to read on secrets",
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn recursive_lists_filter_by_each_secrets_own_path() -> TestResult {
+    for generation in [Generation::Current, Generation::Legacy] {
+        let (v, c, t) = setup(generation).await?;
+        let a = get(
+            &c,
+            &v3(&v, "environment=dev&secretPath=/&recursive=true"),
+            &t,
+        )
+        .await?;
+        assert_eq!(a.status, 200, "{}", a.text);
+        let body = a.json();
+        let mut got: Vec<(String, String)> = body["secrets"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|s| {
+                        (
+                            s["secretPath"].as_str().unwrap_or("").to_owned(),
+                            s["secretKey"].as_str().unwrap_or("").to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        got.sort();
+        let paths: Vec<&str> = got.iter().map(|(p, _)| p.as_str()).collect();
+        assert!(
+            paths.iter().all(|p| p.starts_with("/agents/warden")),
+            "{got:?}"
+        );
+        assert!(got.contains(&("/agents/warden/db".to_owned(), "DB_PASSWORD".to_owned())));
+        assert!(
+            !got.iter()
+                .any(|(_, k)| k == "SLACK_WEBHOOK" || k == "STR_BILLING_WRITE")
+        );
+        assert_eq!(got.len(), 7);
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn missing_folder_in_scope() -> TestResult {
+    let (v, c, t) = setup(Generation::Current).await?;
+    let a = get(
+        &c,
+        &v4(&v, "environment=dev&secretPath=/agents/warden/nothing"),
+        &t,
+    )
+    .await?;
+    assert_current_error(
+        &a,
+        404,
+        "SecretPathNotFound",
+        "Folder with path '/agents/warden/nothing' in environment 'dev' was not found. Please ensure the environment slug and secret path is correct.",
+    );
+    let (lv, lc, lt) = setup(Generation::Legacy).await?;
+    let a = get(
+        &lc,
+        &v3(&lv, "environment=dev&secretPath=/agents/warden/nothing"),
+        &lt,
+    )
+    .await?;
+    assert_eq!(a.status, 200);
+    assert_eq!(a.json(), json!({"secrets": [], "imports": []}));
+    Ok(())
+}
+
+#[tokio::test]
+async fn legacy_has_no_v4_or_v2_routes() -> TestResult {
+    let (v, c, t) = setup(Generation::Legacy).await?;
+    let url = v4(&v, "environment=dev&secretPath=/agents/warden");
+    let a = get(&c, &url, &t).await?;
+    assert_eq!(a.status, 404);
+    let path_and_query = url.trim_start_matches(&v.base_url()).to_owned();
+    assert_eq!(
+        a.text,
+        format!(
+            r#"{{"message":"Route GET:{path_and_query} not found","error":"Not Found","statusCode":404}}"#
+        )
+    );
+    let a = get(
+        &c,
+        &format!(
+            "{}/api/v4/secrets/WARDEN_MOTD?projectId={P}&environment=dev",
+            v.base_url()
+        ),
+        &t,
+    )
+    .await?;
+    assert_eq!(a.status, 404);
+    assert!(
+        a.json()["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Route GET:/api/v4/secrets/WARDEN_MOTD?"))
+    );
+    let a = get(
+        &c,
+        &format!(
+            "{}/api/v2/folders?projectId={P}&environment=dev",
+            v.base_url()
+        ),
+        &t,
+    )
+    .await?;
+    assert_eq!(a.json()["error"], "Not Found");
+    Ok(())
+}
+
+#[tokio::test]
+async fn booleans_must_be_true_or_false() -> TestResult {
+    let (v, c, t) = setup(Generation::Current).await?;
+    let a = get(
+        &c,
+        &v4(
+            &v,
+            "environment=dev&secretPath=/agents/warden&recursive=yes&expandSecretReferences=1",
+        ),
+        &t,
+    )
+    .await?;
+    assert_eq!(a.status, 422, "{}", a.text);
+    let body = a.json();
+    assert_eq!(body["error"], "ValidationFailure");
+    assert_eq!(body["message"][0]["code"], "invalid_enum_value");
+    assert_eq!(body["message"][0]["options"], json!(["true", "false"]));
+    let fields: Vec<&str> = body["message"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|i| i["path"][0].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(fields, ["expandSecretReferences", "recursive"]);
+
+    let (lv, lc, lt) = setup(Generation::Legacy).await?;
+    let a = get(
+        &lc,
+        &v3(
+            &lv,
+            "environment=dev&secretPath=/agents/warden&include_imports=TRUE",
+        ),
+        &lt,
+    )
+    .await?;
+    assert_eq!(a.status, 401);
+    assert_eq!(a.json()["error"], "ValidationFailure");
+    Ok(())
+}
+
+#[tokio::test]
+async fn missing_project_or_environment() -> TestResult {
+    let (v, c, t) = setup(Generation::Current).await?;
+    let a = get(
+        &c,
+        &format!("{}/api/v4/secrets?environment=dev", v.base_url()),
+        &t,
+    )
+    .await?;
+    assert_current_error(&a, 400, "BadRequest", "Missing project id or environment");
+    let a = get(
+        &c,
+        &format!("{}/api/v3/secrets/raw/X?environment=dev", v.base_url()),
+        &t,
+    )
+    .await?;
+    assert_current_error(
+        &a,
+        400,
+        "BadRequest",
+        "You must provide workspaceSlug or workspaceId",
+    );
+    let a = get(
+        &c,
+        &format!("{}/api/v4/secrets/X?environment=dev", v.base_url()),
+        &t,
+    )
+    .await?;
+    assert_current_error(&a, 400, "BadRequest", "You must provide  workspaceId");
+    let a = get(
+        &c,
+        &format!("{}/api/v4/secrets/X?projectId={P}", v.base_url()),
+        &t,
+    )
+    .await?;
+    assert_current_error(&a, 400, "BadRequest", "Missing environment");
+    let a = get(&c, &format!("{}/api/v3/secrets/raw?workspaceSlug=raxx-secrets&environment=dev&secretPath=/agents/warden", v.base_url()), &t).await?;
+    assert_eq!(a.status, 200);
+    Ok(())
+}
+
+#[tokio::test]
+async fn get_by_name_current() -> TestResult {
+    let (v, c, t) = setup(Generation::Current).await?;
+    let base = v.base_url();
+    let a = get(&c, &format!("{base}/api/v4/secrets/WARDEN_MOTD?projectId={P}&environment=dev&secretPath=/agents/warden&type=shared"), &t).await?;
+    assert_eq!(a.status, 200);
+    let s = &a.json()["secret"];
+    assert_eq!(s["secretKey"], "WARDEN_MOTD");
+    assert_eq!(s["secretValue"], "Grüße aus Zürich — 秘密の値 🔐");
+    assert_eq!(s["secretPath"], "/agents/warden");
+    assert_eq!(s["version"], 1);
+
+    // Out of scope: 403 whether or not the secret exists (no existence oracle).
+    for name in ["STR_BILLING_WRITE", "DOES_NOT_EXIST"] {
+        let a = get(&c, &format!("{base}/api/v4/secrets/{name}?projectId={P}&environment=dev&secretPath=/MooseQuest/stripe"), &t).await?;
+        assert_current_error(
+            &a,
+            403,
+            "PermissionDenied",
+            "You are not allowed to describeSecret on secrets",
+        );
+        let details = &a.json()["details"][0];
+        assert_eq!(
+            details["conditions"]["secretPath"]["$glob"],
+            "/agents/warden/**"
+        );
+        assert_eq!(details["conditions"]["environment"]["$eq"], "dev");
+    }
+    let a = get(&c, &format!("{base}/api/v3/secrets/raw/NOPE?workspaceId={P}&environment=dev&secretPath=/agents/warden"), &t).await?;
+    assert_current_error(&a, 404, "NotFound", "Secret with name 'NOPE' not found");
+    let a = get(&c, &format!("{base}/api/v4/secrets/NOPE?projectId={P}&environment=dev&secretPath=/agents/warden/gone"), &t).await?;
+    assert_current_error(
+        &a,
+        404,
+        "GetSecretByName",
+        "Folder with path '/agents/warden/gone' in environment with slug 'dev' not found",
+    );
+    let a = get(&c, &format!("{base}/api/v4/secrets/WARDEN_MOTD?projectId={P}&environment=dev&secretPath=/agents/warden&type=secret"), &t).await?;
+    assert_eq!(a.status, 422);
+    Ok(())
+}
+
+#[tokio::test]
+async fn get_by_name_legacy() -> TestResult {
+    let (v, c, t) = setup(Generation::Legacy).await?;
+    let base = v.base_url();
+    let a = get(&c, &format!("{base}/api/v3/secrets/raw/WARDEN_API_TOKEN?workspaceId={P}&environment=dev&secretPath=/agents/warden"), &t).await?;
+    assert_eq!(a.status, 200);
+    let s = &a.json()["secret"];
+    assert_eq!(s["secretValue"], "warden-FAKE-api-token-4Rt7");
+    assert!(s.get("secretPath").is_none(), "{s}");
+    for name in ["STR_BILLING_WRITE", "DOES_NOT_EXIST"] {
+        let a = get(&c, &format!("{base}/api/v3/secrets/raw/{name}?workspaceId={P}&environment=dev&secretPath=/MooseQuest/stripe"), &t).await?;
+        assert_legacy_error(
+            &a,
+            403,
+            "PermissionDenied",
+            "You are not allowed to read on secrets",
+        );
+    }
+    let a = get(&c, &format!("{base}/api/v3/secrets/raw/NOPE?workspaceId={P}&environment=dev&secretPath=/agents/warden"), &t).await?;
+    assert_legacy_error(&a, 404, "NotFound", "Secret not found");
+    let a = get(&c, &format!("{base}/api/v3/secrets/raw/NOPE?workspaceId={P}&environment=dev&secretPath=/agents/warden/gone"), &t).await?;
+    assert_legacy_error(
+        &a,
+        404,
+        "NotFound",
+        "Folder not found for the given environment slug & secret path",
+    );
+    let a = get(
+        &c,
+        &format!("{base}/api/v3/secrets/raw?workspaceId=nope&environment=dev"),
+        &t,
+    )
+    .await?;
+    assert_legacy_error(
+        &a,
+        404,
+        "NotFound",
+        "Project not found during bot lookup. Are you sure you are using the correct project ID?",
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn reference_expansion() -> TestResult {
+    let (v, c, t) = setup(Generation::Current).await?;
+    let base = v.base_url();
+    let a = get(
+        &c,
+        &v4(
+            &v,
+            "environment=dev&secretPath=/agents/warden&expandSecretReferences=true",
+        ),
+        &t,
+    )
+    .await?;
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(
+        a.json()["secrets"][3]["secretValue"],
+        "postgres://warden:pg-FAKE-password-Qw3@db.internal:5432/warden"
+    );
+
+    // A reference the identity cannot read: the whole list is refused.
+    let a = get(
+        &c,
+        &v4(
+            &v,
+            "environment=dev&secretPath=/agents/warden/notify&expandSecretReferences=true",
+        ),
+        &t,
+    )
+    .await?;
+    assert_current_error(
+        &a,
+        403,
+        "ForbiddenError",
+        "Failed to expand one or more secret references",
+    );
+    let forbidden = "You are attempting to reference secret named SLACK_WEBHOOK from environment dev in path /shared which you do not have access to.";
+    assert_eq!(a.json()["details"], json!([forbidden]));
+    let a = get(&c, &format!("{base}/api/v4/secrets/WARDEN_SLACK_WEBHOOK?projectId={P}&environment=dev&secretPath=/agents/warden/notify&expandSecretReferences=true"), &t).await?;
+    assert_current_error(&a, 403, "ForbiddenError", forbidden);
+
+    let (lv, lc, lt) = setup(Generation::Legacy).await?;
+    let a = get(
+        &lc,
+        &v3(
+            &lv,
+            "environment=dev&secretPath=/agents/warden/notify&expandSecretReferences=true",
+        ),
+        &lt,
+    )
+    .await?;
+    assert_eq!(a.status, 200);
+    assert_eq!(
+        a.json()["secrets"][0]["secretValue"],
+        "${dev.shared.SLACK_WEBHOOK}"
+    );
+    let a = get(&lc, &format!("{}/api/v3/secrets/raw/WARDEN_SLACK_WEBHOOK?workspaceId={P}&environment=dev&secretPath=/agents/warden/notify&expandSecretReferences=true", lv.base_url()), &lt).await?;
+    assert_legacy_error(&a, 403, "ForbiddenError", forbidden);
+    Ok(())
+}
+
+#[tokio::test]
+async fn imports_with_either_parameter_name() -> TestResult {
+    let v = start(vault(Generation::Current)).await?;
+    let c = client()?;
+    let admin = login(&c, &v, ADMIN_ID, ADMIN_SECRET).await?;
+    let warden = login(&c, &v, WARDEN_ID, WARDEN_SECRET).await?;
+    for param in ["include_imports", "includeImports"] {
+        let a = get(
+            &c,
+            &v4(
+                &v,
+                &format!("environment=dev&secretPath=/agents/warden&{param}=true"),
+            ),
+            &admin,
+        )
+        .await?;
+        let imports = &a.json()["imports"];
+        assert_eq!(imports[0]["secretPath"], "/shared");
+        assert_eq!(imports[0]["environment"], "dev");
+        assert_eq!(imports[0]["secrets"][0]["secretKey"], "SLACK_WEBHOOK");
+        // The same import is out of the warden's scope: dropped.
+        let a = get(
+            &c,
+            &v4(
+                &v,
+                &format!("environment=dev&secretPath=/agents/warden&{param}=true"),
+            ),
+            &warden,
+        )
+        .await?;
+        assert_eq!(a.json()["imports"], json!([]));
+    }
+    // The 2024 build only knows `include_imports`.
+    let lv = start(vault(Generation::Legacy)).await?;
+    let admin = login(&c, &lv, ADMIN_ID, ADMIN_SECRET).await?;
+    let a = get(
+        &c,
+        &v3(
+            &lv,
+            "environment=dev&secretPath=/agents/warden&includeImports=true",
+        ),
+        &admin,
+    )
+    .await?;
+    assert_eq!(a.json()["imports"], json!([]));
+    let a = get(
+        &c,
+        &v3(
+            &lv,
+            "environment=dev&secretPath=/agents/warden&include_imports=true",
+        ),
+        &admin,
+    )
+    .await?;
+    assert_eq!(a.json()["imports"][0]["secretPath"], "/shared");
+
+    // get-by-name falls back to an import.
+    let a = get(&c, &format!("{}/api/v4/secrets/SLACK_WEBHOOK?projectId={P}&environment=dev&secretPath=/agents/warden&include_imports=true", v.base_url()), &login(&c, &v, ADMIN_ID, ADMIN_SECRET).await?).await?;
+    assert_eq!(a.json()["secret"]["secretPath"], "/shared");
+    Ok(())
+}
+
+#[tokio::test]
+async fn hidden_values_and_tag_filters() -> TestResult {
+    let (v, c, t) = setup(Generation::Current).await?;
+    let a = get(
+        &c,
+        &v4(
+            &v,
+            "environment=dev&secretPath=/agents/warden&viewSecretValue=false",
+        ),
+        &t,
+    )
+    .await?;
+    let s = &a.json()["secrets"][0];
+    assert_eq!(s["secretValue"], "<hidden-by-infisical>");
+    assert_eq!(s["secretValueHidden"], true);
+
+    let admin = login(&c, &v, ADMIN_ID, ADMIN_SECRET).await?;
+    let a = get(
+        &c,
+        &v4(
+            &v,
+            "environment=prod&secretPath=/&recursive=true&tagSlugs=function:agent-identity",
+        ),
+        &admin,
+    )
+    .await?;
+    assert_eq!(
+        keys(&a.json()),
+        ["APP_ID", "INSTALLATION_ID", "PRIVATE_KEY_PEM"]
+    );
+    let pem = a.json()["secrets"][2]["secretValue"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(pem.starts_with("-----BEGIN RSA PRIVATE KEY-----\n") && pem.lines().count() == 5);
+    Ok(())
+}
+
+#[tokio::test]
+async fn writes_check_permission_before_existence() -> TestResult {
+    for generation in [Generation::Current, Generation::Legacy] {
+        let (v, c, t) = setup(generation).await?;
+        let url = format!("{}/api/v3/secrets/raw/NOT_THERE", v.base_url());
+        let body = json!({"workspaceId": P, "environment": "dev", "secretPath": "/agents/warden"});
+        for (method, action) in [
+            (Method::DELETE, "delete"),
+            (Method::PATCH, "edit"),
+            (Method::POST, "create"),
+        ] {
+            let mut b = body.clone();
+            b["secretValue"] = json!("x");
+            let a = call(&c, method, &url, Some(&t), Some(b)).await?;
+            let message = format!("You are not allowed to {action} on secrets");
+            match generation {
+                Generation::Current => assert_current_error(&a, 403, "PermissionDenied", &message),
+                Generation::Legacy => assert_legacy_error(&a, 403, "PermissionDenied", &message),
+            }
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_over_privileged_identity_can_write() -> TestResult {
+    let v = start(vault(Generation::Current)).await?;
+    let c = client()?;
+    let t = login(&c, &v, ADMIN_ID, ADMIN_SECRET).await?;
+    let base = v.base_url();
+    let target = json!({"projectId": P, "environment": "dev", "secretPath": "/agents/warden"});
+    let url = format!("{base}/api/v4/secrets/NEW_KEY");
+
+    let mut create = target.clone();
+    create["secretValue"] = json!("  first\n");
+    let a = call(&c, Method::POST, &url, Some(&t), Some(create.clone())).await?;
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(a.json()["secret"]["secretValue"], "first\n");
+    let dup = call(&c, Method::POST, &url, Some(&t), Some(create)).await?;
+    assert_current_error(&dup, 400, "BadRequest", "Secret already exists: NEW_KEY");
+
+    let mut update = target.clone();
+    update["secretValue"] = json!("second");
+    let a = call(&c, Method::PATCH, &url, Some(&t), Some(update)).await?;
+    assert_eq!(a.json()["secret"]["version"], 2);
+    let old = get(&c, &format!("{base}/api/v4/secrets/NEW_KEY?projectId={P}&environment=dev&secretPath=/agents/warden&version=1"), &t).await?;
+    assert_eq!(old.json()["secret"]["secretValue"], "first\n");
+
+    let a = call(
+        &c,
+        Method::DELETE,
+        &format!("{base}/api/v3/secrets/raw/NEW_KEY"),
+        Some(&t),
+        Some(json!({"workspaceId": P, "environment": "dev", "secretPath": "/agents/warden"})),
+    )
+    .await?;
+    assert_eq!(a.status, 200);
+    let gone = get(
+        &c,
+        &format!(
+            "{base}/api/v4/secrets/NEW_KEY?projectId={P}&environment=dev&secretPath=/agents/warden"
+        ),
+        &t,
+    )
+    .await?;
+    assert_current_error(
+        &gone,
+        404,
+        "NotFound",
+        "Secret with name 'NEW_KEY' not found",
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn odd_paths_are_not_normalised_into_scope() -> TestResult {
+    let (v, c, t) = setup(Generation::Legacy).await?;
+    for path in [
+        "/agents//warden",
+        "/agents/./warden",
+        "/agents/x/../warden",
+        "/Agents/warden",
+        "/agents%2Fwarden",
+        "\\agents\\warden",
+    ] {
+        let encoded: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
+        let a = get(
+            &c,
+            &v3(&v, &format!("environment=dev&secretPath={encoded}")),
+            &t,
+        )
+        .await?;
+        assert_eq!(a.status, 403, "{path}: {}", a.text);
+    }
+    for path in ["/agents/warden/", " /agents/warden ", "/agents/warden//"] {
+        let encoded: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
+        let a = get(
+            &c,
+            &v3(&v, &format!("environment=dev&secretPath={encoded}")),
+            &t,
+        )
+        .await?;
+        assert_eq!(a.status, 200, "{path:?}: {}", a.text);
+    }
+    Ok(())
+}

@@ -1,0 +1,154 @@
+//! Shared helpers for the fake-vault tests: start a vault on 127.0.0.1:0,
+//! a reqwest client that never follows redirects, and JSON request helpers.
+#![allow(dead_code)]
+
+use infisical_mcp_rs::fakevault::{
+    Action, DEMO_PROJECT_ID, FakeVault, Generation, Identity, PermissionRule, RunningVault,
+    VaultData,
+};
+use reqwest::{Client, Method, StatusCode, redirect};
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+pub type TestResult = Result<(), Box<dyn std::error::Error>>;
+pub type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+pub const P: &str = DEMO_PROJECT_ID;
+pub const WARDEN_ID: &str = "warden-client-id";
+pub const WARDEN_SECRET: &str = "warden-FAKE-client-secret";
+pub const ADMIN_ID: &str = "admin-client-id";
+pub const ADMIN_SECRET: &str = "admin-FAKE-client-secret";
+
+/// The identity of the observations in `infisical-api.md` §6: only `read` on
+/// `dev:/agents/warden/**`.
+pub fn warden() -> Identity {
+    Identity::new(
+        WARDEN_ID,
+        WARDEN_SECRET,
+        vec![PermissionRule::read("dev", "/agents/warden/**")],
+    )
+}
+
+/// An over-privileged identity: everything, everywhere.
+pub fn admin() -> Identity {
+    Identity::new(
+        ADMIN_ID,
+        ADMIN_SECRET,
+        vec![PermissionRule::new(
+            &[Action::Read, Action::Create, Action::Edit, Action::Delete],
+            "*",
+            "/**",
+        )],
+    )
+}
+
+pub fn vault(generation: Generation) -> FakeVault {
+    FakeVault::new(VaultData::sample())
+        .generation(generation)
+        .identity(warden())
+        .identity(admin())
+}
+
+pub async fn start(v: FakeVault) -> Res<RunningVault> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    Ok(v.start(listener).await?)
+}
+
+pub fn client() -> Res<Client> {
+    Ok(Client::builder()
+        .redirect(redirect::Policy::none())
+        .user_agent("fakevault-tests/1.0")
+        .build()?)
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or(Value::Null)
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+pub async fn call(
+    c: &Client,
+    method: Method,
+    url: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> Res<Answer> {
+    let mut req = c.request(method, url);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await?;
+    Ok(Answer {
+        status: resp.status(),
+        headers: resp.headers().clone(),
+        text: resp.text().await?,
+    })
+}
+
+pub async fn get(c: &Client, url: &str, token: &str) -> Res<Answer> {
+    call(c, Method::GET, url, Some(token), None).await
+}
+
+pub async fn login(c: &Client, v: &RunningVault, id: &str, secret: &str) -> Res<String> {
+    let a = call(
+        c,
+        Method::POST,
+        &format!("{}/api/v1/auth/universal-auth/login", v.base_url()),
+        None,
+        Some(serde_json::json!({"clientId": id, "clientSecret": secret})),
+    )
+    .await?;
+    let token = a.json()["accessToken"].as_str().map(str::to_owned);
+    token.ok_or_else(|| format!("login failed: {} {}", a.status, a.text).into())
+}
+
+/// Keys of a list answer's `secrets`.
+pub fn keys(body: &Value) -> Vec<String> {
+    body["secrets"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s["secretKey"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Asserts the current generation's error body shape.
+pub fn assert_current_error(a: &Answer, status: u16, error: &str, message: &str) {
+    let body = a.json();
+    assert_eq!(a.status.as_u16(), status, "{}", a.text);
+    assert_eq!(body["statusCode"], status, "{}", a.text);
+    assert_eq!(body["error"], error, "{}", a.text);
+    assert_eq!(body["message"], message, "{}", a.text);
+    let req_id = body["reqId"].as_str().unwrap_or_default();
+    assert!(
+        req_id.starts_with("req-") && req_id.len() == 18,
+        "{}",
+        a.text
+    );
+}
+
+/// Asserts the 2024 build's error body shape (no reqId).
+pub fn assert_legacy_error(a: &Answer, status: u16, error: &str, message: &str) {
+    let body = a.json();
+    assert_eq!(a.status.as_u16(), status, "{}", a.text);
+    assert_eq!(body["statusCode"], status, "{}", a.text);
+    assert_eq!(body["error"], error, "{}", a.text);
+    assert_eq!(body["message"], message, "{}", a.text);
+    assert!(body.get("reqId").is_none(), "{}", a.text);
+}

@@ -1,11 +1,12 @@
 //! The real `infisical-mcp-rs` binary as a proxy: flags, exit codes, signals,
-//! memory while streaming, what it logs, and curl as the client.
+//! memory while streaming (against the streaming upstream), and, in front of
+//! the fake vault behind its CF gate, what it logs and curl as the client.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod proxy_support;
 
-use proxy_support::*;
 use futures::StreamExt;
+use proxy_support::*;
 
 const MIB: u64 = 1024 * 1024;
 
@@ -174,35 +175,29 @@ async fn sigterm_drains_the_request_in_flight_then_exits() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logs_carry_no_credentials_query_values_or_bodies() {
-    let up = upstream(true, 1).await;
-    let env = proxy_env(&up);
+    let vault = fake_vault().await;
+    let env = fake_env(&vault);
     let mut env = env_refs(&env);
     env.push(("RUST_LOG", "trace"));
     let mut proxy = spawn_binary(&["proxy", "--listen", "127.0.0.1:0"], &env);
     proxy.wait_listening();
+    let token = login(&proxy.url("")).await;
     let c = client();
     let r = c
-        .post(proxy.url("/api/v1/auth/universal-auth/login"))
-        .json(
-            &serde_json::json!({"clientId": "ua-id-in-body", "clientSecret": "ua-secret-in-body"}),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let r = c
-        .get(proxy.url("/api/v3/secrets/raw/KEY?workspaceId=proj-in-query&environment=prod&secretPath=/path-in-query"))
-        .header("authorization", format!("Bearer {TOKEN}"))
+        .get(proxy.url(&format!(
+            "/api/v3/secrets/raw/{IN_SCOPE_KEY}?workspaceId={PROJECT}&environment=prod&secretPath={IN_SCOPE_PATH}"
+        )))
+        .bearer_auth(&token)
         .header("cf-access-client-secret", "forged-cf-secret")
         .header("cookie", "session=cookie-value")
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    assert!(r.text().await.unwrap().contains("value-of-KEY"));
+    assert!(r.text().await.unwrap().contains(IN_SCOPE_VALUE));
     let r = c
         .delete(proxy.url("/api/v3/secrets/raw/KEY?secretPath=/refused-in-query"))
-        .header("authorization", format!("Bearer {TOKEN}"))
+        .bearer_auth(&token)
         .send()
         .await
         .unwrap();
@@ -217,16 +212,15 @@ async fn logs_carry_no_credentials_query_values_or_bodies() {
     assert!(status.success());
     let log = proxy.stderr_text();
     for secret in [
-        TOKEN,
+        token.as_str(),
         CF_SECRET,
         "forged-cf-secret",
-        "ua-secret-in-body",
-        "ua-id-in-body",
-        "proj-in-query",
-        "path-in-query",
+        infisical_mcp_rs::fakevault::DEMO_CLIENT_SECRET,
+        PROJECT,
+        IN_SCOPE_PATH,
         "refused-in-query",
         "cookie-value",
-        "value-of-KEY",
+        IN_SCOPE_VALUE,
     ] {
         assert!(
             !log.contains(secret),
@@ -236,7 +230,7 @@ async fn logs_carry_no_credentials_query_values_or_bodies() {
     // The access lines are there, with query names but not values.
     assert!(
         log.lines().any(|l| l.contains("method=GET")
-            && l.contains("path=/api/v3/secrets/raw/KEY")
+            && l.contains(&format!("path=/api/v3/secrets/raw/{IN_SCOPE_KEY}"))
             && l.contains("query=workspaceId&environment&secretPath")
             && l.contains("status=200")
             && l.contains("duration_ms=")),
@@ -264,8 +258,8 @@ fn curl(args: &[&str]) -> (i32, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn curl_through_the_proxy() {
-    let up = upstream(true, 1).await;
-    let env = proxy_env(&up);
+    let vault = fake_vault().await;
+    let env = fake_env(&vault);
     let mut proxy = spawn_binary(&["proxy", "--listen", "127.0.0.1:0"], &env_refs(&env));
     proxy.wait_listening();
     let url = |p: &str| proxy.url(p);
@@ -289,31 +283,42 @@ async fn curl_through_the_proxy() {
         "-H".into(),
         "Content-Type: application/json".into(),
         "-d".into(),
-        r#"{"clientId":"a","clientSecret":"b"}"#.into(),
+        serde_json::json!({"clientId": infisical_mcp_rs::fakevault::DEMO_CLIENT_ID,
+            "clientSecret": infisical_mcp_rs::fakevault::DEMO_CLIENT_SECRET})
+        .to_string(),
     ])
     .await
     .unwrap();
-    assert!(out.contains(TOKEN), "{out}");
+    let login: serde_json::Value = serde_json::from_str(&out).expect("login answer is JSON");
+    let token = login["accessToken"].as_str().unwrap().to_string();
     let (_, out) = run(vec![
         "-G".into(),
-        local("/api/v3/secrets/raw/KEY"),
+        local(&format!("/api/v3/secrets/raw/{IN_SCOPE_KEY}")),
         "-H".into(),
-        format!("Authorization: Bearer {TOKEN}"),
+        format!("Authorization: Bearer {token}"),
         "--data-urlencode".into(),
-        "workspaceId=p".into(),
+        format!("workspaceId={PROJECT}"),
         "--data-urlencode".into(),
         "environment=prod".into(),
         "--data-urlencode".into(),
-        "secretPath=/MooseQuest/".into(),
+        format!("secretPath={IN_SCOPE_PATH}/"),
     ])
     .await
     .unwrap();
-    assert!(out.contains("value-of-KEY"), "{out}");
+    assert!(out.contains(IN_SCOPE_VALUE), "{out}");
 
-    // HEAD.
+    // HEAD is a read: forwarded, and the vault's answer comes back (the fake
+    // vault has no HEAD routes, so it says 404; Infisical's fastify answers
+    // HEAD on its GET routes).
     let (code, out) = run(vec!["-I".into(), url("/api/status")]).await.unwrap();
     assert_eq!(code, 0, "{out}");
-    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    assert!(out.starts_with("HTTP/1.1 "), "{out}");
+    assert!(
+        vault
+            .requests()
+            .iter()
+            .any(|r| r.method == "HEAD" && r.gate_passed)
+    );
 
     // The runbook's "write attempt should 403".
     let (_, out) = run(vec![
@@ -349,7 +354,7 @@ async fn curl_through_the_proxy() {
         "{out}"
     );
 
-    let gated: Vec<_> = up
+    let gated: Vec<_> = vault
         .requests()
         .into_iter()
         .filter(|r| !r.gate_passed)

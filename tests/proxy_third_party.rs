@@ -1,5 +1,5 @@
 //! Real third-party clients through the real proxy binary, in front of an
-//! upstream with the Cloudflare Access gate on: the official Node MCP server
+//! the fake vault with its Cloudflare Access gate on: the official Node MCP server
 //! (`@infisical/mcp`, the Option A setup of seed 000) and the Python SDK
 //! (`infisicalsdk`). They need packages from npm and PyPI, so they run only
 //! with `PROXY_THIRD_PARTY=1` (set by `.ci/run` after installing them); with
@@ -42,24 +42,33 @@ async fn python_sdk_logs_in_and_reads_through_the_proxy() {
     if !enabled("python_sdk") {
         return;
     }
-    let up = upstream(true, 1).await;
-    let env = proxy_env(&up);
+    let vault = fake_vault().await;
+    let env = fake_env(&vault);
     let mut proxy = spawn_binary(&["proxy", "--listen", "127.0.0.1:0"], &env_refs(&env));
     proxy.wait_listening();
     let script = r#"
 import os
 from infisical_sdk import InfisicalSDKClient
 client = InfisicalSDKClient(host=os.environ["PROXY_URL"])
-client.auth.universal_auth.login(client_id="ua-id", client_secret="ua-secret")
-one = client.secrets.get_secret_by_name(secret_name="KEY", project_id="p", environment_slug="prod", secret_path="/")
+e = os.environ
+client.auth.universal_auth.login(client_id=e["CLIENT_ID"], client_secret=e["CLIENT_SECRET"])
+one = client.secrets.get_secret_by_name(secret_name=e["KEY"], project_id=e["PROJECT"], environment_slug="prod", secret_path=e["FOLDER"])
 print("get:", one.secretValue)
-listed = client.secrets.list_secrets(project_id="p", environment_slug="prod", secret_path="/")
+listed = client.secrets.list_secrets(project_id=e["PROJECT"], environment_slug="prod", secret_path=e["FOLDER"])
 print("list:", ",".join(s.secretKey for s in listed.secrets))
 "#;
     let url = proxy.url("");
     let out = tokio::task::spawn_blocking(move || {
         clean(Command::new("python3").args(["-c", script]))
             .env("PROXY_URL", url)
+            .env("CLIENT_ID", infisical_mcp_rs::fakevault::DEMO_CLIENT_ID)
+            .env(
+                "CLIENT_SECRET",
+                infisical_mcp_rs::fakevault::DEMO_CLIENT_SECRET,
+            )
+            .env("PROJECT", PROJECT)
+            .env("KEY", IN_SCOPE_KEY)
+            .env("FOLDER", IN_SCOPE_PATH)
             .output()
             .expect("python3 is installed")
     })
@@ -71,15 +80,24 @@ print("list:", ",".join(s.secretKey for s in listed.secrets))
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("get: value-of-KEY"), "{stdout}");
-    assert!(stdout.contains("list: KEY"), "{stdout}");
-    let seen = up.requests();
+    assert!(
+        stdout.contains(&format!("get: {IN_SCOPE_VALUE}")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("list: {IN_SCOPE_KEY}")),
+        "{stdout}"
+    );
+    let seen = vault.requests();
     assert!(seen.iter().all(|r| r.gate_passed));
     assert!(
         seen.iter()
             .any(|r| r.path == "/api/v1/auth/universal-auth/login")
     );
-    assert!(seen.iter().any(|r| r.path == "/api/v3/secrets/raw/KEY"));
+    assert!(
+        seen.iter()
+            .any(|r| r.path == format!("/api/v3/secrets/raw/{IN_SCOPE_KEY}"))
+    );
 }
 
 /// Talks JSON-RPC over the server's stdio, one message per line.
@@ -122,8 +140,8 @@ async fn official_node_mcp_server_logs_in_and_reads_through_the_proxy() {
     if !enabled("node_mcp") {
         return;
     }
-    let up = upstream(true, 1).await;
-    let env = proxy_env(&up);
+    let vault = fake_vault().await;
+    let env = fake_env(&vault);
     let mut proxy = spawn_binary(&["--proxy", "--listen", "127.0.0.1:0"], &env_refs(&env));
     proxy.wait_listening();
     // Option A of seed 000: INFISICAL_HOST_URL points at the proxy.
@@ -143,8 +161,14 @@ async fn official_node_mcp_server_logs_in_and_reads_through_the_proxy() {
         };
         clean(&mut cmd)
             .env("INFISICAL_HOST_URL", &host_url)
-            .env("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID", "ua-id")
-            .env("INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET", "ua-secret")
+            .env(
+                "INFISICAL_UNIVERSAL_AUTH_CLIENT_ID",
+                infisical_mcp_rs::fakevault::DEMO_CLIENT_ID,
+            )
+            .env(
+                "INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET",
+                infisical_mcp_rs::fakevault::DEMO_CLIENT_SECRET,
+            )
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -161,8 +185,8 @@ async fn official_node_mcp_server_logs_in_and_reads_through_the_proxy() {
         mcp.send(serde_json::json!({"jsonrpc":"2.0","method":"notifications/initialized"}));
         mcp.send(
             serde_json::json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{
-            "name":"get-secret","arguments":{"secretName":"KEY","projectId":"p",
-            "environmentSlug":"prod","secretPath":"/"}}}),
+            "name":"get-secret","arguments":{"secretName":IN_SCOPE_KEY,"projectId":PROJECT,
+            "environmentSlug":"prod","secretPath":IN_SCOPE_PATH}}}),
         );
         let call = mcp.answer(2);
         let text = call["result"]["content"][0]["text"].as_str();
@@ -172,8 +196,8 @@ async fn official_node_mcp_server_logs_in_and_reads_through_the_proxy() {
     .await
     .unwrap();
     assert!(text.starts_with("Secret retrieved successfully"), "{text}");
-    assert!(text.contains("value-of-KEY"), "{text}");
-    let seen = up.requests();
+    assert!(text.contains(IN_SCOPE_VALUE), "{text}");
+    let seen = vault.requests();
     assert!(
         seen.iter().all(|r| r.gate_passed),
         "every request passed the CF gate"
@@ -182,5 +206,8 @@ async fn official_node_mcp_server_logs_in_and_reads_through_the_proxy() {
         seen.iter()
             .any(|r| r.path == "/api/v1/auth/universal-auth/login")
     );
-    assert!(seen.iter().any(|r| r.path == "/api/v3/secrets/raw/KEY"));
+    assert!(
+        seen.iter()
+            .any(|r| r.path == format!("/api/v3/secrets/raw/{IN_SCOPE_KEY}"))
+    );
 }

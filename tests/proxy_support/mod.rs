@@ -1,6 +1,7 @@
-//! Test helpers shared by the proxy tests: a small upstream that stands in
-//! for Infisical behind a Cloudflare Access gate, and starters for the proxy
-//! (in process, or as the real binary).
+//! Test helpers shared by the proxy tests: the fake vault behind its
+//! Cloudflare Access gate, a small streaming upstream for what the fake vault
+//! does not do (50 MiB bodies, held answers, a barrier for concurrency), and
+//! starters for the proxy (in process, or as the real binary).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::convert::Infallible;
@@ -17,13 +18,19 @@ use hyper::service::service_fn;
 use hyper::{HeaderMap, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use infisical_mcp_rs::config::{CfAccess, VaultSettings};
+use infisical_mcp_rs::fakevault::{self, CfGate, FakeVault, RunningVault, VaultData};
 use infisical_mcp_rs::proxy::{self, ProxyError, ProxySettings};
 use tokio::net::TcpListener;
 use tokio::sync::{Barrier, Notify, oneshot, watch};
 use tokio::task::JoinHandle;
 
-pub const CF_ID: &str = "test-client.access";
-pub const CF_SECRET: &str = "cf-secret-7f3a9c";
+pub const CF_ID: &str = fakevault::DEMO_CF_CLIENT_ID;
+pub const CF_SECRET: &str = fakevault::DEMO_CF_CLIENT_SECRET;
+pub const PROJECT: &str = fakevault::DEMO_PROJECT_ID;
+/// A secret the demo identity may read, and its value.
+pub const IN_SCOPE_PATH: &str = "/MooseQuest/cloudflare";
+pub const IN_SCOPE_KEY: &str = "CF_DNS_EDIT_RAXX_APP";
+pub const IN_SCOPE_VALUE: &str = "cf-FAKE-dns-edit-raxx-app-7Qm2Lx9Pz4";
 pub const TOKEN: &str = "token-5b1e77";
 pub const USER_AGENT: &str = "proxy-test/1.0";
 
@@ -526,4 +533,45 @@ pub fn proxy_env(up: &Upstream) -> Vec<(&'static str, String)> {
 
 pub fn env_refs<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'a str, &'a str)> {
     env.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// The fake vault with the demo data and identity, behind an Access app that
+/// answers a missing or wrong service token with the login redirect.
+pub async fn fake_vault() -> RunningVault {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    FakeVault::new(VaultData::sample())
+        .gate(CfGate::LoginRedirect {
+            client_id: CF_ID.into(),
+            client_secret: CF_SECRET.into(),
+        })
+        .identity(fakevault::demo_identity())
+        .start(listener)
+        .await
+        .unwrap()
+}
+
+/// The environment of a proxy binary in front of the fake vault.
+pub fn fake_env(vault: &RunningVault) -> Vec<(&'static str, String)> {
+    vec![
+        ("INFISICAL_HOST_URL", vault.base_url()),
+        ("CF_ACCESS_CLIENT_ID", CF_ID.to_string()),
+        ("CF_ACCESS_CLIENT_SECRET", CF_SECRET.to_string()),
+        ("INFISICAL_USER_AGENT", USER_AGENT.to_string()),
+    ]
+}
+
+/// Logs in through the proxy with the demo identity; returns the token.
+pub async fn login(proxy_base: &str) -> String {
+    let r = client()
+        .post(format!("{proxy_base}/api/v1/auth/universal-auth/login"))
+        .json(&serde_json::json!({
+            "clientId": fakevault::DEMO_CLIENT_ID,
+            "clientSecret": fakevault::DEMO_CLIENT_SECRET,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: serde_json::Value = r.json().await.unwrap();
+    v["accessToken"].as_str().unwrap().to_string()
 }

@@ -10,11 +10,13 @@ use infisical_mcp_rs::config::{ENV_HELP, LogArgs, ProcessEnv, ServeArgs};
 use infisical_mcp_rs::demo::{self, DemoArgs};
 use infisical_mcp_rs::lifecycle::shutdown_signal;
 use infisical_mcp_rs::mcp::{Context, Server};
+use infisical_mcp_rs::proxy::{self, ProxyArgs};
 use infisical_mcp_rs::vault::VaultClient;
 use tracing_subscriber::EnvFilter;
 
 /// Read-only, scoped access to a self-hosted Infisical vault behind
-/// Cloudflare Access: an MCP server over stdio (the default mode).
+/// Cloudflare Access: an MCP server over stdio (the default mode), or with
+/// `--proxy` (same as `proxy`) a loopback proxy for other tools.
 #[derive(Debug, Parser)]
 #[command(name = "infisical-mcp-rs", version, after_long_help = ENV_HELP, args_conflicts_with_subcommands = true)]
 struct Cli {
@@ -29,6 +31,10 @@ enum Command {
     /// Serve MCP on stdin/stdout (the default).
     #[command(after_long_help = ENV_HELP)]
     Serve(Box<ServeArgs>),
+    /// Loopback reverse proxy to the vault that adds the Cloudflare Access
+    /// headers, for the infisical CLI, SDKs and curl (also `--proxy`).
+    #[command(after_long_help = proxy::config::PROXY_HELP)]
+    Proxy(Box<ProxyArgs>),
     /// Start a sample vault on a loopback port and serve MCP against it
     /// (no setup needed); --walkthrough prints a scripted session instead.
     Demo(DemoArgs),
@@ -106,8 +112,29 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+async fn run_proxy(args: ProxyArgs) -> anyhow::Result<ExitCode> {
+    let settings = match args.settings(&ProcessEnv) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("infisical-mcp-rs: configuration error: {e}");
+            return Ok(ExitCode::from(CONFIG_ERROR));
+        }
+    };
+    let _guard = init_logging(&args.log, "info")?;
+    let listener = match proxy::bind(settings.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("infisical-mcp-rs: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    proxy::run(listener, settings, shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(proxy::proxy_flag_to_subcommand(std::env::args_os()));
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -118,6 +145,7 @@ fn main() -> ExitCode {
     let outcome = runtime.block_on(async move {
         match cli.command {
             Some(Command::Serve(args)) => serve(*args).await,
+            Some(Command::Proxy(args)) => run_proxy(*args).await,
             None => serve(cli.serve).await,
             Some(Command::Demo(args)) => {
                 // The demo's own chatter would drown the walkthrough: warnings only.

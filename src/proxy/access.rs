@@ -1,0 +1,145 @@
+//! One access-log line per request (tracing, target
+//! `infisical_mcp_rs::proxy::access`): method, path, the *names* of the query
+//! parameters (never their values, which can name secrets), status, duration
+//! and bytes sent back. A streamed answer is logged when its body ends or is
+//! cut off, so the duration covers the whole transfer. Header values and
+//! bodies are never logged.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::body::{Body, Frame, SizeHint};
+use hyper::{Request, Response};
+
+use super::{BoxError, ProxyBody};
+
+pub(crate) struct AccessLog {
+    method: String,
+    path: String,
+    query_keys: String,
+    started: Instant,
+}
+
+impl AccessLog {
+    pub fn start<B>(req: &Request<B>) -> Self {
+        let query_keys = req
+            .uri()
+            .query()
+            .map(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .map(|(k, _)| k.into_owned())
+                    .collect::<Vec<_>>()
+                    .join("&")
+            })
+            .unwrap_or_default();
+        Self {
+            method: req.method().to_string(),
+            path: req.uri().path().to_string(),
+            query_keys,
+            started: Instant::now(),
+        }
+    }
+
+    fn emit(&self, status: u16, bytes: u64, outcome: &str) {
+        tracing::info!(
+            method = %self.method,
+            path = %self.path,
+            query = %self.query_keys,
+            status,
+            duration_ms = self.started.elapsed().as_millis() as u64,
+            bytes,
+            outcome,
+            "proxied"
+        );
+    }
+
+    /// A refusal or failure answered by the proxy itself.
+    pub fn refused(self, response: Response<ProxyBody>, code: &str) -> Response<ProxyBody> {
+        self.emit(response.status().as_u16(), 0, code);
+        response
+    }
+
+    /// A vault answer: the line is written when the body is done.
+    pub fn stream(self, response: Response<ProxyBody>) -> Response<ProxyBody> {
+        let status = response.status().as_u16();
+        response.map(|inner| {
+            LoggedBody {
+                inner,
+                log: Some((self, status)),
+                bytes: 0,
+                finished: false,
+                failure: None,
+            }
+            .boxed_unsync()
+        })
+    }
+}
+
+struct LoggedBody {
+    inner: ProxyBody,
+    log: Option<(AccessLog, u16)>,
+    bytes: u64,
+    finished: bool,
+    failure: Option<String>,
+}
+
+impl Body for LoggedBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_frame(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    this.bytes += data.len() as u64;
+                }
+            }
+            Poll::Ready(Some(Err(e))) => this.failure = Some(innermost(e.as_ref())),
+            Poll::Ready(None) => this.finished = true,
+            Poll::Pending => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for LoggedBody {
+    fn drop(&mut self) {
+        if let Some((log, status)) = self.log.take() {
+            let outcome = if self.finished || self.inner.is_end_stream() {
+                "forwarded".to_string()
+            } else if let Some(failure) = &self.failure {
+                format!("upstream body failed: {failure}")
+            } else {
+                "client went away before the end of the body".to_string()
+            };
+            log.emit(status, self.bytes, &outcome);
+        }
+    }
+}
+
+/// The root cause's text: reqwest's outer errors quote the full URL, query
+/// values included.
+fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = e;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    let text = current.to_string();
+    text.split(" for url (").next().unwrap_or(&text).to_string()
+}

@@ -1,0 +1,340 @@
+//! The proxy's flags and their validation into [`ProxySettings`].
+//!
+//! The proxy needs no Infisical credentials (each client's own
+//! `Authorization` header is forwarded); it needs the vault URL, optionally the
+//! Cloudflare Access service token and User-Agent (shared [`VaultArgs`]), and
+//! its own listening and policy flags. Problems are [`ConfigError`]s naming the
+//! flag or variable and the fix, reported before anything is bound.
+
+use std::ffi::OsString;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use clap::Args;
+
+use super::policy::{Policy, ScopeRule};
+use crate::config::{ConfigError, EnvSource, LogArgs, SCOPE_VAR, VaultArgs, VaultSettings};
+use crate::scope::Scope;
+
+/// The runbook's variable for the proxy's port.
+pub const PORT_VAR: &str = "VAULT_PROXY_PORT";
+pub const DEFAULT_PORT: u16 = 2019;
+
+/// `proxy --help` epilogue: the variables this mode reads.
+pub const PROXY_HELP: &str = "\
+Environment variables (flags win over variables):
+  INFISICAL_HOST_URL        vault base URL, e.g. https://vault.example.com
+                            (also INFISICAL_DOMAIN, INFISICAL_API_URL; a trailing /api is fine)
+  CF_ACCESS_CLIENT_ID / CF_ACCESS_CLIENT_SECRET
+                            Cloudflare Access service token added to every request (both or neither)
+  INFISICAL_USER_AGENT      User-Agent sent to the vault (CF Bot Fight Mode blocks stock ones)
+  VAULT_PROXY_PORT          port on 127.0.0.1 when --listen is not given (default 2019)
+  INFISICAL_SCOPE           client-side scope for secret reads, whitespace-separated ENV:GLOB
+  RUST_LOG                  log filter; access lines use target infisical_mcp_rs::proxy::access
+No Infisical credentials are needed: each client's own Authorization header is forwarded.
+Point clients at http://127.0.0.1:2019 (INFISICAL_HOST_URL, INFISICAL_API_URL, INFISICAL_DOMAIN).
+--call-timeout bounds the wait for the vault's answer and each pause in its body;
+--max-response-mib does not apply (bodies are streamed, never held).";
+
+#[derive(Debug, Clone, Args)]
+pub struct ProxyArgs {
+    #[command(flatten)]
+    pub vault: VaultArgs,
+
+    #[command(flatten)]
+    pub log: LogArgs,
+
+    /// Address to listen on: IP:PORT, localhost:PORT or PORT
+    /// [default: 127.0.0.1:2019, or 127.0.0.1:$VAULT_PROXY_PORT].
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+
+    /// Allow --listen on an address that is not loopback. Anyone who can reach
+    /// it gets the Cloudflare Access service token's reach.
+    #[arg(long)]
+    pub allow_remote: bool,
+
+    /// Extra Host name to accept (besides localhost and IP literals with
+    /// --allow-remote), repeatable.
+    #[arg(long = "allow-host", value_name = "NAME")]
+    pub allow_host: Vec<String>,
+
+    /// Forward writes (POST/PUT/PATCH/DELETE...). Off by default: only GET, HEAD,
+    /// universal-auth login and token renew pass.
+    #[arg(long)]
+    pub allow_writes: bool,
+
+    /// Client-side scope for secret reads, ENV:GLOB, repeatable (also
+    /// INFISICAL_SCOPE). Without it, only the identity's RBAC limits reads.
+    #[arg(long = "scope", value_name = "ENV:GLOB")]
+    pub scope: Vec<String>,
+
+    /// Seconds to let in-flight requests finish after SIGINT/SIGTERM.
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    pub drain_timeout: u64,
+}
+
+/// Everything the proxy runs with, validated.
+#[derive(Debug, Clone)]
+pub struct ProxySettings {
+    /// Upstream: base URL, CF Access token, User-Agent, timeouts.
+    pub vault: VaultSettings,
+    /// Where `main` binds; [`super::run`] takes the bound listener instead.
+    pub listen: SocketAddr,
+    pub policy: Policy,
+    pub drain_timeout: Duration,
+}
+
+impl ProxySettings {
+    /// Read-only, no scope, loopback only, 10 s drain: the defaults, for
+    /// callers (tests) that build settings in code.
+    pub fn new(vault: VaultSettings) -> Self {
+        Self {
+            vault,
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_PORT)),
+            policy: Policy::default(),
+            drain_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+fn error(var: &str, problem: impl Into<String>, fix: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var: var.to_string(),
+        problem: problem.into(),
+        fix: fix.into(),
+    }
+}
+
+fn parse_port(var: &str, raw: &str) -> Result<u16, ConfigError> {
+    raw.trim().parse::<u16>().map_err(|_| {
+        error(
+            var,
+            format!("'{}' is not a port number", raw.escape_default()),
+            "give a number from 1 to 65535, e.g. 2019",
+        )
+    })
+}
+
+fn parse_listen(raw: &str) -> Result<SocketAddr, ConfigError> {
+    let raw = raw.trim();
+    if raw.chars().all(|c| c.is_ascii_digit()) {
+        return Ok(SocketAddr::from((
+            Ipv4Addr::LOCALHOST,
+            parse_port("--listen", raw)?,
+        )));
+    }
+    if let Ok(addr) = raw.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    if let Some((host, port)) = raw.rsplit_once(':')
+        && host.eq_ignore_ascii_case("localhost")
+    {
+        return Ok(SocketAddr::from((
+            Ipv4Addr::LOCALHOST,
+            parse_port("--listen", port)?,
+        )));
+    }
+    Err(error(
+        "--listen",
+        format!("'{}' is not an address to listen on", raw.escape_default()),
+        "give IP:PORT such as 127.0.0.1:2019 (or [::1]:2019, localhost:2019, or a bare port)",
+    ))
+}
+
+impl ProxyArgs {
+    pub fn settings(&self, env: &dyn EnvSource) -> Result<ProxySettings, ConfigError> {
+        let vault = self.vault.settings(env)?;
+        let (listen_source, listen) = match (&self.listen, env.var(PORT_VAR)) {
+            (Some(raw), _) => ("--listen", parse_listen(raw)?),
+            (None, Some(port)) => (
+                PORT_VAR,
+                SocketAddr::from((Ipv4Addr::LOCALHOST, parse_port(PORT_VAR, &port)?)),
+            ),
+            (None, None) => ("--listen", SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_PORT))),
+        };
+        if !listen.ip().is_loopback() && !self.allow_remote {
+            return Err(error(
+                listen_source,
+                format!(
+                    "{listen} is not a loopback address; the proxy would hand the Cloudflare Access token's reach to the network"
+                ),
+                "listen on 127.0.0.1:PORT, or pass --allow-remote if other machines must use this proxy",
+            ));
+        }
+        if self.drain_timeout == 0 {
+            return Err(error(
+                "--drain-timeout",
+                "is 0",
+                "give a positive number of seconds",
+            ));
+        }
+        let mut allowed_hosts = Vec::new();
+        for host in &self.allow_host {
+            let host = host.trim().trim_end_matches('.');
+            if host.is_empty() || host.contains(['/', ':', ' ']) {
+                return Err(error(
+                    "--allow-host",
+                    format!("'{}' is not a host name", host.escape_default()),
+                    "give a bare name such as proxy.lan (no scheme, no port)",
+                ));
+            }
+            allowed_hosts.push(host.to_ascii_lowercase());
+        }
+        let scope = self.scope(env)?;
+        Ok(ProxySettings {
+            vault,
+            listen,
+            policy: Policy {
+                allow_writes: self.allow_writes,
+                allow_remote: self.allow_remote,
+                allowed_hosts,
+                scope,
+            },
+            drain_timeout: Duration::from_secs(self.drain_timeout),
+        })
+    }
+
+    /// Optional here (the MCP server requires one): no `--scope` and no
+    /// `INFISICAL_SCOPE` means reads are limited by the identity's RBAC only.
+    fn scope(&self, env: &dyn EnvSource) -> Result<Option<ScopeRule>, ConfigError> {
+        let (source, entries) = if !self.scope.is_empty() {
+            ("--scope", self.scope.clone())
+        } else {
+            match env.var(SCOPE_VAR) {
+                Some(v) => (SCOPE_VAR, vec![v]),
+                None => return Ok(None),
+            }
+        };
+        if entries.iter().any(|e| e.contains("${")) {
+            return Err(error(
+                source,
+                "still contains an unexpanded ${...} reference",
+                "put the real ENV:GLOB entries in place of the reference",
+            ));
+        }
+        let scope = Scope::parse_list(&entries).map_err(|e| {
+            error(
+                source,
+                e.to_string(),
+                "give ENV:GLOB entries, e.g. --scope 'prod:/MooseQuest/**'",
+            )
+        })?;
+        Ok(Some(ScopeRule {
+            scope,
+            source: source.to_string(),
+        }))
+    }
+}
+
+/// Turns `infisical-mcp-rs --proxy ARGS...` into `infisical-mcp-rs proxy
+/// ARGS...`, so the flag form the issue and the runbook use and the
+/// subcommand form share one parser. Arguments after `--` are left alone.
+pub fn proxy_flag_to_subcommand(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    let mut args: Vec<OsString> = args.into_iter().collect();
+    let end = args.iter().position(|a| a == "--").unwrap_or(args.len());
+    if let Some(pos) = args[..end].iter().position(|a| a == "--proxy") {
+        args.remove(pos);
+        if args.get(1).is_none_or(|a| a != "proxy") {
+            args.insert(1.min(args.len()), OsString::from("proxy"));
+        }
+    }
+    args
+}
+
+/// The address as a URL a client would be given.
+pub fn client_url(addr: SocketAddr) -> String {
+    match addr.ip() {
+        IpAddr::V6(ip) => format!("http://[{ip}]:{}", addr.port()),
+        IpAddr::V4(ip) => format!("http://{ip}:{}", addr.port()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use clap::Parser;
+    use std::collections::HashMap;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: ProxyArgs,
+    }
+
+    fn settings(argv: &[&str], env: &[(&str, &str)]) -> Result<ProxySettings, ConfigError> {
+        let mut full = vec!["x"];
+        full.extend_from_slice(argv);
+        let cli = Cli::try_parse_from(full).unwrap();
+        let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        cli.args.settings(&env)
+    }
+
+    const HOST: (&str, &str) = ("INFISICAL_HOST_URL", "https://vault.example.com");
+
+    #[test]
+    fn listen_defaults_and_the_runbook_port_variable() {
+        let s = settings(&[], &[HOST]).unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:2019");
+        assert!(s.policy.scope.is_none() && !s.policy.allow_writes);
+        let s = settings(&[], &[HOST, (PORT_VAR, "2020")]).unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:2020");
+        let s = settings(&["--listen", "[::1]:2021"], &[HOST, (PORT_VAR, "2020")]).unwrap();
+        assert_eq!(s.listen.to_string(), "[::1]:2021");
+        let s = settings(&["--listen", "localhost:7"], &[HOST]).unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:7");
+        let s = settings(&["--listen", "0"], &[HOST]).unwrap();
+        assert_eq!(s.listen.port(), 0);
+    }
+
+    #[test]
+    fn bad_listen_values_name_their_source() {
+        let e = settings(&[], &[HOST, (PORT_VAR, "http")]).unwrap_err();
+        assert_eq!(e.var, PORT_VAR);
+        let e = settings(&["--listen", "nowhere"], &[HOST]).unwrap_err();
+        assert_eq!(e.var, "--listen");
+        let e = settings(&["--listen", "0.0.0.0:2019"], &[HOST]).unwrap_err();
+        assert_eq!(e.var, "--listen");
+        assert!(e.fix.contains("--allow-remote"));
+        let s = settings(&["--listen", "0.0.0.0:2019", "--allow-remote"], &[HOST]).unwrap();
+        assert!(s.policy.allow_remote);
+    }
+
+    #[test]
+    fn no_credentials_are_needed_but_the_url_is() {
+        let e = settings(&[], &[]).unwrap_err();
+        assert_eq!(e.var, "INFISICAL_HOST_URL");
+        let e = settings(&[], &[HOST, ("CF_ACCESS_CLIENT_ID", "x.access")]).unwrap_err();
+        assert_eq!(e.var, "CF_ACCESS_CLIENT_SECRET");
+    }
+
+    #[test]
+    fn scope_is_optional_and_read_from_flags_or_env() {
+        let s = settings(&["--scope", "prod:/a/**", "--scope", "dev:/b"], &[HOST]).unwrap();
+        let rule = s.policy.scope.unwrap();
+        assert_eq!(rule.source, "--scope");
+        let s = settings(&[], &[HOST, (SCOPE_VAR, "prod:/a/**")]).unwrap();
+        assert_eq!(s.policy.scope.unwrap().source, SCOPE_VAR);
+        let e = settings(&["--scope", "nocolon"], &[HOST]).unwrap_err();
+        assert_eq!(e.var, "--scope");
+    }
+
+    #[test]
+    fn the_proxy_flag_becomes_the_subcommand() {
+        let f = |v: &[&str]| {
+            proxy_flag_to_subcommand(v.iter().map(OsString::from))
+                .into_iter()
+                .map(|s| s.into_string().unwrap())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(f(&["bin", "--proxy"]), ["bin", "proxy"]);
+        assert_eq!(
+            f(&["bin", "--listen", "1", "--proxy"]),
+            ["bin", "proxy", "--listen", "1"]
+        );
+        assert_eq!(f(&["bin", "proxy", "--proxy"]), ["bin", "proxy"]);
+        assert_eq!(f(&["bin", "serve"]), ["bin", "serve"]);
+        assert_eq!(f(&["bin", "--", "--proxy"]), ["bin", "--", "--proxy"]);
+    }
+}

@@ -1,0 +1,168 @@
+//! Every way the proxy can fail or refuse, as one enum.
+//!
+//! Start-up failures (the port is taken, the upstream client cannot be built)
+//! end the process; per-request failures become a JSON answer in the shape
+//! Infisical itself uses (`{"statusCode","error","message"}`), so clients that
+//! already print Infisical's errors print ours too. Messages never carry a
+//! header value, a query value or a body.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use hyper::StatusCode;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProxyError {
+    /// The listen address is taken by another process.
+    #[error(
+        "port {port} on {ip} is already in use; stop the process holding it (lsof -i :{port}) \
+         or choose another port with --listen 127.0.0.1:PORT (or VAULT_PROXY_PORT=PORT)"
+    )]
+    PortInUse { ip: std::net::IpAddr, port: u16 },
+
+    /// Any other failure to bind the listen address.
+    #[error("cannot listen on {addr} (--listen): {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The listener would not say its own address.
+    #[error("cannot read the listening address: {0}")]
+    Listener(#[source] std::io::Error),
+
+    /// The upstream HTTP client could not be built (TLS roots, bad header value).
+    #[error("cannot set up the upstream client: {0}")]
+    Client(String),
+
+    /// Non-GET/HEAD request while writes are not allowed.
+    #[error(
+        "{method} {path} refused: the proxy is read-only (only GET, HEAD, universal-auth login and \
+         token renew pass); restart it with --allow-writes to let writes through"
+    )]
+    WriteRefused { method: String, path: String },
+
+    /// `Host` (or an absolute request target) names something that is not
+    /// this machine: the signature of DNS rebinding.
+    #[error(
+        "Host '{host}' is not a loopback name; the proxy only answers requests addressed to \
+         localhost, 127.0.0.1 or [::1] (DNS-rebinding protection){hint}"
+    )]
+    HostRefused { host: String, hint: &'static str },
+
+    /// `Origin` names a web page that is not on this machine, or a browser
+    /// said the request is cross-site.
+    #[error(
+        "request from origin '{origin}' refused: only loopback origins may use the proxy \
+         (browser pages from other sites must not reach the vault)"
+    )]
+    OriginRefused { origin: String },
+
+    /// A secret read outside the configured client-side scope (or one whose
+    /// target cannot be checked against it).
+    #[error("{reason}; the proxy's scope is {scope}")]
+    ScopeRefused { reason: String, scope: String },
+
+    /// A request target that could mean two different things (dot segments,
+    /// encoded slashes, backslashes, control characters).
+    #[error("request path refused: {0}; send a plain /api/... path")]
+    PathRefused(String),
+
+    /// Methods that make no sense through a reverse proxy (CONNECT, TRACE).
+    #[error("{0} is not supported by the vault proxy")]
+    MethodRefused(String),
+
+    /// The request could not be built into an upstream request.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+
+    /// No connection to the vault (DNS, refused, TLS, connect timeout).
+    #[error("the vault at {upstream} is unreachable: {detail}")]
+    UpstreamUnreachable { upstream: String, detail: String },
+
+    /// The vault accepted the connection but did not answer in time.
+    #[error("the vault at {upstream} did not answer within {} s (--call-timeout)", .timeout.as_secs())]
+    UpstreamTimeout { upstream: String, timeout: Duration },
+
+    /// The connection broke while the request was being sent.
+    #[error("the exchange with the vault at {upstream} failed: {detail}")]
+    UpstreamFailed { upstream: String, detail: String },
+}
+
+impl ProxyError {
+    /// The HTTP status a per-request failure is answered with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::WriteRefused { .. }
+            | Self::HostRefused { .. }
+            | Self::OriginRefused { .. }
+            | Self::ScopeRefused { .. } => StatusCode::FORBIDDEN,
+            Self::PathRefused(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::MethodRefused(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::UpstreamTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+            Self::UpstreamUnreachable { .. } | Self::UpstreamFailed { .. } => StatusCode::BAD_GATEWAY,
+            Self::PortInUse { .. } | Self::Bind { .. } | Self::Listener(_) | Self::Client(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+
+    /// The `error` field of the JSON body: a stable name clients can match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::WriteRefused { .. } => "ProxyWriteRefused",
+            Self::HostRefused { .. } => "ProxyHostRefused",
+            Self::OriginRefused { .. } => "ProxyOriginRefused",
+            Self::ScopeRefused { .. } => "ProxyScopeRefused",
+            Self::PathRefused(_) => "ProxyPathRefused",
+            Self::MethodRefused(_) => "ProxyMethodRefused",
+            Self::BadRequest(_) => "ProxyBadRequest",
+            Self::UpstreamUnreachable { .. } => "ProxyUpstreamUnreachable",
+            Self::UpstreamTimeout { .. } => "ProxyUpstreamTimeout",
+            Self::UpstreamFailed { .. } => "ProxyUpstreamFailed",
+            Self::PortInUse { .. } | Self::Bind { .. } | Self::Listener(_) | Self::Client(_) => {
+                "ProxyInternalError"
+            }
+        }
+    }
+
+    /// `{"statusCode":..,"error":..,"message":..}`, Infisical's error shape.
+    pub fn json_body(&self) -> Bytes {
+        let body = serde_json::json!({
+            "statusCode": self.status().as_u16(),
+            "error": self.code(),
+            "message": self.to_string(),
+        });
+        Bytes::from(body.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn write_refusal_has_infisicals_error_shape() {
+        let e = ProxyError::WriteRefused {
+            method: "DELETE".into(),
+            path: "/api/v3/secrets/raw/X".into(),
+        };
+        let v: serde_json::Value = serde_json::from_slice(&e.json_body()).unwrap();
+        assert_eq!(v["statusCode"], 403);
+        assert_eq!(v["error"], "ProxyWriteRefused");
+        assert!(v["message"].as_str().unwrap().contains("--allow-writes"));
+    }
+
+    #[test]
+    fn port_in_use_names_the_port_and_the_flag() {
+        let e = ProxyError::PortInUse {
+            ip: [127, 0, 0, 1].into(),
+            port: 2019,
+        };
+        let s = e.to_string();
+        assert!(s.contains("2019") && s.contains("--listen"), "{s}");
+    }
+}

@@ -1,12 +1,8 @@
 //! Real third-party clients through the real proxy binary, in front of an
 //! the fake vault with its Cloudflare Access gate on: the official Node MCP server
 //! (`@infisical/mcp`, the Option A setup of seed 000) and the Python SDK
-//! (`infisicalsdk`). They need packages from npm and PyPI, so they run only
-//! with `PROXY_THIRD_PARTY=1` (set by `.ci/run` after installing them); with
-//! the variable set, a missing client is a failure, not a skip.
-//!
-//! `INFISICAL_MCP_JS` may name the installed `@infisical/mcp/dist/index.js`;
-//! without it `npx -y @infisical/mcp` is used.
+//! (`infisicalsdk`). `.ci/run` installs both into tests/clients (npm and a
+//! venv); a local run without them skips, CI without them fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod proxy_support;
@@ -16,12 +12,31 @@ use std::process::{Command, Stdio};
 
 use proxy_support::*;
 
-fn enabled(test: &str) -> bool {
-    let on = std::env::var("PROXY_THIRD_PARTY").is_ok_and(|v| v == "1");
-    if !on {
-        eprintln!("{test}: skipped (set PROXY_THIRD_PARTY=1 after installing the clients)");
+const CLIENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients");
+
+fn python() -> std::path::PathBuf {
+    std::path::Path::new(CLIENTS).join(".venv/bin/python")
+}
+
+fn official_server_js() -> std::path::PathBuf {
+    std::path::Path::new(CLIENTS).join("node_modules/@infisical/mcp/dist/index.js")
+}
+
+/// Whether the client is installed; in CI its absence is a failure.
+fn enabled(test: &str, marker: &std::path::Path) -> bool {
+    if marker.exists() {
+        return true;
     }
-    on
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{test}: {} is missing in CI; .ci/run must install it",
+        marker.display()
+    );
+    eprintln!(
+        "{test}: skipped ({} not installed; see .ci/run)",
+        marker.display()
+    );
+    false
 }
 
 /// Only the variables a client needs; none of the runner's INFISICAL_* or
@@ -36,7 +51,7 @@ fn clean(cmd: &mut Command) -> &mut Command {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_sdk_logs_in_and_reads_through_the_proxy() {
-    if !enabled("python_sdk") {
+    if !enabled("python_sdk", &python()) {
         return;
     }
     let vault = fake_vault().await;
@@ -56,7 +71,7 @@ print("list:", ",".join(s.secretKey for s in listed.secrets))
 "#;
     let url = proxy.url("");
     let out = tokio::task::spawn_blocking(move || {
-        clean(Command::new("python3").args(["-c", script]))
+        clean(Command::new(python()).args(["-c", script]))
             .env("PROXY_URL", url)
             .env("CLIENT_ID", infisical_mcp_rs::fakevault::DEMO_CLIENT_ID)
             .env("CLIENT_SECRET", infisical_mcp_rs::fakevault::DEMO_CLIENT_SECRET)
@@ -64,7 +79,7 @@ print("list:", ",".join(s.secretKey for s in listed.secrets))
             .env("KEY", IN_SCOPE_KEY)
             .env("FOLDER", IN_SCOPE_PATH)
             .output()
-            .expect("python3 is installed")
+            .expect("the tests/clients venv has python")
     })
     .await
     .unwrap();
@@ -122,7 +137,7 @@ impl Drop for Mcp {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn official_node_mcp_server_logs_in_and_reads_through_the_proxy() {
-    if !enabled("node_mcp") {
+    if !enabled("node_mcp", &official_server_js()) {
         return;
     }
     let vault = fake_vault().await;
@@ -132,18 +147,8 @@ async fn official_node_mcp_server_logs_in_and_reads_through_the_proxy() {
     // Option A of seed 000: INFISICAL_HOST_URL points at the proxy.
     let host_url = format!("http://localhost:{}", proxy.addr.unwrap().port());
     let text = tokio::task::spawn_blocking(move || {
-        let mut cmd = match std::env::var("INFISICAL_MCP_JS") {
-            Ok(js) => {
-                let mut c = Command::new("node");
-                c.arg(js);
-                c
-            }
-            Err(_) => {
-                let mut c = Command::new("npx");
-                c.args(["-y", "@infisical/mcp"]);
-                c
-            }
-        };
+        let mut cmd = Command::new("node");
+        cmd.arg(official_server_js());
         clean(&mut cmd)
             .env("INFISICAL_HOST_URL", &host_url)
             .env(

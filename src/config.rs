@@ -125,6 +125,11 @@ pub struct VaultArgs {
     /// Largest vault response accepted, in MiB.
     #[arg(long, default_value_t = 16, value_name = "MIB")]
     pub max_response_mib: u64,
+
+    /// Vault requests in flight at once; more wait their turn, so a burst of
+    /// agent calls cannot flood the vault or its rate limit.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub vault_concurrency: u64,
 }
 
 /// Flags for the defaults and the scope of tool calls.
@@ -178,6 +183,8 @@ pub struct VaultSettings {
     pub connect_timeout: Duration,
     pub call_timeout: Duration,
     pub max_response_bytes: usize,
+    /// Vault requests in flight at once, across all callers.
+    pub max_concurrency: usize,
 }
 
 /// Where tool calls go when the caller does not say.
@@ -353,6 +360,7 @@ impl VaultArgs {
             ("--connect-timeout", self.connect_timeout),
             ("--call-timeout", self.call_timeout),
             ("--max-response-mib", self.max_response_mib),
+            ("--vault-concurrency", self.vault_concurrency),
         ] {
             if value == 0 {
                 return Err(ConfigError::new(flag, "is 0", "give a positive number"));
@@ -368,6 +376,7 @@ impl VaultArgs {
             connect_timeout: Duration::from_secs(self.connect_timeout),
             call_timeout: Duration::from_secs(self.call_timeout),
             max_response_bytes,
+            max_concurrency: usize::try_from(self.vault_concurrency).unwrap_or(usize::MAX),
         })
     }
 

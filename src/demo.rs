@@ -69,6 +69,7 @@ fn demo_server(vault: &RunningVault, cf_secret: &str) -> Result<Server, DemoErro
         connect_timeout: std::time::Duration::from_secs(2),
         call_timeout: std::time::Duration::from_secs(10),
         max_response_bytes: 16 * 1024 * 1024,
+        max_concurrency: 8,
     };
     let credentials = Credentials::UniversalAuth {
         client_id: fakevault::DEMO_CLIENT_ID.into(),

@@ -732,3 +732,80 @@ async fn audit_log_and_log_files_record_calls_but_never_secrets() {
         assert!(!written.contains(secret), "secret material on disk");
     }
 }
+
+#[tokio::test]
+async fn bad_input_gets_clear_errors_and_the_server_keeps_serving() {
+    let vault = vault(Generation::Current, CfGate::Off).await;
+    let mut child = command(&env_for(&vault), &[])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let huge = "A".repeat(1024 * 1024);
+    let mut input = Vec::new();
+    input.extend_from_slice(
+        br#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"0"}}}
+{"jsonrpc":"2.0","method":"notifications/initialized"}
+{this is not json
+"#,
+    );
+    input.extend_from_slice(b"\xff\xfe\x00 invalid utf-8\n");
+    for line in [
+        json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"delete-secret","arguments":{}}}),
+        json!({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"get-secret","arguments":{"secretName":["x"]}}}),
+        json!({"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"get-secret","arguments":{"secretName":huge}}}),
+        json!({"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"list-secrets","arguments":{"secretPath":huge}}}),
+        json!({"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"list-folders","arguments":{"projectId":huge}}}),
+        json!({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"get-secret","arguments":{"secretName":"DB_PASSWORD","secretPath":"/agents/warden"}}}),
+    ] {
+        input.extend_from_slice(line.to_string().as_bytes());
+        input.push(b'\n');
+    }
+    stdin.write_all(&input).await.unwrap();
+    stdin.flush().await.unwrap();
+
+    let mut replies: HashMap<u64, Value> = HashMap::new();
+    while replies.len() < 7 {
+        let line = tokio::time::timeout(Duration::from_secs(10), stdout.next_line())
+            .await
+            .expect("server stopped answering")
+            .unwrap()
+            .expect("server closed stdout");
+        assert!(
+            line.len() < 4096,
+            "a reply echoed a huge argument ({} bytes)",
+            line.len()
+        );
+        let reply: Value = serde_json::from_str(&line).expect("stdout carries only JSON-RPC");
+        replies.insert(reply["id"].as_u64().unwrap(), reply);
+    }
+    assert_eq!(replies[&2]["error"]["code"], json!(-32602), "unknown tool");
+    for id in [3, 4, 5, 6] {
+        assert_eq!(
+            replies[&id]["result"]["isError"],
+            json!(true),
+            "call {id}: {}",
+            replies[&id]
+        );
+    }
+    assert!(
+        replies[&3]["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("invalid arguments")
+    );
+    // After all that, a good call still works.
+    assert_eq!(
+        replies[&7]["result"]["structuredContent"]["secretValue"],
+        json!(DB_PASSWORD)
+    );
+    drop(stdin);
+    let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success());
+}

@@ -52,6 +52,7 @@ fn client(vault: &RunningVault, call_timeout: Duration) -> VaultClient {
         connect_timeout: Duration::from_secs(2),
         call_timeout,
         max_response_bytes: 1024 * 1024,
+        max_concurrency: 8,
     };
     VaultClient::new(
         &settings,

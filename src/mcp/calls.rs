@@ -23,6 +23,8 @@ const MAX_PAGE: usize = 500;
 const MAX_FOLDER_REQUESTS: usize = 40;
 const MAX_FOLDERS: usize = 1000;
 const EXPIRES_SUFFIX: &str = "__EXPIRES_AT";
+/// Far above any real folder path; keeps a huge argument out of errors and logs.
+const MAX_PATH_BYTES: usize = 1024;
 
 impl Target {
     fn record(&mut self, at: &Location) {
@@ -52,8 +54,8 @@ fn check_identifier(argument: &'static str, value: &str) -> Result<(), ToolError
         Err(ToolError::Rejected {
             what: argument,
             detail: format!(
-                "'{}' is not a valid {argument} (letters, digits, '-' and '_')",
-                value.escape_debug()
+                "'{}' is not a valid {argument} (letters, digits, '-' and '_'; at most 128)",
+                value.chars().take(64).collect::<String>().escape_debug()
             ),
         })
     }
@@ -111,6 +113,15 @@ impl Context {
         };
         check_identifier("environmentSlug", &environment)?;
         let path = match path {
+            Some(raw) if raw.len() > MAX_PATH_BYTES => {
+                return Err(ToolError::Rejected {
+                    what: path_argument,
+                    detail: format!(
+                        "{} bytes is longer than the {MAX_PATH_BYTES} a folder path may have",
+                        raw.len()
+                    ),
+                });
+            }
             Some(raw) => SecretPath::parse(&raw).map_err(|e| ToolError::Rejected {
                 what: path_argument,
                 detail: e.to_string(),

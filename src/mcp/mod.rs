@@ -65,6 +65,17 @@ fn success<T: Serialize>(output: &T, text: String) -> CallToolResult {
     result
 }
 
+/// Largest JSON-RPC line accepted on stdin. Real calls are a few hundred
+/// bytes; a bigger line is dropped (and logged) before it is buffered.
+const MAX_MESSAGE_BYTES: usize = 2 * 1024 * 1024;
+
+fn stdio_transport()
+-> rmcp::transport::async_rw::AsyncRwTransport<RoleServer, tokio::io::Stdin, tokio::io::Stdout> {
+    let (stdin, stdout) = rmcp::transport::stdio();
+    rmcp::transport::async_rw::AsyncRwTransport::new_server(stdin, stdout)
+        .with_max_line_length(MAX_MESSAGE_BYTES)
+}
+
 impl Server {
     pub fn new(context: Context) -> Result<Self, ServeError> {
         let tools = tools::definitions(&context.scope, context.list_values).map_err(ServeError::Tools)?;
@@ -153,7 +164,7 @@ impl Server {
         tokio::pin!(shutdown);
         // A signal must stop the server even before the client initializes.
         let started = tokio::select! {
-            started = self.serve(rmcp::transport::stdio()) => started,
+            started = self.serve(stdio_transport()) => started,
             () = &mut shutdown => return Ok(()),
         };
         let running = match started {

@@ -180,6 +180,7 @@ mod tests {
             connect_timeout: Duration::from_secs(1),
             call_timeout: Duration::from_secs(1),
             max_response_bytes: 1,
+            max_concurrency: 8,
         }
     }
 

@@ -227,6 +227,9 @@ pub(crate) fn gateway_error(url: &str, answer: &Answer) -> Option<VaultError> {
 
 pub(crate) struct Transport {
     http: reqwest::Client,
+    /// Bounds requests in flight; a permit is held for one attempt only, so
+    /// a caller waiting out a backoff does not block the others.
+    in_flight: tokio::sync::Semaphore,
     base: Url,
     call_timeout: Duration,
     max_response_bytes: usize,
@@ -265,6 +268,7 @@ impl Transport {
             .map_err(|e| VaultError::Client(e.to_string()))?;
         Ok(Self {
             http,
+            in_flight: tokio::sync::Semaphore::new(settings.max_concurrency.max(1)),
             base: settings.base_url.clone(),
             call_timeout: settings.call_timeout,
             max_response_bytes: settings.max_response_bytes,
@@ -296,7 +300,11 @@ impl Transport {
             if remaining.is_zero() {
                 return Err(VaultError::Timeout(self.call_timeout));
             }
-            let outcome = self.send_once(&url, request, bearer, remaining).await;
+            let outcome = match tokio::time::timeout(remaining, self.in_flight.acquire()).await {
+                Ok(Ok(_permit)) => self.send_once(&url, request, bearer, remaining).await,
+                // Closed never happens (we never close it); waited too long is a timeout.
+                Ok(Err(_)) | Err(_) => Err(VaultError::Timeout(self.call_timeout)),
+            };
             let retry_in = match &outcome {
                 Ok(answer) if answer.is_rate_limited() => {
                     let wait = answer.retry_after().unwrap_or(Duration::from_secs(1));

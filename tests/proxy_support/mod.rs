@@ -300,6 +300,7 @@ pub fn vault_settings(base_url: &str, cf: bool) -> VaultSettings {
         connect_timeout: Duration::from_secs(2),
         call_timeout: Duration::from_secs(10),
         max_response_bytes: 1024 * 1024,
+        max_concurrency: 8,
     }
 }
 

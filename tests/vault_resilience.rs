@@ -218,3 +218,35 @@ async fn the_cf_gate_flipping_to_reject_is_reported_then_recovered() {
     });
     assert_eq!(read(&client).await.unwrap(), "value-RES-1");
 }
+
+/// A flaky tunnel: before each of 150 calls, the next request fails with a
+/// gateway 5xx (30 %), is dropped (5 %) or is rate limited for 1 s (3 %);
+/// tokens expire now and then (2 %). Every answer must be the right value
+/// or a clear error; the success rate is printed for the issue note.
+#[tokio::test]
+async fn a_flaky_vault_never_yields_a_wrong_answer() {
+    let vault = vault(Generation::Current, identity()).await;
+    let client = client(&vault, Duration::from_secs(10));
+    let (mut ok, mut failed) = (0u32, Vec::new());
+    for _ in 0..150 {
+        let roll: f64 = rand::random();
+        match roll {
+            r if r < 0.30 => vault
+                .faults()
+                .fail_next(1, [502, 503, 504][rand::random_range(0..3)]),
+            r if r < 0.35 => vault.faults().drop_next(1),
+            r if r < 0.38 => vault.faults().rate_limit_next_with(1, 1, None),
+            r if r < 0.40 => vault.expire_tokens(),
+            _ => {}
+        }
+        match read(&client).await {
+            Ok(value) => {
+                assert_eq!(value, "value-RES-1", "a wrong answer under faults");
+                ok += 1;
+            }
+            Err(e) => failed.push(e.kind()),
+        }
+    }
+    eprintln!("flaky vault: {ok}/150 calls succeeded; failures: {failed:?}");
+    assert!(ok >= 147, "only {ok}/150 succeeded: {failed:?}");
+}

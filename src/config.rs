@@ -545,6 +545,71 @@ pub struct LogArgs {
     pub audit_log: Option<PathBuf>,
 }
 
+/// When and how much to cache. `ttl: None` (the default) caches nothing.
+#[derive(Debug, Clone, Copy)]
+pub struct CachePolicy {
+    pub ttl: Option<Duration>,
+    /// How old an entry may be when served because the vault is rate limiting.
+    pub max_stale: Duration,
+    pub max_entries: usize,
+    pub max_bytes: usize,
+}
+
+impl Default for CachePolicy {
+    fn default() -> Self {
+        Self {
+            ttl: None,
+            max_stale: Duration::from_secs(300),
+            max_entries: 1000,
+            max_bytes: 8 * 1024 * 1024,
+        }
+    }
+}
+
+/// The read cache's flags (see `vault::reuse`).
+#[derive(Debug, Clone, Args)]
+pub struct CacheArgs {
+    /// Keep successful reads in memory for SECS and answer repeats from there
+    /// (off by default). Values never touch the disk.
+    #[arg(long, env = "INFISICAL_CACHE_TTL", value_name = "SECS")]
+    pub cache_ttl: Option<u64>,
+
+    /// While the vault is rate limiting, answer from cache entries up to SECS old.
+    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    pub cache_max_stale: u64,
+
+    /// Most reads kept in the cache (8 MiB at most in all).
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub cache_max_entries: usize,
+}
+
+impl CacheArgs {
+    pub fn policy(&self) -> Result<CachePolicy, ConfigError> {
+        if self.cache_ttl == Some(0) {
+            return Err(ConfigError::new(
+                "INFISICAL_CACHE_TTL (--cache-ttl)",
+                "is 0",
+                "leave it unset to turn the cache off, or give a positive number of seconds",
+            ));
+        }
+        if self.cache_max_entries == 0 {
+            return Err(ConfigError::new(
+                "--cache-max-entries",
+                "is 0",
+                "give a positive number",
+            ));
+        }
+        let ttl = self.cache_ttl.map(Duration::from_secs);
+        Ok(CachePolicy {
+            ttl,
+            // Stale answers are only ever older than fresh ones.
+            max_stale: Duration::from_secs(self.cache_max_stale).max(ttl.unwrap_or_default()),
+            max_entries: self.cache_max_entries,
+            ..CachePolicy::default()
+        })
+    }
+}
+
 /// Everything `serve` (and `demo`) take.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -554,6 +619,8 @@ pub struct ServeArgs {
     pub scope: ScopeArgs,
     #[command(flatten)]
     pub log: LogArgs,
+    #[command(flatten)]
+    pub cache: CacheArgs,
     /// Include values in list-secrets results (off by default: agents should
     /// ask for the one value they need with get-secret).
     #[arg(long)]
@@ -568,6 +635,7 @@ pub struct ServeConfig {
     pub defaults: Defaults,
     pub scope: Scope,
     pub list_values: bool,
+    pub cache: CachePolicy,
 }
 
 impl ServeArgs {
@@ -579,6 +647,7 @@ impl ServeArgs {
             defaults: self.scope.defaults(env)?,
             scope: self.scope.scope(env)?,
             list_values: self.list_values,
+            cache: self.cache.policy()?,
         })
     }
 }

@@ -96,8 +96,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let _guard = init_logging(&args.log, "info,rmcp=warn")?;
-    let vault =
-        VaultClient::new(&config.vault, config.credentials).context("cannot set up the vault client")?;
+    let vault = VaultClient::new(&config.vault, config.credentials)
+        .context("cannot set up the vault client")?
+        .with_cache(config.cache);
     let mut server = Server::new(Context {
         vault,
         defaults: config.defaults,

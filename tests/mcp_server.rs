@@ -553,7 +553,8 @@ async fn a_pre_issued_token_is_used_as_is() {
 #[tokio::test]
 async fn nothing_secret_reaches_stderr_even_at_trace_level() {
     let vault = vault(Generation::Current, login_gate()).await;
-    let served = serve(&env_for(&vault), &[]).await;
+    // With the cache on, values also sit in memory: still nothing may leak.
+    let served = serve(&env_for(&vault), &["--cache-ttl", "30"]).await;
     for key in ["DB_PASSWORD", "TLS_KEY_PEM", "UNICODE_VALUE"] {
         served
             .call(
@@ -808,4 +809,22 @@ async fn bad_input_gets_clear_errors_and_the_server_keeps_serving() {
         .unwrap()
         .unwrap();
     assert!(status.success());
+}
+
+#[tokio::test]
+async fn a_cached_answer_says_so_and_how_old_it_is() {
+    let vault = vault(Generation::Current, CfGate::Off).await;
+    let served = serve(&env_for(&vault), &["--cache-ttl", "60"]).await;
+    let args = json!({"secretName": "DB_PASSWORD", "secretPath": "/agents/warden"});
+    let first = served.call("get-secret", args.clone()).await;
+    assert!(structured(&first).get("cachedAgeSeconds").is_none());
+    let second = served.call("get-secret", args).await;
+    assert_eq!(structured(&second)["secretValue"], json!(DB_PASSWORD));
+    assert!(structured(&second)["cachedAgeSeconds"].is_u64());
+    assert!(
+        text(&second).contains("served from this server's cache"),
+        "{}",
+        text(&second)
+    );
+    assert_eq!(vault_reads(&vault).len(), 1, "{:?}", vault_reads(&vault));
 }

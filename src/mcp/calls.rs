@@ -14,7 +14,7 @@ use super::tools::{
 use crate::audit::Target;
 use crate::config::Defaults;
 use crate::scope::{Scope, SecretPath};
-use crate::vault::{ListOptions, Location, ReadOptions, Secret, VaultClient, VaultError};
+use crate::vault::{ListOptions, Location, ReadOptions, Secret, SecretList, Served, VaultClient, VaultError};
 
 const DEFAULT_PAGE: usize = 100;
 const MAX_PAGE: usize = 500;
@@ -176,7 +176,8 @@ impl Context {
             expand_references: args.expand_secret_references.unwrap_or(true),
             include_imports: args.include_imports.unwrap_or(true),
         };
-        let secret = self.vault.get_secret(&at, &args.secret_name, options).await?;
+        let served = self.vault.read_secret(&at, &args.secret_name, options).await?;
+        let secret = served.value;
         // A secret found through an import lives elsewhere: that place must be
         // in scope too, or the value is dropped here.
         let environment = secret
@@ -195,6 +196,7 @@ impl Context {
             });
         }
         Ok(SecretOutput {
+            cached_age_seconds: served.cached_age.map(|d| d.as_secs()),
             secret_key: secret.secret_key.clone(),
             secret_value: secret.secret_value.expose_secret().to_string(),
             project_id: at.project_id,
@@ -235,12 +237,12 @@ impl Context {
             // metadata; other values are dropped below unless --list-values.
             with_values: true,
         };
-        let listing = match self.vault.list_secrets(&at, options).await {
+        let served = match self.vault.read_secrets(&at, options).await {
             Ok(listing) => listing,
             // An identity that may describe but not read values: list names only.
             Err(VaultError::PermissionDenied { message }) if message.contains("readValue") => self
                 .vault
-                .list_secrets(
+                .read_secrets(
                     &at,
                     ListOptions {
                         with_values: false,
@@ -250,11 +252,16 @@ impl Context {
                 .await
                 .map_err(ToolError::from)?,
             // Older vaults refuse a listing above the scope instead of filtering it.
-            Err(VaultError::PermissionDenied { .. }) if above_scope => Default::default(),
+            Err(VaultError::PermissionDenied { .. }) if above_scope => Served {
+                value: SecretList::default(),
+                cached_age: None,
+            },
             Err(e) => return Err(e.into()),
         };
 
         let mut entries: Vec<(Secret, String, SecretPath, Option<String>)> = Vec::new();
+        let cached_age_seconds = served.cached_age.map(|d| d.as_secs());
+        let listing = served.value;
         for secret in listing.secrets {
             let path = match secret.secret_path.as_deref() {
                 Some(p) => SecretPath::parse(p).ok(),
@@ -337,6 +344,7 @@ impl Context {
             )
         });
         Ok(SecretListOutput {
+            cached_age_seconds,
             project_id: at.project_id,
             environment: at.environment,
             secret_path: at.path.to_string(),
@@ -370,6 +378,7 @@ impl Context {
         let mut queue = VecDeque::from([at.path.clone()]);
         let mut requests = 0;
         let mut truncated = false;
+        let mut oldest: Option<std::time::Duration> = None;
         while let Some(dir) = queue.pop_front() {
             if requests == MAX_FOLDER_REQUESTS || found.len() >= MAX_FOLDERS {
                 truncated = true;
@@ -380,7 +389,9 @@ impl Context {
                 path: dir.clone(),
                 ..at.clone()
             };
-            let folders = self.vault.list_folders(&here, false).await?;
+            let served = self.vault.read_folders(&here, false).await?;
+            oldest = oldest.max(served.cached_age);
+            let folders = served.value;
             for folder in folders {
                 let Ok(path) = dir.join(&folder.name) else {
                     continue;
@@ -408,6 +419,7 @@ impl Context {
             recursive,
             folders: found.into_values().collect(),
             truncated,
+            cached_age_seconds: oldest.map(|d| d.as_secs()),
         })
     }
 }

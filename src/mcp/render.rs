@@ -3,6 +3,10 @@
 
 use super::tools::{FolderListOutput, SecretListOutput, SecretOutput};
 
+fn cache_line(age_seconds: u64) -> String {
+    format!("(served from this server's cache, {age_seconds} s old)\n")
+}
+
 pub fn secret(out: &SecretOutput) -> String {
     let mut text = format!(
         "{} in {}:{} (version {})\n",
@@ -13,6 +17,9 @@ pub fn secret(out: &SecretOutput) -> String {
     }
     if !out.comment.is_empty() {
         text.push_str(&format!("comment: {}\n", out.comment));
+    }
+    if let Some(age) = out.cached_age_seconds {
+        text.push_str(&cache_line(age));
     }
     // The value goes last and verbatim, so a multi-line PEM stays intact.
     text.push_str("value:\n");
@@ -72,6 +79,9 @@ pub fn secret_list(out: &SecretListOutput) -> String {
     if let Some(note) = &out.scope_note {
         text.push_str(&format!("note: {note}\n"));
     }
+    if let Some(age) = out.cached_age_seconds {
+        text.push_str(&cache_line(age));
+    }
     text.trim_end().to_string()
 }
 
@@ -89,6 +99,9 @@ pub fn folder_list(out: &FolderListOutput) -> String {
     for f in &out.folders {
         let mark = if f.readable { "" } else { "  (leads into scope)" };
         text.push_str(&format!("- {}{mark}\n", f.path));
+    }
+    if let Some(age) = out.cached_age_seconds {
+        text.push_str(&cache_line(age));
     }
     if out.truncated {
         text.push_str("The walk stopped early: list a narrower path to see the rest.\n");

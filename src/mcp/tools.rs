@@ -103,6 +103,9 @@ pub struct SecretOutput {
     pub comment: String,
     /// Tag slugs, e.g. function:dns-edit.
     pub tags: Vec<String>,
+    /// Set when the answer came from this server's cache: its age in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cached_age_seconds: Option<u64>,
 }
 
 /// One entry of `list-secrets`.
@@ -147,6 +150,9 @@ pub struct SecretListOutput {
     /// Said when the path lies above the configured scope.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope_note: Option<String>,
+    /// Set when the answer came from this server's cache: its age in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cached_age_seconds: Option<u64>,
 }
 
 /// One entry of `list-folders`.
@@ -171,6 +177,9 @@ pub struct FolderListOutput {
     pub folders: Vec<FolderSummary>,
     /// Set when the walk stopped early (too many folders); narrow the path.
     pub truncated: bool,
+    /// Set when the answer came from this server's cache: the oldest answer's age in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cached_age_seconds: Option<u64>,
 }
 
 fn read_only(title: &str) -> ToolAnnotations {

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum VaultError {
     /// Cloudflare Access answered instead of the vault: a 302 to the login
     /// page, or its HTML 403 page.

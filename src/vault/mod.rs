@@ -6,6 +6,7 @@
 mod auth;
 mod error;
 pub(crate) mod http;
+mod reuse;
 mod types;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,6 +18,7 @@ use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
 pub use error::VaultError;
+pub use reuse::CachePolicy;
 pub use types::{Folder, Import, Location, ReadOptions, Secret, SecretList, Status, Tag};
 
 use crate::config::{Credentials, VaultSettings};
@@ -59,10 +61,64 @@ pub struct ListOptions {
     pub with_values: bool,
 }
 
+/// One read, as the reuse layer tells them apart.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum ReadKey {
+    Secret(Location, String, ReadOptions),
+    Secrets(Location, ListOptions),
+    Folders(Location, bool),
+}
+
+#[derive(Debug, Clone)]
+enum ReadValue {
+    Secret(Box<Secret>),
+    Secrets(SecretList),
+    Folders(Vec<Folder>),
+}
+
+fn secret_weight(s: &Secret) -> usize {
+    use secrecy::ExposeSecret;
+    s.secret_key.len()
+        + s.secret_value.expose_secret().len()
+        + s.secret_comment.as_ref().map_or(0, String::len)
+        + s.tags.iter().map(|t| t.slug.len()).sum::<usize>()
+        + 64
+}
+
+impl reuse::Weigh for ReadValue {
+    fn weight(&self) -> usize {
+        match self {
+            Self::Secret(s) => secret_weight(s),
+            Self::Secrets(list) => {
+                list.secrets.iter().map(secret_weight).sum::<usize>()
+                    + list
+                        .imports
+                        .iter()
+                        .flat_map(|i| i.secrets.iter())
+                        .map(secret_weight)
+                        .sum::<usize>()
+            }
+            Self::Folders(folders) => folders.iter().map(|f| f.name.len() + 32).sum(),
+        }
+    }
+}
+
+/// A value and, when it came from the cache, how old it is.
+#[derive(Debug, Clone)]
+pub struct Served<T> {
+    pub value: T,
+    pub cached_age: Option<std::time::Duration>,
+}
+
 pub struct VaultClient {
     transport: Transport,
     session: auth::Session,
     routes: Routes,
+    flight: reuse::SingleFlight<ReadKey, Result<ReadValue, VaultError>>,
+    cache: reuse::Cache<ReadKey, ReadValue>,
+    /// Set when the vault says "rate limited": until then, calls fail fast
+    /// (or are answered from the cache) instead of adding to the pile.
+    rate_limited_until: std::sync::Mutex<Option<Instant>>,
 }
 
 fn flag(value: bool) -> String {
@@ -118,7 +174,153 @@ impl VaultClient {
             transport: Transport::new(settings)?,
             session: auth::Session::new(credentials),
             routes: Routes::default(),
+            flight: reuse::SingleFlight::new(),
+            cache: reuse::Cache::new(CachePolicy::default()),
+            rate_limited_until: std::sync::Mutex::new(None),
         })
+    }
+
+    /// Answers repeated reads from memory as `policy` allows.
+    pub fn with_cache(mut self, policy: CachePolicy) -> Self {
+        self.cache = reuse::Cache::new(policy);
+        self
+    }
+
+    fn rate_limit_left(&self) -> Option<std::time::Duration> {
+        let until = (*self.rate_limited_until.lock().ok()?)?;
+        let left = until.saturating_duration_since(Instant::now());
+        (!left.is_zero()).then_some(left)
+    }
+
+    fn note_rate_limit(&self, retry_after: Option<std::time::Duration>) {
+        if let (Some(wait), Ok(mut until)) = (retry_after, self.rate_limited_until.lock()) {
+            *until = Some(Instant::now() + wait);
+        }
+    }
+
+    /// Every read goes through here: cache, rate-limit fast path, then one
+    /// shared upstream request for identical concurrent reads.
+    async fn reuse<F, Fut>(&self, key: ReadKey, fetch: F) -> Result<Served<ReadValue>, VaultError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<ReadValue, VaultError>>,
+    {
+        let stale = match self.cache.get(&key) {
+            reuse::Lookup::Fresh(value, age) => {
+                return Ok(Served {
+                    value,
+                    cached_age: Some(age),
+                });
+            }
+            reuse::Lookup::Stale(value, age) => Some(Served {
+                value,
+                cached_age: Some(age),
+            }),
+            reuse::Lookup::Miss => None,
+        };
+        if let Some(left) = self.rate_limit_left() {
+            return stale.ok_or(VaultError::RateLimited {
+                retry_after: Some(left),
+            });
+        }
+        match self.flight.run(key.clone(), fetch).await {
+            Ok(value) => {
+                if self.cache.enabled() {
+                    self.cache.put(key, value.clone());
+                }
+                Ok(Served {
+                    value,
+                    cached_age: None,
+                })
+            }
+            Err(VaultError::RateLimited { retry_after }) => {
+                self.note_rate_limit(retry_after);
+                stale.ok_or(VaultError::RateLimited { retry_after })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn read_secret(
+        &self,
+        at: &Location,
+        name: &str,
+        options: ReadOptions,
+    ) -> Result<Served<Secret>, VaultError> {
+        let key = ReadKey::Secret(at.clone(), name.to_string(), options);
+        let served = self
+            .reuse(key, || async {
+                Ok(ReadValue::Secret(Box::new(
+                    self.fetch_secret(at, name, options).await?,
+                )))
+            })
+            .await?;
+        match served.value {
+            ReadValue::Secret(secret) => Ok(Served {
+                value: *secret,
+                cached_age: served.cached_age,
+            }),
+            _ => Err(VaultError::Client("cache returned the wrong kind of read".into())),
+        }
+    }
+
+    pub async fn read_secrets(
+        &self,
+        at: &Location,
+        options: ListOptions,
+    ) -> Result<Served<SecretList>, VaultError> {
+        let key = ReadKey::Secrets(at.clone(), options);
+        let served = self
+            .reuse(key, || async {
+                Ok(ReadValue::Secrets(self.fetch_secrets(at, options).await?))
+            })
+            .await?;
+        match served.value {
+            ReadValue::Secrets(list) => Ok(Served {
+                value: list,
+                cached_age: served.cached_age,
+            }),
+            _ => Err(VaultError::Client("cache returned the wrong kind of read".into())),
+        }
+    }
+
+    pub async fn read_folders(
+        &self,
+        at: &Location,
+        recursive: bool,
+    ) -> Result<Served<Vec<Folder>>, VaultError> {
+        let key = ReadKey::Folders(at.clone(), recursive);
+        let served = self
+            .reuse(key, || async {
+                Ok(ReadValue::Folders(self.fetch_folders(at, recursive).await?))
+            })
+            .await?;
+        match served.value {
+            ReadValue::Folders(folders) => Ok(Served {
+                value: folders,
+                cached_age: served.cached_age,
+            }),
+            _ => Err(VaultError::Client("cache returned the wrong kind of read".into())),
+        }
+    }
+
+    pub async fn get_secret(
+        &self,
+        at: &Location,
+        name: &str,
+        options: ReadOptions,
+    ) -> Result<Secret, VaultError> {
+        self.read_secret(at, name, options).await.map(|s| s.value)
+    }
+
+    pub async fn list_secrets(&self, at: &Location, options: ListOptions) -> Result<SecretList, VaultError> {
+        self.read_secrets(at, options).await.map(|s| s.value)
+    }
+
+    /// Folders directly under `at.path`, or all below it with `recursive`
+    /// (then each carries its `relative_path`).
+    pub async fn list_folders(&self, at: &Location, recursive: bool) -> Result<Vec<Folder>, VaultError> {
+        self.read_folders(at, recursive).await.map(|s| s.value)
     }
 
     /// Universal-auth logins made so far (for tests, benchmarks and the doctor).
@@ -147,7 +349,7 @@ impl VaultClient {
         parse(&url, &answer)
     }
 
-    pub async fn get_secret(
+    async fn fetch_secret(
         &self,
         at: &Location,
         name: &str,
@@ -181,7 +383,7 @@ impl VaultClient {
         Ok(single.secret)
     }
 
-    pub async fn list_secrets(&self, at: &Location, options: ListOptions) -> Result<SecretList, VaultError> {
+    async fn fetch_secrets(&self, at: &Location, options: ListOptions) -> Result<SecretList, VaultError> {
         self.call(Family::Secrets, |legacy| {
             let (route, project_key) = if legacy {
                 ("/api/v3/secrets/raw", "workspaceId")
@@ -206,9 +408,7 @@ impl VaultClient {
         .await
     }
 
-    /// Folders directly under `at.path`, or all below it with `recursive`
-    /// (then each carries its `relative_path`).
-    pub async fn list_folders(&self, at: &Location, recursive: bool) -> Result<Vec<Folder>, VaultError> {
+    async fn fetch_folders(&self, at: &Location, recursive: bool) -> Result<Vec<Folder>, VaultError> {
         let list: FolderList = self
             .call(Family::Folders, |legacy| {
                 let mut query = vec![

@@ -625,6 +625,9 @@ pub struct ServeArgs {
     /// ask for the one value they need with get-secret).
     #[arg(long)]
     pub list_values: bool,
+    /// A secret whose `__EXPIRES_AT` is this close is reported as expiring.
+    #[arg(long, default_value_t = 14, value_name = "DAYS")]
+    pub expiry_warning_days: u64,
 }
 
 /// The validated configuration of the MCP server.
@@ -636,6 +639,7 @@ pub struct ServeConfig {
     pub scope: Scope,
     pub list_values: bool,
     pub cache: CachePolicy,
+    pub expiry_warning: Duration,
 }
 
 impl ServeArgs {
@@ -648,6 +652,7 @@ impl ServeArgs {
             scope: self.scope.scope(env)?,
             list_values: self.list_values,
             cache: self.cache.policy()?,
+            expiry_warning: Duration::from_secs(self.expiry_warning_days.saturating_mul(24 * 3600)),
         })
     }
 }

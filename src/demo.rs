@@ -85,6 +85,7 @@ fn demo_server(vault: &RunningVault, cf_secret: &str) -> Result<Server, DemoErro
         },
         scope,
         list_values: false,
+        expiry_warning: crate::taxonomy::DEFAULT_EXPIRY_WARNING,
     };
     Ok(Server::new(context)?)
 }

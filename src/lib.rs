@@ -12,4 +12,5 @@ pub mod lifecycle;
 pub mod mcp;
 pub mod proxy;
 pub mod scope;
+pub mod taxonomy;
 pub mod vault;

@@ -104,6 +104,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         defaults: config.defaults,
         scope: config.scope,
         list_values: config.list_values,
+        expiry_warning: config.expiry_warning,
     })?;
     if let Some(path) = &args.log.audit_log {
         server = server.with_audit(AuditLog::open(path)?);

@@ -2,18 +2,19 @@
 //! the scope before anything leaves the machine, call the vault, filter what
 //! comes back to the scope, and shape the result.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::error::ToolError;
 use super::tools::{
-    FolderListOutput, FolderSummary, GetSecretArgs, ListFoldersArgs, ListSecretsArgs, SecretListOutput,
-    SecretOutput, SecretSummary,
+    FolderListOutput, FolderSummary, GetSecretArgs, ListFoldersArgs, ListSecretsArgs, Metadata,
+    SecretListOutput, SecretOutput, SecretSummary,
 };
 use crate::audit::Target;
 use crate::config::Defaults;
 use crate::scope::{Scope, SecretPath};
+use crate::taxonomy;
 use crate::vault::{ListOptions, Location, ReadOptions, Secret, SecretList, Served, VaultClient, VaultError};
 
 const DEFAULT_PAGE: usize = 100;
@@ -22,7 +23,6 @@ const MAX_PAGE: usize = 500;
 /// under an unlicensed vault's per-minute limit.
 const MAX_FOLDER_REQUESTS: usize = 40;
 const MAX_FOLDERS: usize = 1000;
-const EXPIRES_SUFFIX: &str = "__EXPIRES_AT";
 /// Far above any real folder path; keeps a huge argument out of errors and logs.
 const MAX_PATH_BYTES: usize = 1024;
 
@@ -34,12 +34,54 @@ impl Target {
     }
 }
 
+/// One secret found by a listing, with where it really lives.
+struct Found {
+    secret: Secret,
+    environment: String,
+    path: SecretPath,
+    imported_from: Option<String>,
+}
+
+/// Companion values by (environment, folder, parent key): suffix → value.
+type Companions = HashMap<(String, SecretPath, String), Vec<(String, SecretString)>>;
+
+/// Takes the `<KEY>__SUFFIX` companions out of a listing: they describe
+/// their parent in the same folder, and are shown as its metadata.
+fn split_companions(entries: Vec<Found>) -> (Vec<Found>, Companions) {
+    let mut keys_by_folder: HashMap<(String, SecretPath), HashSet<String>> = HashMap::new();
+    for f in &entries {
+        keys_by_folder
+            .entry((f.environment.clone(), f.path.clone()))
+            .or_default()
+            .insert(f.secret.secret_key.clone());
+    }
+    let mut parents = Vec::new();
+    let mut companions = Companions::new();
+    for f in entries {
+        let folder = (f.environment.clone(), f.path.clone());
+        let keys: HashSet<&str> = keys_by_folder
+            .get(&folder)
+            .map(|k| k.iter().map(String::as_str).collect())
+            .unwrap_or_default();
+        match taxonomy::companion_of(&f.secret.secret_key, &keys) {
+            Some((parent, suffix)) => companions
+                .entry((folder.0, folder.1, parent.to_string()))
+                .or_default()
+                .push((suffix.to_string(), f.secret.secret_value.clone())),
+            None => parents.push(f),
+        }
+    }
+    (parents, companions)
+}
+
 /// Everything a tool call needs, shared by all calls.
 pub struct Context {
     pub vault: VaultClient,
     pub defaults: Defaults,
     pub scope: Scope,
     pub list_values: bool,
+    /// How close an `__EXPIRES_AT` makes a secret "expiring".
+    pub expiry_warning: std::time::Duration,
 }
 
 fn check_identifier(argument: &'static str, value: &str) -> Result<(), ToolError> {
@@ -143,6 +185,41 @@ impl Context {
         }
     }
 
+    /// What companions and tags say about a secret. `show_values` governs the
+    /// `__CLIENT_ID` companion, which is a value like any other; expiry and
+    /// scopes are metadata and always shown.
+    fn metadata(
+        &self,
+        companions: Option<&Vec<(String, SecretString)>>,
+        tags: &[String],
+        show_values: bool,
+    ) -> Metadata {
+        let companion = |suffix: &str| {
+            companions
+                .and_then(|c| c.iter().find(|(s, _)| s == suffix))
+                .map(|(_, v)| v.expose_secret().trim().to_string())
+        };
+        let expires_at = companion(taxonomy::EXPIRES_AT);
+        Metadata {
+            expiry_status: taxonomy::expiry_status(
+                expires_at.as_deref(),
+                time::OffsetDateTime::now_utc(),
+                self.expiry_warning,
+            ),
+            expires_at,
+            scopes: companion(taxonomy::SCOPES),
+            client_id: if show_values {
+                companion(taxonomy::CLIENT_ID)
+            } else {
+                None
+            },
+            companions: companions
+                .map(|c| c.iter().map(|(s, _)| s.clone()).collect())
+                .unwrap_or_default(),
+            tag_groups: taxonomy::group_tags(tags.iter().map(String::as_str)),
+        }
+    }
+
     /// Scope entries that apply to an environment, to tell a caller where to look.
     fn scope_for(&self, environment: &str) -> String {
         let entries: Vec<String> = self
@@ -176,7 +253,21 @@ impl Context {
             expand_references: args.expand_secret_references.unwrap_or(true),
             include_imports: args.include_imports.unwrap_or(true),
         };
-        let served = self.vault.read_secret(&at, &args.secret_name, options).await?;
+        // The folder listing brings the secret's companions (expiry, scopes);
+        // it runs alongside the read, and its failure only costs metadata.
+        let folder_options = ListOptions {
+            read: ReadOptions {
+                expand_references: false,
+                include_imports: false,
+            },
+            recursive: false,
+            with_values: true,
+        };
+        let (served, folder) = tokio::join!(
+            self.vault.read_secret(&at, &args.secret_name, options),
+            self.vault.read_secrets(&at, folder_options)
+        );
+        let served = served?;
         let secret = served.value;
         // A secret found through an import lives elsewhere: that place must be
         // in scope too, or the value is dropped here.
@@ -195,7 +286,24 @@ impl Context {
                 scope: self.scope.to_string(),
             });
         }
+        let companions: Vec<(String, SecretString)> = match folder {
+            Ok(listing) if path == at.path && environment == at.environment => {
+                let prefix = format!("{}__", secret.secret_key);
+                listing
+                    .value
+                    .secrets
+                    .into_iter()
+                    .filter_map(|s| {
+                        let suffix = s.secret_key.strip_prefix(&prefix)?.to_string();
+                        (!suffix.is_empty() && !suffix.contains("__")).then_some((suffix, s.secret_value))
+                    })
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        let tags: Vec<String> = secret.tags.iter().map(|t| t.slug.clone()).collect();
         Ok(SecretOutput {
+            metadata: self.metadata(Some(&companions).filter(|c| !c.is_empty()), &tags, true),
             cached_age_seconds: served.cached_age.map(|d| d.as_secs()),
             secret_key: secret.secret_key.clone(),
             secret_value: secret.secret_value.expose_secret().to_string(),
@@ -204,7 +312,7 @@ impl Context {
             secret_path: path.to_string(),
             version: secret.version,
             comment: secret.secret_comment.clone().unwrap_or_default(),
-            tags: secret.tags.iter().map(|t| t.slug.clone()).collect(),
+            tags,
         })
     }
 
@@ -259,7 +367,7 @@ impl Context {
             Err(e) => return Err(e.into()),
         };
 
-        let mut entries: Vec<(Secret, String, SecretPath, Option<String>)> = Vec::new();
+        let mut entries: Vec<Found> = Vec::new();
         let cached_age_seconds = served.cached_age.map(|d| d.as_secs());
         let listing = served.value;
         for secret in listing.secrets {
@@ -268,7 +376,12 @@ impl Context {
                 None => Some(at.path.clone()),
             };
             if let Some(path) = path.filter(|p| self.scope.allows(&at.environment, p)) {
-                entries.push((secret, at.environment.clone(), path, None));
+                entries.push(Found {
+                    secret,
+                    environment: at.environment.clone(),
+                    path,
+                    imported_from: None,
+                });
             }
         }
         for import in listing.imports {
@@ -280,44 +393,37 @@ impl Context {
             }
             let from = format!("{}:{}", import.environment, path);
             for secret in import.secrets {
-                entries.push((
+                entries.push(Found {
                     secret,
-                    import.environment.clone(),
-                    path.clone(),
-                    Some(from.clone()),
-                ));
+                    environment: import.environment.clone(),
+                    path: path.clone(),
+                    imported_from: Some(from.clone()),
+                });
             }
         }
 
-        let expiries: HashMap<(String, SecretPath, String), String> = entries
-            .iter()
-            .filter(|(s, ..)| !s.secret_value_hidden)
-            .filter_map(|(s, env, path, _)| {
-                let parent = s.secret_key.strip_suffix(EXPIRES_SUFFIX)?;
-                Some((
-                    (env.clone(), path.clone(), parent.to_string()),
-                    s.secret_value.expose_secret().trim().to_string(),
-                ))
-            })
-            .collect();
-
+        let (entries, companions) = split_companions(entries);
         let mut summaries: Vec<SecretSummary> = entries
             .into_iter()
-            .map(|(secret, environment, path, imported_from)| {
-                let expires_at = expiries
-                    .get(&(environment.clone(), path.clone(), secret.secret_key.clone()))
-                    .cloned();
+            .map(|found| {
+                let key = (
+                    found.environment.clone(),
+                    found.path.clone(),
+                    found.secret.secret_key.clone(),
+                );
+                let secret = found.secret;
+                let tags: Vec<String> = secret.tags.into_iter().map(|t| t.slug).collect();
                 SecretSummary {
+                    metadata: self.metadata(companions.get(&key), &tags, self.list_values),
                     secret_value: (self.list_values && !secret.secret_value_hidden)
                         .then(|| secret.secret_value.expose_secret().to_string()),
                     secret_key: secret.secret_key,
-                    secret_path: path.to_string(),
-                    environment,
+                    secret_path: found.path.to_string(),
+                    environment: found.environment,
                     version: secret.version,
                     comment: secret.secret_comment.unwrap_or_default(),
-                    tags: secret.tags.into_iter().map(|t| t.slug).collect(),
-                    expires_at,
-                    imported_from,
+                    tags,
+                    imported_from: found.imported_from,
                 }
             })
             .collect();

@@ -1,7 +1,19 @@
 //! The human-readable text block of each result. Agents read it first, so it
 //! leads with what was found and ends with what to do next.
 
-use super::tools::{FolderListOutput, SecretListOutput, SecretOutput};
+use super::tools::{FolderListOutput, Metadata, SecretListOutput, SecretOutput};
+use crate::taxonomy::ExpiryStatus;
+
+/// "expires 2026-12-31T00:00:00Z (expiring)", or nothing when unknown.
+fn expiry_fact(m: &Metadata) -> Option<String> {
+    let status = match m.expiry_status {
+        ExpiryStatus::Ok => "ok",
+        ExpiryStatus::Expiring => "EXPIRING SOON",
+        ExpiryStatus::Expired => "EXPIRED",
+        ExpiryStatus::Unknown => "unparseable",
+    };
+    m.expires_at.as_ref().map(|at| format!("expires {at} ({status})"))
+}
 
 fn cache_line(age_seconds: u64) -> String {
     format!("(served from this server's cache, {age_seconds} s old)\n")
@@ -17,6 +29,16 @@ pub fn secret(out: &SecretOutput) -> String {
     }
     if !out.comment.is_empty() {
         text.push_str(&format!("comment: {}\n", out.comment));
+    }
+    if let Some(expiry) = expiry_fact(&out.metadata) {
+        text.push_str(&expiry);
+        text.push('\n');
+    }
+    if let Some(scopes) = &out.metadata.scopes {
+        text.push_str(&format!("scopes: {scopes}\n"));
+    }
+    if let Some(client_id) = &out.metadata.client_id {
+        text.push_str(&format!("client id: {client_id}\n"));
     }
     if let Some(age) = out.cached_age_seconds {
         text.push_str(&cache_line(age));
@@ -54,8 +76,9 @@ pub fn secret_list(out: &SecretListOutput) -> String {
         if let Some(from) = &s.imported_from {
             facts.push(format!("imported from {from}"));
         }
-        if let Some(exp) = &s.expires_at {
-            facts.push(format!("expires {exp}"));
+        facts.extend(expiry_fact(&s.metadata));
+        if let Some(scopes) = &s.metadata.scopes {
+            facts.push(format!("scopes: {scopes}"));
         }
         if !s.tags.is_empty() {
             facts.push(format!("tags: {}", s.tags.join(", ")));

@@ -11,6 +11,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::scope::Scope;
+use crate::taxonomy::ExpiryStatus;
+use std::collections::BTreeMap;
 
 pub const GET_SECRET: &str = "get-secret";
 pub const LIST_SECRETS: &str = "list-secrets";
@@ -103,9 +105,34 @@ pub struct SecretOutput {
     pub comment: String,
     /// Tag slugs, e.g. function:dns-edit.
     pub tags: Vec<String>,
+    #[serde(flatten)]
+    pub metadata: Metadata,
     /// Set when the answer came from this server's cache: its age in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cached_age_seconds: Option<u64>,
+}
+
+/// What a secret's companions (`<KEY>__EXPIRES_AT`, `__SCOPES`,
+/// `__CLIENT_ID`) and tags say about it.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Metadata {
+    /// From the `<KEY>__EXPIRES_AT` companion, as stored (ISO-8601 UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// ok, expiring (within the server's warning window), expired, or unknown (no or unparseable expiry).
+    pub expiry_status: ExpiryStatus,
+    /// From the `<KEY>__SCOPES` companion: the vendor scopes the token holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<String>,
+    /// From the `<KEY>__CLIENT_ID` companion; a value, so only where values are shown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// Suffixes of the companions folded into this entry, e.g. EXPIRES_AT.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub companions: Vec<String>,
+    /// Tags by taxonomy dimension (function, sensitivity, consumer, rotation; the rest under other).
+    pub tag_groups: BTreeMap<String, Vec<String>>,
 }
 
 /// One entry of `list-secrets`.
@@ -119,9 +146,8 @@ pub struct SecretSummary {
     pub version: u64,
     pub comment: String,
     pub tags: Vec<String>,
-    /// From the `<KEY>__EXPIRES_AT` companion, when the folder has one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<String>,
+    #[serde(flatten)]
+    pub metadata: Metadata,
     /// Set when the secret comes from an import, as ENV:PATH.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub imported_from: Option<String>,

@@ -3,3 +3,5 @@
 //!
 //! The binary in `main.rs` only parses flags and dispatches; everything it runs
 //! lives here so that tests can drive the same code.
+
+pub mod scope;

@@ -113,6 +113,11 @@ impl SecretPath {
             return Ok(SecretPath::root());
         }
         let body = raw.strip_suffix('/').unwrap_or(raw);
+        // `/a /` would normalise to `/a `, which has trailing whitespace of its
+        // own (and which Infisical, trimming first, would see differently).
+        if body.trim_end() != body {
+            return err(PathProblem::SurroundingWhitespace);
+        }
         for seg in body[1..].split('/') {
             if seg.is_empty() {
                 return err(PathProblem::EmptySegment);
@@ -212,6 +217,8 @@ mod tests {
             ("a/b", PathProblem::NotAbsolute),
             (" /a", PathProblem::SurroundingWhitespace),
             ("/a ", PathProblem::SurroundingWhitespace),
+            ("/ /", PathProblem::SurroundingWhitespace),
+            ("/a\u{3000}/", PathProblem::SurroundingWhitespace),
             ("/a//b", PathProblem::EmptySegment),
             ("//", PathProblem::EmptySegment),
             ("/a//", PathProblem::EmptySegment),

@@ -98,7 +98,7 @@ fn nearby_path() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(ProptestConfig::with_cases(1000))]
 
     #[test]
     fn normalisation_is_idempotent(raw in pathish()) {

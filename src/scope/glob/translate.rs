@@ -125,8 +125,15 @@ fn escape_regex(v: &[u16]) -> Vec<u16> {
 
 /// picomatch's `REGEX_NON_SPECIAL_CHARS` run length at the start of `rest`.
 fn non_special_run(rest: &[u16]) -> usize {
-    let special: Vec<u16> = units("@![].,$*+?^{}()|\\/");
-    rest.iter().take_while(|c| !special.contains(c)).count()
+    rest.iter()
+        .take_while(|&&c| {
+            !matches!(
+                char::from_u32(u32::from(c)),
+                Some('@' | '!' | '[' | ']' | '.' | ',' | '$' | '*' | '+' | '?' | '^')
+                    | Some('{' | '}' | '(' | ')' | '|' | '\\' | '/')
+            )
+        })
+        .count()
 }
 
 /// picomatch's `utils.escapeLast`: escape the last unescaped `ch` at or before `upto`.

@@ -219,78 +219,12 @@ fn implied_by_read(action: Action) -> bool {
     matches!(action, Action::DescribeSecret | Action::ReadValue)
 }
 
-/// Whether `path` matches the `$glob` `pattern`.
-///
-/// Ordinary globs only: `*` and `?` within one segment, `**` across segments,
-/// a trailing `/**` also matching the parent itself (`/x/**` matches `/x`, but
-/// `/x/*/**` does not match `/x/y`), and wildcards never matching a segment
-/// that starts with `.`. Braces, extglobs and classes are taken literally.
-/// Kept as one function so it can be replaced by `crate::scope`'s matcher.
+/// Infisical's `$glob` condition: picomatch 3 `isMatch(path, pattern,
+/// {strictSlashes: false})`, the same matcher the client-side scope uses, so
+/// the fake vault and the binary agree with each other and with Infisical.
+/// A pattern picomatch would reject never matches, as in Infisical.
 pub fn glob_matches(pattern: &str, path: &str) -> bool {
-    if pattern.is_empty() {
-        return false;
-    }
-    let pat: Vec<&str> = pattern.split('/').collect();
-    let segs: Vec<&str> = path.split('/').collect();
-    match_segments(&pat, &segs, true)
-}
-
-fn match_segments(pat: &[&str], segs: &[&str], prev_literal: bool) -> bool {
-    let Some((&first, rest)) = pat.split_first() else {
-        return segs.is_empty();
-    };
-    if first == "**" {
-        if rest.is_empty() {
-            // Zero segments only after a literal parent (picomatch: `/x/**`
-            // matches `/x`, `/x/*/**` does not match `/x/y`).
-            let zero_ok = segs.is_empty() && prev_literal;
-            return zero_ok || (!segs.is_empty() && segs.iter().all(|s| !s.starts_with('.')));
-        }
-        return (0..=segs.len()).any(|n| {
-            segs[..n].iter().all(|s| !s.is_empty() && !s.starts_with('.'))
-                && match_segments(rest, &segs[n..], false)
-        });
-    }
-    let Some((&seg, seg_rest)) = segs.split_first() else {
-        return false;
-    };
-    let literal = !first.contains(['*', '?']);
-    if !match_segment(first, seg) {
-        return false;
-    }
-    match_segments(rest, seg_rest, literal)
-}
-
-fn match_segment(pat: &str, seg: &str) -> bool {
-    if !pat.contains(['*', '?']) {
-        return pat == seg;
-    }
-    if seg.is_empty() || (seg.starts_with('.') && !pat.starts_with('.')) {
-        return false;
-    }
-    wildcard(pat.as_bytes(), seg.as_bytes())
-}
-
-/// Iterative `*`/`?` matcher with single-star backtracking.
-fn wildcard(pat: &[u8], text: &[u8]) -> bool {
-    let (mut p, mut t) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        if p < pat.len() && (pat[p] == b'?' || pat[p] == text[t]) {
-            p += 1;
-            t += 1;
-        } else if p < pat.len() && pat[p] == b'*' {
-            star = Some((p, t));
-            p += 1;
-        } else if let Some((sp, st)) = star {
-            p = sp + 1;
-            t = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    pat[p..].iter().all(|&c| c == b'*')
+    crate::scope::Glob::new(pattern).is_ok_and(|g| g.is_match(path))
 }
 
 #[cfg(test)]

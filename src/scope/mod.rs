@@ -1,89 +1,269 @@
-//! TEMPORARY stub of the scope API (replaced by the real module on merge).
+//! Client-side scope: which (environment, folder) pairs this process may read.
+//!
+//! The identity's RBAC in Infisical is the real boundary; this layer enforces
+//! the same scope before any request leaves the machine (so an agent cannot
+//! probe outside it) and filters recursive results after. Scope entries are
+//! `ENV:GLOB` and globs mean exactly what Infisical's `$glob` means (see
+//! [`glob`]); folder paths go through the single normalisation in [`path`].
+
 pub mod glob;
 pub mod path;
+
+use std::fmt;
+use std::str::FromStr;
+
 pub use glob::{Glob, GlobError};
 pub use path::{PathError, SecretPath};
 
+use glob::quote;
+
+const ENTRY_FORM: &str = "ENV:GLOB, e.g. dev:/agents/warden/** or *:/shared/* ('*' = every environment)";
+
+/// Everything that can be wrong with a configured scope.
 #[derive(Debug, thiserror::Error)]
 pub enum ScopeError {
     #[error(
-        "no scope configured: pass --scope ENV:GLOB (e.g. --scope 'dev:/agents/warden/**'), or grant everything explicitly with --scope '*:/**'"
+        "no scope configured, so nothing may be read; pass --scope ENV:GLOB (repeatable) or \
+         INFISICAL_SCOPE, e.g. --scope 'dev:/agents/warden/**'; to grant everything the identity \
+         can read, say so explicitly: --scope '*:/**'"
     )]
     Empty,
-    #[error("malformed scope entry '{0}': expected ENV:GLOB such as dev:/agents/warden/**")]
-    Malformed(String),
-    #[error(transparent)]
-    Glob(#[from] GlobError),
+    #[error("scope entry {entry} has no ':'; write it as {ENTRY_FORM}")]
+    MissingColon { entry: String },
+    #[error(
+        "scope entry {entry}: environment {environment} is not an environment slug \
+         (lowercase letters, digits, '-' and '_') or '*'; write it as {ENTRY_FORM}"
+    )]
+    BadEnvironment { entry: String, environment: String },
+    #[error("scope entry {entry}: the glob must start with '/'; write it as {ENTRY_FORM}")]
+    GlobNotAbsolute { entry: String },
+    #[error("scope entry {entry}: {source}")]
+    BadGlob {
+        entry: String,
+        #[source]
+        source: GlobError,
+    },
 }
 
+/// One `ENV:GLOB` scope entry.
 #[derive(Debug, Clone)]
 pub struct ScopeEntry {
-    env: String,
+    environment: String,
     glob: Glob,
 }
+
+fn is_env_slug(s: &str) -> bool {
+    s == "*"
+        || (!s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'))
+}
+
 impl ScopeEntry {
+    /// Parses `ENV:GLOB`, splitting at the first ':' (globs may contain more).
     pub fn parse(s: &str) -> Result<Self, ScopeError> {
-        let (env, glob) = s.split_once(':').ok_or_else(|| ScopeError::Malformed(s.into()))?;
-        if env.is_empty() || !glob.starts_with('/') {
-            return Err(ScopeError::Malformed(s.into()));
+        let entry = || quote(s);
+        let Some((environment, pattern)) = s.split_once(':') else {
+            return Err(ScopeError::MissingColon { entry: entry() });
+        };
+        if !is_env_slug(environment) {
+            return Err(ScopeError::BadEnvironment {
+                entry: entry(),
+                environment: quote(environment),
+            });
         }
-        Ok(Self {
-            env: env.into(),
-            glob: Glob::new(glob)?,
+        // Negated or relative globs in a scope would grant far more than they
+        // appear to, so a scope glob is always an absolute positive pattern.
+        if !pattern.starts_with('/') {
+            return Err(ScopeError::GlobNotAbsolute { entry: entry() });
+        }
+        let glob = Glob::new(pattern).map_err(|source| ScopeError::BadGlob {
+            entry: entry(),
+            source,
+        })?;
+        Ok(ScopeEntry {
+            environment: environment.to_owned(),
+            glob,
         })
     }
+
+    /// The environment slug, or `*` for every environment.
     pub fn environment(&self) -> &str {
-        &self.env
+        &self.environment
     }
+
     pub fn glob(&self) -> &Glob {
         &self.glob
     }
-    fn env_matches(&self, env: &str) -> bool {
-        self.env == "*" || self.env == env
+
+    fn covers_environment(&self, environment: &str) -> bool {
+        self.environment == "*" || self.environment == environment
     }
 }
-impl std::fmt::Display for ScopeEntry {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.env, self.glob.as_str())
+
+impl fmt::Display for ScopeEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.environment, self.glob.as_str())
     }
 }
+
+impl FromStr for ScopeEntry {
+    type Err = ScopeError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ScopeEntry::parse(s)
+    }
+}
+
+/// A non-empty set of scope entries; access is granted if any entry grants it.
 #[derive(Debug, Clone)]
 pub struct Scope {
     entries: Vec<ScopeEntry>,
 }
+
 impl Scope {
+    /// Refuses an empty scope: "no entries" must never mean "everything".
     pub fn new(entries: Vec<ScopeEntry>) -> Result<Scope, ScopeError> {
         if entries.is_empty() {
             return Err(ScopeError::Empty);
         }
         Ok(Scope { entries })
     }
+
+    /// Parses `--scope` values and/or `INFISICAL_SCOPE`; each item may hold
+    /// several whitespace-separated entries.
     pub fn parse_list(entries: &[String]) -> Result<Scope, ScopeError> {
-        let mut v = Vec::new();
-        for e in entries {
-            for w in e.split_whitespace() {
-                v.push(ScopeEntry::parse(w)?);
-            }
-        }
-        Scope::new(v)
+        let parsed = entries
+            .iter()
+            .flat_map(|item| item.split_whitespace())
+            .map(ScopeEntry::parse)
+            .collect::<Result<Vec<_>, _>>()?;
+        Scope::new(parsed)
     }
+
+    /// Secrets directly in `folder` of `environment` may be read.
     pub fn allows(&self, environment: &str, folder: &SecretPath) -> bool {
         self.entries
             .iter()
-            .any(|e| e.env_matches(environment) && e.glob.is_match(folder.as_str()))
+            .any(|e| e.covers_environment(environment) && e.glob.is_match(folder.as_str()))
     }
+
+    /// `folder` or some folder below it is readable, so a listing there may go
+    /// out (and be filtered) and the folder may be shown when navigating.
     pub fn leads_into(&self, environment: &str, folder: &SecretPath) -> bool {
         self.entries
             .iter()
-            .any(|e| e.env_matches(environment) && e.glob.could_match_at_or_below(folder.as_str()))
+            .any(|e| e.covers_environment(environment) && e.glob.could_match_at_or_below(folder.as_str()))
     }
+
     pub fn entries(&self) -> &[ScopeEntry] {
         &self.entries
     }
 }
-impl std::fmt::Display for Scope {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let v: Vec<String> = self.entries.iter().map(|e| e.to_string()).collect();
-        f.write_str(&v.join(", "))
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.entries.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn p(s: &str) -> SecretPath {
+        SecretPath::parse(s).unwrap()
+    }
+
+    fn scope(items: &[&str]) -> Scope {
+        Scope::parse_list(&items.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>()).unwrap()
+    }
+
+    #[test]
+    fn entry_round_trips() {
+        for s in ["dev:/agents/warden/**", "*:/shared/*", "prod-eu_2:/a:b/{x,y}"] {
+            let e: ScopeEntry = s.parse().unwrap();
+            assert_eq!(e.to_string(), s);
+        }
+        let e = ScopeEntry::parse("prod-eu_2:/a:b/{x,y}").unwrap();
+        assert_eq!(e.environment(), "prod-eu_2");
+        assert_eq!(e.glob().as_str(), "/a:b/{x,y}");
+    }
+
+    #[test]
+    fn entry_errors_name_the_entry_and_the_form() {
+        type IsKind = fn(&ScopeError) -> bool;
+        let cases: [(&str, IsKind); 7] = [
+            ("dev", |e| matches!(e, ScopeError::MissingColon { .. })),
+            ("/agents/**", |e| matches!(e, ScopeError::MissingColon { .. })),
+            ("Dev:/a", |e| matches!(e, ScopeError::BadEnvironment { .. })),
+            (":/a", |e| matches!(e, ScopeError::BadEnvironment { .. })),
+            ("dev:agents/**", |e| {
+                matches!(e, ScopeError::GlobNotAbsolute { .. })
+            }),
+            ("dev:!/a/**", |e| matches!(e, ScopeError::GlobNotAbsolute { .. })),
+            ("dev:/a/{b,c", |e| matches!(e, ScopeError::BadGlob { .. })),
+        ];
+        for (s, is_kind) in cases {
+            let e = ScopeEntry::parse(s).unwrap_err();
+            assert!(is_kind(&e), "{s}: {e:?}");
+            let msg = e.to_string();
+            assert!(msg.contains(&format!("'{s}'")), "{msg}");
+            if !matches!(e, ScopeError::BadGlob { .. }) {
+                assert!(msg.contains("dev:/agents/warden/**"), "{msg}");
+            }
+        }
+    }
+
+    #[test]
+    fn empty_scope_says_how_to_grant_everything() {
+        let msg = Scope::new(Vec::new()).unwrap_err().to_string();
+        assert!(msg.contains("--scope '*:/**'"), "{msg}");
+        let msg = Scope::parse_list(&["  ".to_owned()]).unwrap_err().to_string();
+        assert!(msg.contains("--scope '*:/**'"), "{msg}");
+    }
+
+    #[test]
+    fn list_items_may_hold_several_entries() {
+        let s = scope(&["dev:/a/**  prod:/b/*", "\t*:/shared/*\n"]);
+        assert_eq!(s.entries().len(), 3);
+        assert_eq!(s.to_string(), "dev:/a/**, prod:/b/*, *:/shared/*");
+        assert!(Scope::parse_list(&["dev:/a/** oops".to_owned()]).is_err());
+    }
+
+    #[test]
+    fn allows_checks_environment_and_glob() {
+        let s = scope(&["dev:/agents/warden/**", "*:/shared/*"]);
+        assert!(s.allows("dev", &p("/agents/warden")));
+        assert!(s.allows("dev", &p("/agents/warden/deep/er")));
+        assert!(!s.allows("prod", &p("/agents/warden")));
+        assert!(!s.allows("dev", &p("/agents")));
+        assert!(!s.allows("dev", &p("/agents/wardenx")));
+        assert!(!s.allows("dev", &p("/agents/warden/.hidden")));
+        assert!(s.allows("prod", &p("/shared/x")));
+        assert!(!s.allows("prod", &p("/shared")));
+        assert!(!s.allows("prod", &p("/shared/x/y")));
+    }
+
+    #[test]
+    fn leads_into_covers_ancestors_only() {
+        let s = scope(&["dev:/agents/warden/**", "*:/shared/*"]);
+        for f in ["/", "/agents", "/agents/warden", "/agents/warden/x"] {
+            assert!(s.leads_into("dev", &p(f)), "{f}");
+        }
+        for f in ["/other", "/agentsx", "/agents/wardenx", "/agents/x"] {
+            assert!(!s.leads_into("dev", &p(f)), "{f}");
+        }
+        assert!(!s.leads_into("prod", &p("/agents")));
+        assert!(s.leads_into("prod", &p("/")));
+        assert!(s.leads_into("prod", &p("/shared")));
+        assert!(!s.leads_into("prod", &p("/shared/x/y")));
     }
 }

@@ -10,5 +10,6 @@ pub mod demo;
 pub mod fakevault;
 pub mod lifecycle;
 pub mod mcp;
+pub mod mcp_config;
 pub mod scope;
 pub mod vault;

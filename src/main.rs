@@ -10,6 +10,7 @@ use infisical_mcp_rs::config::{ENV_HELP, LogArgs, ProcessEnv, ServeArgs};
 use infisical_mcp_rs::demo::{self, DemoArgs};
 use infisical_mcp_rs::lifecycle::shutdown_signal;
 use infisical_mcp_rs::mcp::{Context, Server};
+use infisical_mcp_rs::mcp_config::{self, McpConfigArgs};
 use infisical_mcp_rs::vault::VaultClient;
 use tracing_subscriber::EnvFilter;
 
@@ -32,6 +33,9 @@ enum Command {
     /// Start a sample vault on a loopback port and serve MCP against it
     /// (no setup needed); --walkthrough prints a scripted session instead.
     Demo(DemoArgs),
+    /// Print a .mcp.json server entry for this binary (${VAR} references,
+    /// never values); --write merges it into ./.mcp.json.
+    McpConfig(McpConfigArgs),
 }
 
 /// Crates whose debug/trace output includes message payloads.
@@ -106,6 +110,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn mcp_config(args: &McpConfigArgs) -> anyhow::Result<ExitCode> {
+    let dir = std::env::current_dir().context("cannot read the current directory")?;
+    match mcp_config::run(args, &dir, &mut std::io::stdout().lock(), &mut std::io::stderr()) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            eprintln!("infisical-mcp-rs mcp-config: {e}");
+            Ok(ExitCode::from(e.exit_code()))
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -119,6 +134,7 @@ fn main() -> ExitCode {
         match cli.command {
             Some(Command::Serve(args)) => serve(*args).await,
             None => serve(cli.serve).await,
+            Some(Command::McpConfig(args)) => mcp_config(&args),
             Some(Command::Demo(args)) => {
                 // The demo's own chatter would drown the walkthrough: warnings only.
                 let _guard = init_logging(&LogArgs::default(), "warn")?;

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod config;
 pub mod demo;
+pub mod doctor;
 pub mod fakevault;
 pub mod lifecycle;
 pub mod mcp;

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use infisical_mcp_rs::audit::AuditLog;
 use infisical_mcp_rs::config::{ENV_HELP, LogArgs, ProcessEnv, ServeArgs};
 use infisical_mcp_rs::demo::{self, DemoArgs};
+use infisical_mcp_rs::doctor::{self, DoctorArgs};
 use infisical_mcp_rs::lifecycle::shutdown_signal;
 use infisical_mcp_rs::mcp::{Context, Server};
 use infisical_mcp_rs::mcp_config::{self, McpConfigArgs};
@@ -33,6 +34,12 @@ enum Command {
     /// Start a sample vault on a loopback port and serve MCP against it
     /// (no setup needed); --walkthrough prints a scripted session instead.
     Demo(DemoArgs),
+    /// Diagnose the setup in the runbook's order (config, DNS/TCP/TLS,
+    /// Cloudflare Access, login, in-scope read, out-of-scope and write
+    /// refusals, .mcp.json). Exit 0: no check failed (⚠ warnings allowed);
+    /// 1: a check failed; 2: configuration error.
+    #[command(after_long_help = ENV_HELP)]
+    Doctor(Box<DoctorArgs>),
     /// Print a .mcp.json server entry for this binary (${VAR} references,
     /// never values); --write merges it into ./.mcp.json.
     McpConfig(McpConfigArgs),
@@ -110,6 +117,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+async fn doctor(args: DoctorArgs) -> anyhow::Result<ExitCode> {
+    let _guard = init_logging(&args.serve.log, "warn")?;
+    let dir = std::env::current_dir().context("cannot read the current directory")?;
+    let report = doctor::run(&args, &ProcessEnv, &dir).await;
+    doctor::write_report(&report, args.json, &mut std::io::stdout().lock())?;
+    Ok(ExitCode::from(report.exit_code()))
+}
+
 fn mcp_config(args: &McpConfigArgs) -> anyhow::Result<ExitCode> {
     let dir = std::env::current_dir().context("cannot read the current directory")?;
     match mcp_config::run(args, &dir, &mut std::io::stdout().lock(), &mut std::io::stderr()) {
@@ -134,6 +149,7 @@ fn main() -> ExitCode {
         match cli.command {
             Some(Command::Serve(args)) => serve(*args).await,
             None => serve(cli.serve).await,
+            Some(Command::Doctor(args)) => doctor(*args).await,
             Some(Command::McpConfig(args)) => mcp_config(&args),
             Some(Command::Demo(args)) => {
                 // The demo's own chatter would drown the walkthrough: warnings only.

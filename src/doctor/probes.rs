@@ -180,6 +180,17 @@ impl Doctor<'_> {
         }
     }
 
+    /// Through the proxy a 403 may be the proxy's own write or scope policy
+    /// (ProxyWriteRefused / ProxyScopeRefused), not the vault's RBAC.
+    fn proxy_note(&self) -> &'static str {
+        if self.p.proxy {
+            " (through the proxy, whose own write/scope policy may be what refused: run doctor without \
+             --proxy-url to test the identity's RBAC)"
+        } else {
+            ""
+        }
+    }
+
     async fn reachable(&self) -> Step {
         let settings = &self.p.config.vault;
         match net::check(settings).await {
@@ -440,7 +451,8 @@ impl Doctor<'_> {
         let name = probe_name();
         match self.p.client.get_secret(&location, &name, PLAIN).await {
             Err(VaultError::PermissionDenied { .. }) => {
-                let detail = format!("{} refused by the vault (403), as it must be", at(&location));
+                let by = if self.p.proxy { "" } else { " by the vault" };
+                let detail = format!("{} refused{by} (403), as it must be{}", at(&location), self.proxy_note());
                 found.refused = Some(location);
                 Step::pass(OUT_OF_SCOPE, detail)
             }
@@ -496,7 +508,7 @@ impl Doctor<'_> {
         match judge(first, control.map(|(_, a)| a)) {
             WriteVerdict::Refused => Step::pass(
                 WRITE_PROBE,
-                format!("delete of a nonexistent key at {here} refused (403)"),
+                format!("delete of a nonexistent key at {here} refused (403){}", self.proxy_note()),
             ),
             WriteVerdict::Accepted => Step::fail(
                 WRITE_PROBE,

@@ -7,9 +7,11 @@
 pub mod audit;
 pub mod config;
 pub mod demo;
+pub mod doctor;
 pub mod fakevault;
 pub mod lifecycle;
 pub mod mcp;
+pub mod mcp_config;
 pub mod proxy;
 pub mod scope;
 pub mod taxonomy;

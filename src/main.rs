@@ -8,8 +8,10 @@ use clap::{Parser, Subcommand};
 use infisical_mcp_rs::audit::AuditLog;
 use infisical_mcp_rs::config::{ENV_HELP, LogArgs, ProcessEnv, ServeArgs};
 use infisical_mcp_rs::demo::{self, DemoArgs};
+use infisical_mcp_rs::doctor::{self, DoctorArgs};
 use infisical_mcp_rs::lifecycle::shutdown_signal;
 use infisical_mcp_rs::mcp::{Context, Server};
+use infisical_mcp_rs::mcp_config::{self, McpConfigArgs};
 use infisical_mcp_rs::proxy::{self, ProxyArgs};
 use infisical_mcp_rs::vault::VaultClient;
 use tracing_subscriber::EnvFilter;
@@ -38,6 +40,15 @@ enum Command {
     /// Start a sample vault on a loopback port and serve MCP against it
     /// (no setup needed); --walkthrough prints a scripted session instead.
     Demo(DemoArgs),
+    /// Diagnose the setup in the runbook's order (config, DNS/TCP/TLS,
+    /// Cloudflare Access, login, in-scope read, out-of-scope and write
+    /// refusals, .mcp.json). Exit 0: no check failed (⚠ warnings allowed);
+    /// 1: a check failed; 2: configuration error.
+    #[command(after_long_help = ENV_HELP)]
+    Doctor(Box<DoctorArgs>),
+    /// Print a .mcp.json server entry for this binary (${VAR} references,
+    /// never values); --write merges it into ./.mcp.json.
+    McpConfig(McpConfigArgs),
 }
 
 /// Crates whose debug/trace output includes message payloads.
@@ -135,6 +146,25 @@ async fn run_proxy(args: ProxyArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+async fn doctor(args: DoctorArgs) -> anyhow::Result<ExitCode> {
+    let _guard = init_logging(&args.serve.log, "warn")?;
+    let dir = std::env::current_dir().context("cannot read the current directory")?;
+    let report = doctor::run(&args, &ProcessEnv, &dir).await;
+    doctor::write_report(&report, args.json, &mut std::io::stdout().lock())?;
+    Ok(ExitCode::from(report.exit_code()))
+}
+
+fn mcp_config(args: &McpConfigArgs) -> anyhow::Result<ExitCode> {
+    let dir = std::env::current_dir().context("cannot read the current directory")?;
+    match mcp_config::run(args, &dir, &mut std::io::stdout().lock(), &mut std::io::stderr()) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            eprintln!("infisical-mcp-rs mcp-config: {e}");
+            Ok(ExitCode::from(e.exit_code()))
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse_from(proxy::proxy_flag_to_subcommand(std::env::args_os()));
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -149,6 +179,8 @@ fn main() -> ExitCode {
             Some(Command::Serve(args)) => serve(*args).await,
             Some(Command::Proxy(args)) => run_proxy(*args).await,
             None => serve(cli.serve).await,
+            Some(Command::Doctor(args)) => doctor(*args).await,
+            Some(Command::McpConfig(args)) => mcp_config(&args),
             Some(Command::Demo(args)) => {
                 // The demo's own chatter would drown the walkthrough: warnings only.
                 let _guard = init_logging(&LogArgs::default(), "warn")?;

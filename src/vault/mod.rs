@@ -26,6 +26,9 @@ use crate::scope::SecretPath;
 use http::{Answer, ApiError, Request, Transport, gateway_error};
 use types::{FolderList, SingleSecret};
 
+/// Every key name [`VaultClient::probe_delete`] accepts starts with this.
+pub const PROBE_PREFIX: &str = "DOCTOR_PROBE_";
+
 /// Characters left as they are in a secret name placed in a URL path.
 const NAME_SAFE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');
 
@@ -427,6 +430,48 @@ impl VaultClient {
             })
             .await?;
         Ok(list.folders)
+    }
+
+    /// The doctor's write probe: asks the vault to delete `name` at `at`, a key
+    /// that does not exist, and hands back the vault's verdict. `Ok(())` means
+    /// the vault accepted the delete. Only names starting with
+    /// [`PROBE_PREFIX`] are sent, so this can never be pointed at a real key
+    /// by mistake; the request is never retried.
+    ///
+    /// Which refusal comes first differs between builds: current Infisical
+    /// (`secret-v2-bridge-service.ts`, `deleteSecret`) looks the secret up and
+    /// answers 404 before it checks the delete permission, so a 404 alone does
+    /// not say whether the identity could delete. The doctor calibrates with
+    /// a second probe where the identity has no permission at all.
+    pub async fn probe_delete(&self, at: &Location, name: &str) -> Result<(), VaultError> {
+        if !name.starts_with(PROBE_PREFIX) || name.len() <= PROBE_PREFIX.len() {
+            return Err(VaultError::Client(format!(
+                "probe_delete only sends {PROBE_PREFIX}<random> names"
+            )));
+        }
+        let encoded = utf8_percent_encode(name, NAME_SAFE).to_string();
+        let _: serde_json::Value = self
+            .call(Family::Secrets, |legacy| {
+                let (route, project_key) = if legacy {
+                    (format!("/api/v3/secrets/raw/{encoded}"), "workspaceId")
+                } else {
+                    (format!("/api/v4/secrets/{encoded}"), "projectId")
+                };
+                let mut body = serde_json::Map::new();
+                body.insert(project_key.into(), at.project_id.clone().into());
+                body.insert("environment".into(), at.environment.clone().into());
+                body.insert("secretPath".into(), path_param(&at.path).into());
+                body.insert("type".into(), "shared".into());
+                Request {
+                    method: reqwest::Method::DELETE,
+                    path: route,
+                    query: Vec::new(),
+                    body: serde_json::to_vec(&body).ok(),
+                    idempotent: false,
+                }
+            })
+            .await?;
+        Ok(())
     }
 
     /// One authenticated read: fresh token, one re-login if the vault refuses

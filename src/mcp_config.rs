@@ -1,0 +1,461 @@
+//! `mcp-config`: the `.mcp.json` server entry for this binary, with every
+//! credential as a `${VAR}` reference (never a value), printed or merged into
+//! `./.mcp.json` without touching the other servers or top-level keys. It
+//! replaces the seed runbook's `enable-vault-mcp.sh`.
+//!
+//! Merging keeps the other entries' text as it was (they are carried as raw
+//! JSON in their original order), so an operator's hand-written servers do
+//! not get reordered or reformatted.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::Command;
+
+use clap::Args;
+use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use crate::config::{CF_ID_VAR, CF_SECRET_VAR, CLIENT_ID_VARS, CLIENT_SECRET_VARS, TOKEN_VAR};
+use crate::scope::{Scope, SecretPath};
+
+/// The executable's name as `cargo install` puts it on PATH.
+pub const BIN_NAME: &str = "infisical-mcp-rs";
+/// The file Claude Code reads in a project directory.
+pub const MCP_JSON: &str = ".mcp.json";
+/// Variables whose values are secrets: in `.mcp.json` only as references.
+pub const SECRET_VARS: [&str; 4] = [
+    CLIENT_SECRET_VARS[0],
+    CLIENT_SECRET_VARS[1],
+    TOKEN_VAR,
+    CF_SECRET_VAR,
+];
+
+#[derive(Debug, Clone, Args)]
+pub struct McpConfigArgs {
+    /// Name of the server entry under "mcpServers".
+    #[arg(long, default_value = "infisical")]
+    pub name: String,
+
+    /// Command the MCP client runs (default: the installed binary's name).
+    #[arg(long, value_name = "PATH", default_value = BIN_NAME)]
+    pub command: String,
+
+    /// Scope entry ENV:GLOB written literally (repeatable); without it the
+    /// entry references ${INFISICAL_SCOPE}.
+    #[arg(long = "scope", value_name = "ENV:GLOB")]
+    pub scope: Vec<String>,
+
+    /// Default environment slug, written literally.
+    #[arg(long, value_name = "SLUG")]
+    pub environment: Option<String>,
+
+    /// Default folder, written literally.
+    #[arg(long, value_name = "PATH")]
+    pub secret_path: Option<String>,
+
+    /// Variable the client id is taken from (e.g. INFISICAL_MCP_CLIENT_ID).
+    #[arg(long, value_name = "VAR", default_value = CLIENT_ID_VARS[0])]
+    pub client_id_var: String,
+
+    /// Variable the client secret is taken from (e.g. INFISICAL_MCP_CLIENT_SECRET).
+    #[arg(long, value_name = "VAR", default_value = CLIENT_SECRET_VARS[0])]
+    pub client_secret_var: String,
+
+    /// Leave out the Cloudflare Access pair (vault not behind Access).
+    #[arg(long)]
+    pub no_cf_access: bool,
+
+    /// Create or merge ./.mcp.json instead of printing.
+    #[arg(long)]
+    pub write: bool,
+
+    /// With --write: replace an existing entry of the same name.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum McpConfigError {
+    #[error("{flag}: {problem}")]
+    BadFlag { flag: &'static str, problem: String },
+    #[error("{MCP_JSON} already has a server named '{0}'; pass --force to replace it")]
+    Exists(String),
+    #[error("{MCP_JSON} is not valid JSON ({0}); fix or move it, nothing was written")]
+    Malformed(String),
+    #[error("{MCP_JSON}: {0}; nothing was written")]
+    Shape(&'static str),
+    #[error("cannot write {MCP_JSON}: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("cannot build the JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl McpConfigError {
+    /// 2 for bad flags (like clap), 1 for everything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::BadFlag { .. } => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// `${NAME}` and nothing else.
+pub fn is_reference(value: &str) -> bool {
+    value
+        .strip_prefix("${")
+        .and_then(|v| v.strip_suffix('}'))
+        .is_some_and(is_var_name)
+}
+
+fn is_var_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Whether an `.mcp.json` server entry starts this binary.
+pub fn runs_this_binary(server: &Value) -> bool {
+    server
+        .get("command")
+        .and_then(Value::as_str)
+        .map(|c| {
+            let base = c.rsplit(['/', '\\']).next().unwrap_or(c);
+            base.strip_suffix(".exe").unwrap_or(base) == BIN_NAME
+        })
+        .unwrap_or(false)
+}
+
+/// A JSON object whose keys keep the order they are given in.
+#[derive(Debug, Default)]
+struct Ordered<V>(Vec<(String, V)>);
+
+impl<V: Serialize> Serialize for Ordered<V> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Ordered<Box<RawValue>> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Ordered<Box<RawValue>>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, Box<RawValue>>()? {
+                    out.retain(|(key, _): &(String, Box<RawValue>)| key != &k);
+                    out.push((k, v));
+                }
+                Ok(Ordered(out))
+            }
+        }
+        d.deserialize_map(Visitor)
+    }
+}
+
+#[derive(Serialize)]
+struct Entry {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    command: String,
+    args: Vec<String>,
+    env: Ordered<String>,
+}
+
+fn reference(var: &str) -> String {
+    format!("${{{var}}}")
+}
+
+fn bad(flag: &'static str, problem: impl Into<String>) -> McpConfigError {
+    McpConfigError::BadFlag {
+        flag,
+        problem: problem.into(),
+    }
+}
+
+impl McpConfigArgs {
+    fn entry(&self) -> Result<Entry, McpConfigError> {
+        if self.name.trim().is_empty() {
+            return Err(bad("--name", "is empty"));
+        }
+        if self.command.trim().is_empty() {
+            return Err(bad("--command", "is empty"));
+        }
+        for (flag, var) in [
+            ("--client-id-var", &self.client_id_var),
+            ("--client-secret-var", &self.client_secret_var),
+        ] {
+            if !is_var_name(var) {
+                return Err(bad(flag, format!("'{var}' is not an environment variable name")));
+            }
+        }
+        let mut env = vec![
+            ("INFISICAL_HOST_URL".to_string(), reference("INFISICAL_HOST_URL")),
+            (CLIENT_ID_VARS[0].to_string(), reference(&self.client_id_var)),
+            (
+                CLIENT_SECRET_VARS[0].to_string(),
+                reference(&self.client_secret_var),
+            ),
+        ];
+        if !self.no_cf_access {
+            env.push((CF_ID_VAR.into(), reference(CF_ID_VAR)));
+            env.push((CF_SECRET_VAR.into(), reference(CF_SECRET_VAR)));
+        }
+        env.push(("INFISICAL_PROJECT_ID".into(), reference("INFISICAL_PROJECT_ID")));
+        if let Some(slug) = &self.environment {
+            let ok = !slug.is_empty()
+                && slug
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if !ok {
+                return Err(bad(
+                    "--environment",
+                    format!("'{slug}' is not an environment slug"),
+                ));
+            }
+            env.push(("INFISICAL_ENVIRONMENT".into(), slug.clone()));
+        }
+        if let Some(path) = &self.secret_path {
+            let parsed = SecretPath::parse(path).map_err(|e| bad("--secret-path", e.to_string()))?;
+            env.push(("INFISICAL_SECRET_PATH".into(), parsed.as_str().to_string()));
+        }
+        if self.scope.is_empty() {
+            env.push(("INFISICAL_SCOPE".into(), reference("INFISICAL_SCOPE")));
+        } else {
+            let scope = Scope::parse_list(&self.scope).map_err(|e| bad("--scope", e.to_string()))?;
+            let entries: Vec<String> = scope.entries().iter().map(ToString::to_string).collect();
+            env.push(("INFISICAL_SCOPE".into(), entries.join(" ")));
+        }
+        Ok(Entry {
+            kind: "stdio",
+            command: self.command.clone(),
+            args: vec!["serve".into()],
+            env: Ordered(env),
+        })
+    }
+}
+
+/// Pretty JSON (2 spaces) re-indented to sit `depth` levels deep. JSON
+/// strings cannot hold a raw newline, so adding spaces after each one only
+/// touches indentation.
+fn pretty_at_depth<T: Serialize>(value: &T, depth: usize) -> Result<String, McpConfigError> {
+    let pretty = serde_json::to_string_pretty(value)?;
+    Ok(pretty.replace('\n', &format!("\n{}", "  ".repeat(depth))))
+}
+
+/// An object `depth` levels deep whose values are already JSON text placed
+/// for that depth (kept exactly as they were read, or made by
+/// [`pretty_at_depth`]).
+fn object_text(entries: &[(String, String)], depth: usize) -> Result<String, McpConfigError> {
+    if entries.is_empty() {
+        return Ok("{}".into());
+    }
+    let pad = "  ".repeat(depth + 1);
+    let mut lines = Vec::with_capacity(entries.len());
+    for (key, value) in entries {
+        lines.push(format!("{pad}{}: {value}", serde_json::to_string(key)?));
+    }
+    Ok(format!("{{\n{}\n{}}}", lines.join(",\n"), "  ".repeat(depth)))
+}
+
+fn raw_entries(ordered: Ordered<Box<RawValue>>) -> Vec<(String, String)> {
+    ordered
+        .0
+        .into_iter()
+        .map(|(k, v)| (k, v.get().to_string()))
+        .collect()
+}
+
+/// The new text of `.mcp.json`: `existing` with the entry `name` added (or
+/// replaced, with `force`), every other key and server kept in order and as
+/// written (their text is copied, not re-serialised).
+fn merged(existing: Option<&str>, name: &str, entry: &Entry, force: bool) -> Result<String, McpConfigError> {
+    let mut top: Vec<(String, String)> = match existing {
+        Some(text) if !text.trim().is_empty() => {
+            let value: Value =
+                serde_json::from_str(text).map_err(|e| McpConfigError::Malformed(e.to_string()))?;
+            if !value.is_object() {
+                return Err(McpConfigError::Shape("the top level is not a JSON object"));
+            }
+            raw_entries(serde_json::from_str(text).map_err(|e| McpConfigError::Malformed(e.to_string()))?)
+        }
+        _ => Vec::new(),
+    };
+    let mut servers: Vec<(String, String)> = match top.iter().find(|(k, _)| k == "mcpServers") {
+        Some((_, raw)) => {
+            let value: Value = serde_json::from_str(raw)?;
+            if !value.is_object() {
+                return Err(McpConfigError::Shape("\"mcpServers\" is not a JSON object"));
+            }
+            raw_entries(serde_json::from_str(raw)?)
+        }
+        None => Vec::new(),
+    };
+    let new = pretty_at_depth(entry, 2)?;
+    match servers.iter_mut().find(|(k, _)| k == name) {
+        Some(_) if !force => return Err(McpConfigError::Exists(name.to_string())),
+        Some((_, slot)) => *slot = new,
+        None => servers.push((name.to_string(), new)),
+    }
+    let servers = object_text(&servers, 1)?;
+    match top.iter_mut().find(|(k, _)| k == "mcpServers") {
+        Some((_, slot)) => *slot = servers,
+        None => top.push(("mcpServers".into(), servers)),
+    }
+    let mut text = object_text(&top, 0)?;
+    text.push('\n');
+    // Whatever the old text looked like, the result must be valid JSON.
+    serde_json::from_str::<Value>(&text).map_err(|e| McpConfigError::Malformed(e.to_string()))?;
+    Ok(text)
+}
+
+/// Whether `path` is ignored by git: `Some(true/false)`, or `None` when it
+/// is not in a git work tree (or git is missing) and so cannot be committed.
+pub fn git_ignored(dir: &Path, file: &str) -> Option<bool> {
+    let status = Command::new("git")
+        .args(["check-ignore", "-q", "--", file])
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .ok()?;
+    match status.code() {
+        Some(0) => Some(true),
+        Some(1) => Some(false),
+        _ => None,
+    }
+}
+
+fn on_path(command: &str) -> bool {
+    if command.contains('/') || command.contains('\\') {
+        return Path::new(command).is_file();
+    }
+    std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths)
+            .any(|dir| dir.join(command).is_file() || dir.join(format!("{command}.exe")).is_file())
+    })
+}
+
+/// Prints the entry, or with `--write` merges it into `dir/.mcp.json`.
+/// Notes and warnings go to `err`; only the JSON goes to `out`.
+pub fn run(
+    args: &McpConfigArgs,
+    dir: &Path,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), McpConfigError> {
+    let entry = args.entry()?;
+    if !on_path(&args.command) {
+        writeln!(
+            err,
+            "warning: '{}' is not on PATH here; install it (cargo install --path .) or pass --command /full/path",
+            args.command
+        )?;
+    }
+    if !args.write {
+        let doc = Ordered(vec![(
+            "mcpServers".to_string(),
+            Ordered(vec![(args.name.clone(), entry)]),
+        )]);
+        let mut text = serde_json::to_string_pretty(&doc)?;
+        text.push('\n');
+        out.write_all(text.as_bytes())?;
+        return Ok(());
+    }
+
+    let path = dir.join(MCP_JSON);
+    let existing = match std::fs::read_to_string(&path) {
+        Ok(t) => Some(t),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e.into()),
+    };
+    let text = merged(existing.as_deref(), &args.name, &entry, args.force)?;
+    let tmp = dir.join(format!("{MCP_JSON}.tmp-{}", std::process::id()));
+    std::fs::write(&tmp, text.as_bytes())?;
+    if let Err(e) = std::fs::rename(&tmp, &path) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e.into());
+    }
+    writeln!(
+        err,
+        "{} server '{}' in {}",
+        if existing.is_some() { "merged" } else { "wrote" },
+        args.name,
+        path.display()
+    )?;
+    if git_ignored(dir, MCP_JSON) == Some(false) {
+        writeln!(
+            err,
+            "warning: {MCP_JSON} is not gitignored; add it to .gitignore (it is session-local and must not be committed)"
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: McpConfigArgs,
+    }
+
+    fn args(argv: &[&str]) -> McpConfigArgs {
+        Cli::try_parse_from(std::iter::once("x").chain(argv.iter().copied()))
+            .unwrap()
+            .args
+    }
+
+    #[test]
+    fn references_only_for_credentials() {
+        let entry = args(&["--scope", "dev:/a/**"]).entry().unwrap();
+        for (k, v) in &entry.env.0 {
+            if k != "INFISICAL_SCOPE" {
+                assert!(is_reference(v), "{k}={v}");
+            }
+        }
+    }
+
+    #[test]
+    fn merge_keeps_order_and_text_of_others() {
+        let existing = "{\n  \"z\": 1,\n  \"mcpServers\": {\n    \"other\": {\n      \"command\": \"x\",\n      \"args\": []\n    }\n  },\n  \"a\": true\n}\n";
+        let entry = args(&[]).entry().unwrap();
+        let text = merged(Some(existing), "infisical", &entry, false).unwrap();
+        assert!(text.starts_with("{\n  \"z\": 1,\n  \"mcpServers\": {\n    \"other\": {\n      \"command\": \"x\",\n      \"args\": []\n    },\n    \"infisical\": {\n      \"type\": \"stdio\""), "{text}");
+        assert!(text.ends_with("  \"a\": true\n}\n"), "{text}");
+        let again = merged(Some(&text), "infisical", &entry, false);
+        assert!(matches!(again, Err(McpConfigError::Exists(_))));
+        assert!(merged(Some(&text), "infisical", &entry, true).is_ok());
+        assert!(matches!(
+            merged(Some("[1]"), "n", &entry, false),
+            Err(McpConfigError::Shape(_))
+        ));
+        assert!(matches!(
+            merged(Some("{"), "n", &entry, false),
+            Err(McpConfigError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn reference_syntax() {
+        assert!(is_reference("${A_B1}"));
+        assert!(!is_reference("${A:-x}"));
+        assert!(!is_reference("value"));
+        assert!(!is_reference("x${A}"));
+    }
+}

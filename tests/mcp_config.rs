@@ -1,0 +1,224 @@
+//! `mcp-config` through the real binary: the entry carries `${VAR}`
+//! references only (never a value from the environment), `--write` creates
+//! or merges `./.mcp.json` keeping everything else, refuses to replace an
+//! entry without `--force`, and warns when the file is not gitignored.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_infisical-mcp-rs");
+const LIVE_SECRET: &str = "live-CLIENT-SECRET-do-not-write-3c3c";
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(dir: &Path, args: &[&str]) -> Out {
+    let mut argv = vec!["mcp-config"];
+    argv.extend_from_slice(args);
+    let out = Command::new(BIN)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        // Set, to prove they are never copied into the entry.
+        .env("INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET", LIVE_SECRET)
+        .env("CF_ACCESS_CLIENT_SECRET", LIVE_SECRET)
+        .env("INFISICAL_HOST_URL", "https://vault.example.com")
+        .env("INFISICAL_SCOPE", "prod:/from-env/**")
+        .args(&argv)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let out = Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(!out.stdout.contains(LIVE_SECRET) && !out.stderr.contains(LIVE_SECRET));
+    out
+}
+
+fn read(dir: &Path) -> (String, Value) {
+    let text = std::fs::read_to_string(dir.join(".mcp.json")).unwrap();
+    assert!(!text.contains(LIVE_SECRET));
+    let value = serde_json::from_str(&text).unwrap();
+    (text, value)
+}
+
+fn git_init(dir: &Path) {
+    assert!(
+        Command::new("git")
+            .args(["init", "-q"])
+            .current_dir(dir)
+            .status()
+            .unwrap()
+            .success()
+    );
+}
+
+#[test]
+fn prints_an_entry_with_references_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        &["--scope", "dev:/agents/warden/**", "--environment", "dev"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+    let entry = &doc["mcpServers"]["infisical"];
+    assert_eq!(entry["command"], "infisical-mcp-rs");
+    assert_eq!(entry["type"], "stdio");
+    let env = entry["env"].as_object().unwrap();
+    for var in [
+        "INFISICAL_HOST_URL",
+        "INFISICAL_UNIVERSAL_AUTH_CLIENT_ID",
+        "INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET",
+        "CF_ACCESS_CLIENT_ID",
+        "CF_ACCESS_CLIENT_SECRET",
+        "INFISICAL_PROJECT_ID",
+    ] {
+        assert_eq!(env[var], format!("${{{var}}}"), "{var}");
+    }
+    assert_eq!(env["INFISICAL_SCOPE"], "dev:/agents/warden/**");
+    assert_eq!(env["INFISICAL_ENVIRONMENT"], "dev");
+    assert!(
+        out.stdout
+            .starts_with("{\n  \"mcpServers\": {\n    \"infisical\": {\n")
+    );
+    assert!(!dir.path().join(".mcp.json").exists(), "printing writes nothing");
+}
+
+#[test]
+fn renamed_variables_command_and_no_cf() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        &[
+            "--name",
+            "vault",
+            "--command",
+            "/opt/bin/infisical-mcp-rs",
+            "--client-id-var",
+            "INFISICAL_MCP_CLIENT_ID",
+            "--client-secret-var",
+            "INFISICAL_MCP_CLIENT_SECRET",
+            "--no-cf-access",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+    let entry = &doc["mcpServers"]["vault"];
+    assert_eq!(entry["command"], "/opt/bin/infisical-mcp-rs");
+    assert_eq!(
+        entry["env"]["INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET"],
+        "${INFISICAL_MCP_CLIENT_SECRET}"
+    );
+    assert_eq!(entry["env"]["INFISICAL_SCOPE"], "${INFISICAL_SCOPE}");
+    assert!(entry["env"].get("CF_ACCESS_CLIENT_SECRET").is_none());
+    assert!(out.stderr.contains("not on PATH"), "{}", out.stderr);
+
+    let bad = run(dir.path(), &["--scope", "no-colon"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("--scope"), "{}", bad.stderr);
+}
+
+#[test]
+fn write_creates_then_refuses_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["--write", "--scope", "dev:/a/**"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.is_empty());
+    let (first, doc) = read(dir.path());
+    assert_eq!(
+        doc["mcpServers"]["infisical"]["env"]["INFISICAL_SCOPE"],
+        "dev:/a/**"
+    );
+
+    let again = run(dir.path(), &["--write", "--scope", "dev:/b/**"]);
+    assert_eq!(again.code, 1);
+    assert!(again.stderr.contains("--force"), "{}", again.stderr);
+    assert_eq!(read(dir.path()).0, first, "a refused write leaves the file alone");
+
+    let forced = run(dir.path(), &["--write", "--force", "--scope", "dev:/b/**"]);
+    assert_eq!(forced.code, 0, "{}", forced.stderr);
+    let (_, doc) = read(dir.path());
+    assert_eq!(
+        doc["mcpServers"]["infisical"]["env"]["INFISICAL_SCOPE"],
+        "dev:/b/**"
+    );
+}
+
+#[test]
+fn merge_keeps_other_servers_and_keys_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = r#"{
+  "mcpServers": {
+    "github": {
+      "command": "docker",
+      "args": ["run", "-i", "--rm", "ghcr.io/github/github-mcp-server"],
+      "env": { "GITHUB_PERSONAL_ACCESS_TOKEN": "${GITHUB_PAT}" }
+    },
+    "files": {
+      "command": "npx",
+      "args": ["-y", "@modelcontextprotocol/server-filesystem", "."]
+    }
+  },
+  "zzOther": { "keep": [1, 2, 3] },
+  "aFirst": true
+}
+"#;
+    std::fs::write(dir.path().join(".mcp.json"), original).unwrap();
+    let before: Value = serde_json::from_str(original).unwrap();
+    let out = run(dir.path(), &["--write"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let (text, after) = read(dir.path());
+    assert_eq!(after["mcpServers"]["github"], before["mcpServers"]["github"]);
+    assert_eq!(after["mcpServers"]["files"], before["mcpServers"]["files"]);
+    assert_eq!(after["zzOther"], json!({"keep": [1, 2, 3]}));
+    assert_eq!(after["aFirst"], true);
+    // Order and the other entries' text are kept; ours comes last.
+    let servers: Vec<&String> = after["mcpServers"].as_object().unwrap().keys().collect();
+    assert_eq!(servers.len(), 3);
+    assert!(text.contains(r#""args": ["run", "-i", "--rm", "ghcr.io/github/github-mcp-server"],"#));
+    let (g, f, i) = (
+        text.find("\"github\"").unwrap(),
+        text.find("\"files\"").unwrap(),
+        text.find("\"infisical\"").unwrap(),
+    );
+    assert!(g < f && f < i, "{text}");
+    assert!(text.find("\"zzOther\"").unwrap() < text.find("\"aFirst\"").unwrap());
+    assert!(
+        text.contains("\n    \"infisical\": {\n      \"type\": \"stdio\",\n"),
+        "{text}"
+    );
+
+    // Not JSON: nothing is written.
+    std::fs::write(dir.path().join(".mcp.json"), "{ not json").unwrap();
+    let out = run(dir.path(), &["--write"]);
+    assert_eq!(out.code, 1);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(".mcp.json")).unwrap(),
+        "{ not json"
+    );
+}
+
+#[test]
+fn warns_when_not_gitignored() {
+    let dir = tempfile::tempdir().unwrap();
+    git_init(dir.path());
+    let out = run(dir.path(), &["--write"]);
+    assert_eq!(out.code, 0);
+    assert!(out.stderr.contains("not gitignored"), "{}", out.stderr);
+
+    let dir = tempfile::tempdir().unwrap();
+    git_init(dir.path());
+    std::fs::write(dir.path().join(".gitignore"), ".mcp.json\n").unwrap();
+    let out = run(dir.path(), &["--write"]);
+    assert_eq!(out.code, 0);
+    assert!(!out.stderr.contains("not gitignored"), "{}", out.stderr);
+}

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod config;
 pub mod demo;
 pub mod fakevault;
+pub mod github;
 pub mod lifecycle;
 pub mod mcp;
 pub mod proxy;

@@ -106,6 +106,9 @@ fn vault_cause(source: &VaultError, cf_configured: bool) -> String {
         VaultError::CloudflareAccessRejected { detail } => {
             format!("Cloudflare Access did not accept the configured service token ({detail})")
         }
+        VaultError::BadCredentials { message } => {
+            format!("the vault refused the client id / secret ({message})")
+        }
         other => other.to_string(),
     }
 }

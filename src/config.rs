@@ -48,7 +48,7 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    fn new(var: impl Into<String>, problem: impl Into<String>, fix: impl Into<String>) -> Self {
+    pub(crate) fn new(var: impl Into<String>, problem: impl Into<String>, fix: impl Into<String>) -> Self {
         Self {
             var: var.into(),
             problem: problem.into(),
@@ -58,6 +58,14 @@ impl ConfigError {
 }
 
 pub const HOST_VARS: [&str; 3] = ["INFISICAL_HOST_URL", "INFISICAL_DOMAIN", "INFISICAL_API_URL"];
+/// The vault URL names plus `INFISICAL_HOST`, the seed runbooks' name, for
+/// the modes that replace their scripts (`github-token`).
+pub const SEED_HOST_VARS: [&str; 4] = [
+    "INFISICAL_HOST_URL",
+    "INFISICAL_DOMAIN",
+    "INFISICAL_API_URL",
+    "INFISICAL_HOST",
+];
 pub const CLIENT_ID_VARS: [&str; 2] = ["INFISICAL_UNIVERSAL_AUTH_CLIENT_ID", "INFISICAL_CLIENT_ID"];
 pub const CLIENT_SECRET_VARS: [&str; 2] = [
     "INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET",
@@ -201,7 +209,7 @@ pub fn default_user_agent() -> String {
 
 /// Reads a value from a flag, else from the first set variable among `names`;
 /// returns the name it came from so errors can point at it.
-fn pick(
+pub(crate) fn pick(
     flag: Option<&String>,
     flag_name: &str,
     names: &[&str],
@@ -219,7 +227,7 @@ fn pick(
 
 /// A `${VAR}` left in a value means the MCP client did not expand a
 /// `.mcp.json` reference: sending it on would fail far from the cause.
-fn reject_unexpanded(name: &str, value: &str) -> Result<(), ConfigError> {
+pub(crate) fn reject_unexpanded(name: &str, value: &str) -> Result<(), ConfigError> {
     if value.contains("${") {
         return Err(ConfigError::new(
             name,
@@ -292,16 +300,29 @@ pub fn parse_base_url(var: &str, raw: &str, allow_insecure_http: bool) -> Result
 impl VaultArgs {
     /// Validates the connection settings (not the credentials).
     pub fn settings(&self, env: &dyn EnvSource) -> Result<VaultSettings, ConfigError> {
+        self.settings_with_host_vars(env, &HOST_VARS)
+    }
+
+    /// [`Self::settings`], reading the vault URL from `host_vars` in order
+    /// (the first is the primary name).
+    pub fn settings_with_host_vars(
+        &self,
+        env: &dyn EnvSource,
+        host_vars: &[&str],
+    ) -> Result<VaultSettings, ConfigError> {
         let (host_var, host) = pick(
             self.host_url.as_ref(),
             "INFISICAL_HOST_URL (--host-url)",
-            &HOST_VARS,
+            host_vars,
             env,
         )?
         .ok_or_else(|| {
             ConfigError::new(
                 "INFISICAL_HOST_URL",
-                "is not set (nor INFISICAL_DOMAIN / INFISICAL_API_URL)",
+                format!(
+                    "is not set (nor {})",
+                    host_vars.get(1..).unwrap_or_default().join(" / ")
+                ),
                 "set INFISICAL_HOST_URL to the vault's base URL, e.g. https://vault.example.com",
             )
         })?;
@@ -447,7 +468,7 @@ impl VaultArgs {
     }
 }
 
-fn check_slug(var: &str, value: &str) -> Result<String, ConfigError> {
+pub(crate) fn check_slug(var: &str, value: &str) -> Result<String, ConfigError> {
     let value = value.trim();
     if value.is_empty()
         || !value
@@ -506,26 +527,44 @@ impl ScopeArgs {
     /// The scope is mandatory: an empty one would either refuse everything or,
     /// worse, be read as "everything". Granting everything must be explicit.
     pub fn scope(&self, env: &dyn EnvSource) -> Result<Scope, ConfigError> {
-        let (var, entries) = if !self.scope.is_empty() {
-            ("--scope".to_string(), self.scope.clone())
-        } else {
-            match pick(None, "", &[SCOPE_VAR], env)? {
-                Some((var, v)) => (var, vec![v]),
-                None => (SCOPE_VAR.to_string(), Vec::new()),
-            }
-        };
-        for entry in &entries {
-            reject_unexpanded(&var, entry)?;
-        }
-        Scope::parse_list(&entries).map_err(|e| {
+        parse_scope(&self.scope, env, true)?.ok_or_else(|| {
             ConfigError::new(
-                var,
-                e.to_string(),
-                "give one or more ENV:GLOB entries, e.g. --scope 'dev:/agents/warden/**', \
-                 or grant everything explicitly with --scope '*:/**'",
+                SCOPE_VAR,
+                "is not set (nor --scope)",
+                "give one or more ENV:GLOB entries",
             )
         })
     }
+}
+
+/// The scope from repeated `--scope` flags, else from `INFISICAL_SCOPE`.
+/// When neither is given: an error if `required` (see [`ScopeArgs::scope`]),
+/// else `None` (the mode then relies on the identity's own permissions).
+pub fn parse_scope(
+    flags: &[String],
+    env: &dyn EnvSource,
+    required: bool,
+) -> Result<Option<Scope>, ConfigError> {
+    let (var, entries) = if !flags.is_empty() {
+        ("--scope".to_string(), flags.to_vec())
+    } else {
+        match pick(None, "", &[SCOPE_VAR], env)? {
+            Some((var, v)) => (var, vec![v]),
+            None if required => (SCOPE_VAR.to_string(), Vec::new()),
+            None => return Ok(None),
+        }
+    };
+    for entry in &entries {
+        reject_unexpanded(&var, entry)?;
+    }
+    Scope::parse_list(&entries).map(Some).map_err(|e| {
+        ConfigError::new(
+            var,
+            e.to_string(),
+            "give one or more ENV:GLOB entries, e.g. --scope 'dev:/agents/warden/**', \
+             or grant everything explicitly with --scope '*:/**'",
+        )
+    })
 }
 
 /// Where logs and the audit trail go.

@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod doctor;
 pub mod fakevault;
+pub mod github;
 pub mod lifecycle;
 pub mod mcp;
 pub mod mcp_config;

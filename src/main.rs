@@ -9,6 +9,7 @@ use infisical_mcp_rs::audit::AuditLog;
 use infisical_mcp_rs::config::{ENV_HELP, LogArgs, ProcessEnv, ServeArgs};
 use infisical_mcp_rs::demo::{self, DemoArgs};
 use infisical_mcp_rs::doctor::{self, DoctorArgs};
+use infisical_mcp_rs::github::{self, GITHUB_TOKEN_HELP, GithubTokenArgs};
 use infisical_mcp_rs::lifecycle::shutdown_signal;
 use infisical_mcp_rs::mcp::{Context, Server};
 use infisical_mcp_rs::mcp_config::{self, McpConfigArgs};
@@ -49,6 +50,10 @@ enum Command {
     /// Print a .mcp.json server entry for this binary (${VAR} references,
     /// never values); --write merges it into ./.mcp.json.
     McpConfig(McpConfigArgs),
+    /// Mint a GitHub App installation token from a bot's secrets in the vault;
+    /// prints only the token (or `export` lines with --export) on stdout.
+    #[command(after_long_help = GITHUB_TOKEN_HELP)]
+    GithubToken(Box<GithubTokenArgs>),
 }
 
 /// Crates whose debug/trace output includes message payloads.
@@ -165,6 +170,31 @@ fn mcp_config(args: &McpConfigArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
+async fn github_token(args: GithubTokenArgs) -> anyhow::Result<ExitCode> {
+    let config = match args.validate(&ProcessEnv) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("infisical-mcp-rs github-token: configuration error: {e}");
+            return Ok(ExitCode::from(CONFIG_ERROR));
+        }
+    };
+    // A one-shot whose stdout is eval'ed: quiet unless RUST_LOG says otherwise.
+    let _guard = init_logging(&LogArgs::default(), "warn")?;
+    for warning in &config.warnings {
+        eprintln!("infisical-mcp-rs github-token: warning: {warning}");
+    }
+    // Only the token reaches stdout, through an explicit writer.
+    let mut stdout = std::io::stdout().lock();
+    match github::run(config, &mut stdout).await {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            tracing::debug!(kind = e.kind(), "github-token failed");
+            eprintln!("infisical-mcp-rs github-token: {e}\n  fix: {}", e.hint());
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse_from(proxy::proxy_flag_to_subcommand(std::env::args_os()));
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -178,6 +208,7 @@ fn main() -> ExitCode {
         match cli.command {
             Some(Command::Serve(args)) => serve(*args).await,
             Some(Command::Proxy(args)) => run_proxy(*args).await,
+            Some(Command::GithubToken(args)) => github_token(*args).await,
             None => serve(cli.serve).await,
             Some(Command::Doctor(args)) => doctor(*args).await,
             Some(Command::McpConfig(args)) => mcp_config(&args),

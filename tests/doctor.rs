@@ -172,7 +172,9 @@ fn assert_step(run: &Run, name: &str, status: &str, mode: Option<&str>, fix_has:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthy_vault_passes_every_step() {
-    let vault = vault(login_gate(), read_only()).await;
+    // The older build checks the delete permission before existence, so
+    // every probe can give a clear answer there (see the next test).
+    let vault = vault_gen(Generation::Legacy, login_gate(), read_only()).await;
     let dir = project_dir().await;
     let run = doctor(&env_for(&vault.base_url()), &[], dir.path()).await;
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
@@ -207,6 +209,23 @@ async fn healthy_vault_passes_every_step() {
         .collect();
     assert!(!deletes.is_empty());
     assert!(deletes.iter().all(|r| r.path.contains("DOCTOR_PROBE_")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_current_infisical_the_write_probe_cannot_tell_and_says_so() {
+    // Current Infisical looks the key up before checking the permission: a
+    // missing probe key is a 404 for everyone, so the probe can only warn.
+    let vault = vault(login_gate(), read_only()).await;
+    let run = doctor(&env_for(&vault.base_url()), &["--json"], plain_dir().path()).await;
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_step(&run, "in-scope-read", "pass", None, "");
+    assert_step(&run, "out-of-scope-read", "pass", None, "");
+    assert_eq!(
+        run.step("write-probe")["status"],
+        serde_json::json!("warn"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -463,7 +482,8 @@ async fn mode_d_identity_that_can_delete() {
             "/agents/warden/**",
         )],
     );
-    let vault = vault(login_gate(), deleter).await;
+    // Only a permission-first vault can show this from the outside.
+    let vault = vault_gen(Generation::Legacy, login_gate(), deleter).await;
     let run = doctor(&env_for(&vault.base_url()), &["--json"], plain_dir().path()).await;
     assert_eq!(run.code, 1);
     assert_step(&run, "out-of-scope-read", "pass", None, "");

@@ -23,13 +23,18 @@ const PEM: &str = "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEAfakeKEYmater
 const UNICODE: &str = "pässwörd-✓-密码-🔑";
 const NESTED: &str = "nested-BETA-91aa";
 const OTHER: &str = "other-GAMMA-55bb";
-/// Sixty days from now, so the test means the same whenever it runs.
+/// Sixty days from now, so the test means the same whenever it runs; fixed
+/// once per run so that every use agrees to the second.
 fn expires() -> String {
-    let at = time::OffsetDateTime::now_utc() + time::Duration::days(60);
-    at.replace_nanosecond(0)
-        .unwrap()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap()
+    static AT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    AT.get_or_init(|| {
+        let at = time::OffsetDateTime::now_utc() + time::Duration::days(60);
+        at.replace_nanosecond(0)
+            .unwrap()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    })
+    .clone()
 }
 
 fn big_value() -> String {

@@ -1,6 +1,9 @@
 //! Secret writes (`POST` / `PATCH` / `DELETE` on v3 raw and v4), present so
-//! tests can prove what an over-privileged identity could do. The permission
-//! check comes before any existence check, as in Infisical.
+//! tests can prove what an over-privileged identity could do. The order of
+//! checks follows each generation: the older build checks permission first;
+//! current Infisical (`secret-v2-bridge-service.ts` updateSecret and
+//! deleteSecret) looks the folder and the secret up first, so a missing
+//! secret is a 404 even for an identity that could not delete it.
 
 use super::super::data::{Secret, stable_id};
 use super::super::errors::{ApiError, Reply, ok_json};
@@ -50,7 +53,9 @@ pub(super) fn write(shared: &Shared, ctx: &Ctx<'_>, api: Api, name: &str) -> Res
     }
     let project_id = project_ref.resolve(&data, generation)?.id.clone();
     let ability = Ability::new(&caller.rules);
-    if !ability.can(action, &environment, &path) {
+    let existence_first = generation == Generation::Current && action != Action::Create;
+    let permitted = ability.can(action, &environment, &path);
+    if !permitted && !existence_first {
         return Err(ApiError::permission_denied(
             action.as_str(),
             ability.details_for(action),
@@ -70,6 +75,17 @@ pub(super) fn write(shared: &Shared, ctx: &Ctx<'_>, api: Api, name: &str) -> Res
                 "Folder not found for the given environment slug & secret path",
             ),
         })?;
+
+    if !permitted {
+        // Current Infisical: the lookups above and this one come first.
+        if folder.secret(name).is_none() {
+            return Err(secret_not_found(generation, name));
+        }
+        return Err(ApiError::permission_denied(
+            action.as_str(),
+            ability.details_for(action),
+        ));
+    }
 
     let now = now_iso();
     let changed = match action {

@@ -106,6 +106,17 @@ impl reuse::Weigh for ReadValue {
     }
 }
 
+/// The one kind of value a read asked for; any other is a bug in the keys.
+fn narrow<T>(
+    served: Served<ReadValue>,
+    pick: impl FnOnce(ReadValue) -> Option<T>,
+) -> Result<Served<T>, VaultError> {
+    let cached_age = served.cached_age;
+    pick(served.value)
+        .map(|value| Served { value, cached_age })
+        .ok_or_else(|| VaultError::Client("the read cache returned the wrong kind of value".into()))
+}
+
 /// A value and, when it came from the cache, how old it is.
 #[derive(Debug, Clone)]
 pub struct Served<T> {
@@ -258,13 +269,10 @@ impl VaultClient {
                 )))
             })
             .await?;
-        match served.value {
-            ReadValue::Secret(secret) => Ok(Served {
-                value: *secret,
-                cached_age: served.cached_age,
-            }),
-            _ => Err(VaultError::Client("cache returned the wrong kind of read".into())),
-        }
+        narrow(served, |value| match value {
+            ReadValue::Secret(secret) => Some(*secret),
+            _ => None,
+        })
     }
 
     pub async fn read_secrets(
@@ -278,13 +286,10 @@ impl VaultClient {
                 Ok(ReadValue::Secrets(self.fetch_secrets(at, options).await?))
             })
             .await?;
-        match served.value {
-            ReadValue::Secrets(list) => Ok(Served {
-                value: list,
-                cached_age: served.cached_age,
-            }),
-            _ => Err(VaultError::Client("cache returned the wrong kind of read".into())),
-        }
+        narrow(served, |value| match value {
+            ReadValue::Secrets(list) => Some(list),
+            _ => None,
+        })
     }
 
     pub async fn read_folders(
@@ -298,13 +303,10 @@ impl VaultClient {
                 Ok(ReadValue::Folders(self.fetch_folders(at, recursive).await?))
             })
             .await?;
-        match served.value {
-            ReadValue::Folders(folders) => Ok(Served {
-                value: folders,
-                cached_age: served.cached_age,
-            }),
-            _ => Err(VaultError::Client("cache returned the wrong kind of read".into())),
-        }
+        narrow(served, |value| match value {
+            ReadValue::Folders(folders) => Some(folders),
+            _ => None,
+        })
     }
 
     pub async fn get_secret(

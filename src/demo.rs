@@ -130,7 +130,12 @@ async fn show(out: &mut impl Write, server: &Server, step: &Step) -> Result<Valu
     writeln!(out, "\n── {} ──", step.title).map_err(io)?;
     writeln!(out, "→ {} {}", step.tool, step.args).map_err(io)?;
     let result = server
-        .call(step.tool, step.args.as_object().cloned(), "demo")
+        .call(
+            step.tool,
+            step.args.as_object().cloned(),
+            "demo",
+            std::future::pending(),
+        )
         .await
         .map_err(|e| DemoError::Setup(e.message.to_string()))?;
     let marker = if result.is_error == Some(true) {

@@ -896,3 +896,54 @@ async fn a_cached_answer_says_so_and_how_old_it_is() {
         vault_reads(&vault)
     );
 }
+
+#[tokio::test]
+async fn a_cancelled_call_stops_and_is_audited_as_cancelled() {
+    use rmcp::model::{ClientRequest, Request};
+    use rmcp::service::PeerRequestOptions;
+
+    let vault = vault(Generation::Current, CfGate::Off).await;
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let served = serve(&env_for(&vault), &["--audit-log", audit.to_str().unwrap()]).await;
+    // Log in first, so the slow part of the next call is the read itself.
+    served.call("list-folders", json!({"path": "/agents"})).await;
+    vault.faults().set_latency(Duration::from_secs(5));
+    let mut params = rmcp::model::CallToolRequestParams::new("get-secret");
+    params.arguments = json!({"secretName": "DB_PASSWORD", "secretPath": "/agents/warden"})
+        .as_object()
+        .cloned();
+    let handle = served
+        .client
+        .peer()
+        .send_cancellable_request(
+            ClientRequest::CallToolRequest(Request::new(params)),
+            PeerRequestOptions::no_options(),
+        )
+        .await
+        .unwrap();
+    handle.cancel(Some("user pressed escape".into())).await.unwrap();
+    vault.faults().set_latency(Duration::ZERO);
+    // A later call completes normally; by then the cancelled one has ended.
+    let after = served
+        .call(
+            "get-secret",
+            json!({"secretName": "TLS_KEY_PEM", "secretPath": "/agents/warden"}),
+        )
+        .await;
+    assert!(!is_error(&after), "{}", text(&after));
+    let lines: Vec<Value> = std::fs::read_to_string(&audit)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let cancelled = lines
+        .iter()
+        .find(|l| l["key"] == json!("DB_PASSWORD"))
+        .expect("the cancelled call is audited");
+    assert_eq!(cancelled["outcome"], json!("cancelled"), "{lines:?}");
+    assert!(
+        cancelled["latencyMs"].as_u64().unwrap() < 4000,
+        "the vault read was not abandoned"
+    );
+}

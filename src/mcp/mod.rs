@@ -98,49 +98,51 @@ impl Server {
 
     /// Runs one tool call to completion; never fails at the protocol level
     /// except for a tool that does not exist.
+    /// Runs one tool call to completion, or until `cancelled` resolves (the
+    /// client withdrew it: its vault requests are dropped mid-flight). Never
+    /// fails at the protocol level except for a tool that does not exist.
     pub async fn call(
         &self,
         name: &str,
         arguments: Option<rmcp::model::JsonObject>,
         request_id: &str,
+        cancelled: impl Future<Output = ()>,
     ) -> Result<CallToolResult, ErrorData> {
+        if !matches!(
+            name,
+            tools::GET_SECRET | tools::LIST_SECRETS | tools::LIST_FOLDERS
+        ) {
+            return Err(ErrorData::invalid_params(
+                format!("unknown tool '{name}': this server has get-secret, list-secrets and list-folders"),
+                None,
+            ));
+        }
         let ctx = &self.context;
         let started = Instant::now();
         let mut target = Target::default();
-        let outcome: Result<CallToolResult, ToolError> = match name {
-            tools::GET_SECRET => {
-                async {
+        let work = async {
+            match name {
+                tools::GET_SECRET => {
                     let out = ctx.get_secret(parse_args(name, arguments)?, &mut target).await?;
                     Ok(success(&out, render::secret(&out)))
                 }
-                .await
-            }
-            tools::LIST_SECRETS => {
-                async {
+                tools::LIST_SECRETS => {
                     let out = ctx
                         .list_secrets(parse_args(name, arguments)?, &mut target)
                         .await?;
                     Ok(success(&out, render::secret_list(&out)))
                 }
-                .await
-            }
-            tools::LIST_FOLDERS => {
-                async {
+                _ => {
                     let out = ctx
                         .list_folders(parse_args(name, arguments)?, &mut target)
                         .await?;
                     Ok(success(&out, render::folder_list(&out)))
                 }
-                .await
             }
-            other => {
-                return Err(ErrorData::invalid_params(
-                    format!(
-                        "unknown tool '{other}': this server has get-secret, list-secrets and list-folders"
-                    ),
-                    None,
-                ));
-            }
+        };
+        let outcome: Result<CallToolResult, ToolError> = tokio::select! {
+            outcome = work => outcome,
+            () = cancelled => Err(ToolError::Cancelled),
         };
         let latency_ms = started.elapsed().as_millis() as u64;
         let kind = outcome.as_ref().err().map_or("ok", ToolError::kind);
@@ -219,11 +221,14 @@ impl ServerHandler for Server {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        // A cancelled request stops its vault calls here instead of running on.
         let request_id = context.id.to_string();
-        tokio::select! {
-            result = self.call(&request.name, request.arguments, &request_id) => result.map(CallToolResponse::from),
-            () = context.ct.cancelled() => Ok(ToolError::Cancelled.into_result().into()),
-        }
+        self.call(
+            &request.name,
+            request.arguments,
+            &request_id,
+            context.ct.cancelled(),
+        )
+        .await
+        .map(CallToolResponse::from)
     }
 }

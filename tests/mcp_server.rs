@@ -675,7 +675,14 @@ async fn nothing_secret_reaches_stderr_even_at_trace_level() {
 }
 
 /// Raw stdio, no client library: initialize, then close stdin or signal.
-async fn raw_session(env: &HashMap<String, String>) -> (tokio::process::Child, tokio::process::ChildStdin) {
+/// The child's stdout stays open (in the returned reader) for the session.
+async fn raw_session(
+    env: &HashMap<String, String>,
+) -> (
+    tokio::process::Child,
+    tokio::process::ChildStdin,
+    BufReader<tokio::process::ChildStdout>,
+) {
     let mut child = command(env, &[])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -692,10 +699,11 @@ async fn raw_session(env: &HashMap<String, String>) -> (tokio::process::Child, t
         .await
         .unwrap();
     let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).await.unwrap();
+    let mut stdout = BufReader::new(stdout);
+    stdout.read_line(&mut line).await.unwrap();
     let reply: Value = serde_json::from_str(&line).expect("stdout carries only JSON-RPC");
     assert_eq!(reply["result"]["serverInfo"]["name"], json!("infisical-mcp-rs"));
-    (child, stdin)
+    (child, stdin, stdout)
 }
 
 #[tokio::test]
@@ -703,7 +711,7 @@ async fn exits_promptly_on_stdin_eof_and_on_sigterm() {
     let vault = vault(Generation::Current, CfGate::Off).await;
     let env = env_for(&vault);
 
-    let (mut child, stdin) = raw_session(&env).await;
+    let (mut child, stdin, _stdout) = raw_session(&env).await;
     drop(stdin);
     let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
         .await
@@ -711,7 +719,7 @@ async fn exits_promptly_on_stdin_eof_and_on_sigterm() {
         .unwrap();
     assert!(status.success());
 
-    let (mut child, _stdin) = raw_session(&env).await;
+    let (mut child, _stdin, _stdout) = raw_session(&env).await;
     let pid = child.id().unwrap().to_string();
     let killed = tokio::process::Command::new("kill")
         .args(["-TERM", &pid])
@@ -901,51 +909,66 @@ async fn a_cached_answer_says_so_and_how_old_it_is() {
 
 #[tokio::test]
 async fn a_cancelled_call_stops_and_is_audited_as_cancelled() {
-    use rmcp::model::{ClientRequest, Request};
-    use rmcp::service::PeerRequestOptions;
-
+    // Raw stdio with protocol 2025-06-18, where `notifications/cancelled`
+    // withdraws a request (what Claude Code and the other SDKs send).
     let vault = vault(Generation::Current, CfGate::Off).await;
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.jsonl");
-    let served = serve(&env_for(&vault), &["--audit-log", audit.to_str().unwrap()]).await;
-    // Log in first, so the slow part of the next call is the read itself.
-    served.call("list-folders", json!({"path": "/agents"})).await;
+    let mut env = env_for(&vault);
+    env.insert("INFISICAL_AUDIT_LOG".into(), audit.to_str().unwrap().into());
+    let (mut child, mut stdin, mut stdout) = raw_session(&env).await;
+    let send = |v: Value| format!("{v}\n").into_bytes();
+    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    stdin.write_all(&send(initialized)).await.unwrap();
+    // One quick call first, so the login is done before the vault slows down.
+    let warm_up = json!({"jsonrpc": "2.0", "id": 10, "method": "tools/call",
+        "params": {"name": "list-folders", "arguments": {"path": "/agents"}}});
+    stdin.write_all(&send(warm_up)).await.unwrap();
+    let mut line = String::new();
+    stdout.read_line(&mut line).await.unwrap();
+    assert!(line.contains(r#""id":10"#), "{line}");
+
     vault.faults().set_latency(Duration::from_secs(5));
-    let mut params = rmcp::model::CallToolRequestParams::new("get-secret");
-    params.arguments = json!({"secretName": "DB_PASSWORD", "secretPath": "/agents/warden"})
-        .as_object()
-        .cloned();
-    let handle = served
-        .client
-        .peer()
-        .send_cancellable_request(
-            ClientRequest::CallToolRequest(Request::new(params)),
-            PeerRequestOptions::no_options(),
-        )
-        .await
-        .unwrap();
-    handle.cancel(Some("user pressed escape".into())).await.unwrap();
-    vault.faults().set_latency(Duration::ZERO);
-    // A later call completes normally; by then the cancelled one has ended.
-    let after = served
-        .call(
-            "get-secret",
-            json!({"secretName": "TLS_KEY_PEM", "secretPath": "/agents/warden"}),
-        )
-        .await;
-    assert!(!is_error(&after), "{}", text(&after));
-    let lines: Vec<Value> = std::fs::read_to_string(&audit)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let cancelled = lines
-        .iter()
-        .find(|l| l["key"] == json!("DB_PASSWORD"))
-        .expect("the cancelled call is audited");
-    assert_eq!(cancelled["outcome"], json!("cancelled"), "{lines:?}");
+    let before = vault.arrivals();
+    let slow = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+        "params": {"name": "get-secret", "arguments": {"secretName": "DB_PASSWORD", "secretPath": "/agents/warden"}}});
+    stdin.write_all(&send(slow)).await.unwrap();
+    // Cancel only once the secret read and the companion listing have reached
+    // the vault (an event, awaited without sleeping): the call is in flight.
+    until(|| vault.arrivals() >= before + 2).await;
+    let cancel = json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+        "params": {"requestId": 2, "reason": "user pressed escape"}});
+    stdin.write_all(&send(cancel)).await.unwrap();
+    let audit_line = || {
+        std::fs::read_to_string(&audit)
+            .unwrap_or_default()
+            .lines()
+            .find(|l| l.contains("DB_PASSWORD"))
+            .map(str::to_string)
+    };
+    until(|| audit_line().is_some()).await;
+    let entry: Value = serde_json::from_str(&audit_line().unwrap()).unwrap();
+    assert_eq!(entry["outcome"], json!("cancelled"), "{entry}");
     assert!(
-        cancelled["latencyMs"].as_u64().unwrap() < 4000,
-        "the vault read was not abandoned"
+        entry["latencyMs"].as_u64().unwrap() < 4000,
+        "the vault read was not abandoned: {entry}"
     );
+    drop(stdin);
+    let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Waits for `condition` by yielding to the runtime, never sleeping; gives up
+/// after 10 s so a broken server fails the test instead of hanging it.
+async fn until(condition: impl Fn() -> bool) {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while !condition() {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the awaited event never happened");
 }

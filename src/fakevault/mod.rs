@@ -120,6 +120,7 @@ impl FakeVault {
             faults: Faults::default(),
             log: reqlog::RequestLog::default(),
             logins: AtomicUsize::new(0),
+            arrivals: AtomicUsize::new(0),
             login_lockout: lockout,
         });
         let server = server::spawn(listener, Arc::clone(&shared));
@@ -141,6 +142,9 @@ pub(crate) struct Shared {
     pub(crate) faults: Faults,
     pub(crate) log: reqlog::RequestLog,
     pub(crate) logins: AtomicUsize,
+    /// Requests received, counted on arrival (the log records them when
+    /// answered, after any injected latency).
+    pub(crate) arrivals: AtomicUsize,
     pub(crate) login_lockout: bool,
 }
 
@@ -178,6 +182,11 @@ impl RunningVault {
 
     pub fn clear_requests(&self) {
         self.shared.log.clear();
+    }
+
+    /// Requests that have arrived, answered or not yet (e.g. held by latency).
+    pub fn arrivals(&self) -> usize {
+        self.shared.arrivals.load(Ordering::SeqCst)
     }
 
     /// Universal-auth login attempts that reached the vault, failed or not.

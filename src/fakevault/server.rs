@@ -105,6 +105,7 @@ impl fmt::Display for DroppedConnection {
 impl std::error::Error for DroppedConnection {}
 
 async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Reply, DroppedConnection> {
+    shared.arrivals.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_owned();
     let raw_url = parts

@@ -167,6 +167,9 @@ fn main() -> Result<()> {
     }
     std::fs::write(&args.out, &md).with_context(|| format!("write {}", args.out.display()))?;
     println!("\n{}", report::headline(mcp.as_ref(), proxy.as_ref()));
+    if args.smoke {
+        println!("bench: smoke run (tiny counts, possibly a debug build): the verdicts above mean nothing");
+    }
     println!(
         "bench: done in {:.0} s; report: {}",
         elapsed.as_secs_f64(),

@@ -1,0 +1,436 @@
+//! The benchmark driver behind `bench/run` (see bench/README.md).
+//!
+//! It starts the fake Infisical in-process on 127.0.0.1:0 (on its own
+//! runtime threads), then measures, in one run and against that one vault:
+//! - MCP: this binary vs the official `@infisical/mcp` (through `npx` and
+//!   through `node` directly): cold start, RSS, per-call latency against a
+//!   direct read of the same data, logins per 1,000 calls;
+//! - proxy: this binary's `--proxy` vs a direct request, a stdlib Python
+//!   header proxy and nginx: added latency and throughput at 1/16/64
+//!   connections, RSS under load;
+//!
+//! and writes a Markdown report with the ratios against the targets of
+//! issue 8. Every loop is bounded in count and has a timeout; all traffic
+//! stays on 127.0.0.1. Nothing here asserts a timing.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout, clippy::panic)]
+
+mod load;
+mod mcp;
+mod procs;
+mod proxies;
+mod report;
+mod stats;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+use clap::Parser;
+use infisical_mcp_rs::fakevault::{
+    self, CfGate, DEMO_CF_CLIENT_ID, DEMO_CF_CLIENT_SECRET, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET,
+    DEMO_PROJECT_ID, FakeVault, RunningVault, VaultData,
+};
+use serde_json::json;
+
+/// The read every benchmark uses: a secret and its folder in the sample vault.
+pub const ENV: &str = "prod";
+pub const FOLDER: &str = "/MooseQuest/cloudflare";
+pub const KEY: &str = "CF_DNS_EDIT_RAXX_APP";
+pub const SCOPE: &str = "dev:/agents/warden/** prod:/MooseQuest/**";
+
+#[derive(Parser, Debug)]
+#[command(about = "infisical-mcp-rs benchmarks (run through bench/run)")]
+struct Args {
+    /// Tiny counts: checks that everything still starts and answers (< 60 s).
+    #[arg(long)]
+    smoke: bool,
+    /// The infisical-mcp-rs binary to measure.
+    #[arg(long)]
+    bin: PathBuf,
+    /// tests/clients, with node_modules installed (`npm ci --prefix tests/clients`).
+    #[arg(long)]
+    clients: PathBuf,
+    /// The stdlib Python header proxy.
+    #[arg(long)]
+    python_proxy: PathBuf,
+    /// nginx binary; omitted = nginx is skipped.
+    #[arg(long)]
+    nginx: Option<PathBuf>,
+    /// Where the Markdown report goes.
+    #[arg(long)]
+    out: PathBuf,
+    /// Hand-written analysis appended to the report, if it exists.
+    #[arg(long)]
+    analysis: Option<PathBuf>,
+    /// Scratch directory for logs and generated configs.
+    #[arg(long)]
+    work_dir: PathBuf,
+    /// The command line to print in the report.
+    #[arg(long, default_value = "bench/run")]
+    command: String,
+    /// Only these parts: mcp, proxy (default both).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub cold_runs: usize,
+    pub warmup: usize,
+    pub calls: usize,
+    /// (connections, measured requests per connection)
+    pub levels: Vec<(usize, usize)>,
+    pub load_warmup_per_conn: usize,
+}
+
+impl Plan {
+    fn full() -> Self {
+        Plan {
+            cold_runs: 25,
+            warmup: 50,
+            calls: 1000,
+            levels: vec![(1, 2000), (16, 300), (64, 120)],
+            load_warmup_per_conn: 10,
+        }
+    }
+    fn smoke() -> Self {
+        Plan {
+            cold_runs: 2,
+            warmup: 3,
+            calls: 20,
+            levels: vec![(1, 20), (16, 4), (64, 2)],
+            load_warmup_per_conn: 1,
+        }
+    }
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let plan = if args.smoke { Plan::smoke() } else { Plan::full() };
+    std::fs::create_dir_all(&args.work_dir)?;
+    let started = Instant::now();
+
+    // The vault gets its own threads so that the load generator's tasks do
+    // not queue behind it on the same runtime.
+    let vault_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("fakevault")
+        .enable_all()
+        .build()?;
+    let vault: RunningVault = vault_rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        FakeVault::new(VaultData::sample())
+            .identity(fakevault::demo_identity())
+            .start(listener)
+            .await
+    })?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+
+    let env = report::Environment::collect(&args.bin, &args.clients, args.nginx.as_deref(), &args.command);
+    println!(
+        "bench: {} mode; vault at {}",
+        if args.smoke { "smoke" } else { "full" },
+        vault.base_url()
+    );
+    let want = |part: &str| args.only.is_empty() || args.only.iter().any(|p| p == part);
+
+    let mcp = if want("mcp") {
+        Some(rt.block_on(run_mcp(&args, &plan, &vault))?)
+    } else {
+        None
+    };
+    let proxy = if want("proxy") {
+        Some(rt.block_on(run_proxies(&args, &plan, &vault))?)
+    } else {
+        None
+    };
+    let elapsed = started.elapsed();
+    let analysis = args
+        .analysis
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .filter(|_| !args.smoke);
+    let md = report::markdown(
+        &env,
+        &plan,
+        args.smoke,
+        mcp.as_ref(),
+        proxy.as_ref(),
+        elapsed,
+        analysis.as_deref(),
+    );
+    if let Some(dir) = args.out.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&args.out, &md).with_context(|| format!("write {}", args.out.display()))?;
+    println!("\n{}", report::headline(mcp.as_ref(), proxy.as_ref()));
+    if args.smoke {
+        println!("bench: smoke run (tiny counts, possibly a debug build): the verdicts above mean nothing");
+    }
+    println!(
+        "bench: done in {:.0} s; report: {}",
+        elapsed.as_secs_f64(),
+        args.out.display()
+    );
+    vault_rt.block_on(vault.shutdown());
+    Ok(())
+}
+
+fn ours_env(vault: &RunningVault) -> Vec<(String, String)> {
+    [
+        ("INFISICAL_HOST_URL", vault.base_url()),
+        ("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID", DEMO_CLIENT_ID.into()),
+        (
+            "INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET",
+            DEMO_CLIENT_SECRET.into(),
+        ),
+        ("CF_ACCESS_CLIENT_ID", DEMO_CF_CLIENT_ID.into()),
+        ("CF_ACCESS_CLIENT_SECRET", DEMO_CF_CLIENT_SECRET.into()),
+        ("INFISICAL_PROJECT_ID", DEMO_PROJECT_ID.into()),
+        ("INFISICAL_ENVIRONMENT", ENV.into()),
+        ("INFISICAL_SCOPE", SCOPE.into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+fn official_env(vault: &RunningVault) -> Vec<(String, String)> {
+    [
+        ("INFISICAL_HOST_URL", vault.base_url()),
+        ("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID", DEMO_CLIENT_ID.into()),
+        (
+            "INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET",
+            DEMO_CLIENT_SECRET.into(),
+        ),
+        // The local install answers; these keep npm itself off the network.
+        ("npm_config_offline", "true".into()),
+        ("npm_config_update_notifier", "false".into()),
+        ("npm_config_fund", "false".into()),
+        ("npm_config_audit", "false".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+pub fn official_js(clients: &Path) -> PathBuf {
+    clients.join("node_modules/@infisical/mcp/dist/index.js")
+}
+
+fn specs(args: &Args, vault: &RunningVault) -> Result<Vec<mcp::ServerSpec>> {
+    let log = |name: &str| args.work_dir.join(format!("mcp-{name}.stderr.log"));
+    let mut out = vec![mcp::ServerSpec {
+        name: "infisical-mcp-rs".into(),
+        program: args.bin.clone(),
+        args: vec!["serve".into()],
+        cwd: None,
+        env: ours_env(vault),
+        stderr_log: log("ours"),
+    }];
+    let js = official_js(&args.clients);
+    if !js.exists() {
+        bail!(
+            "{} is missing: run `npm ci --prefix tests/clients` (bench/run does)",
+            js.display()
+        );
+    }
+    out.push(mcp::ServerSpec {
+        name: "@infisical/mcp via node".into(),
+        program: "node".into(),
+        args: vec![js.display().to_string()],
+        cwd: None,
+        env: official_env(vault),
+        stderr_log: log("node"),
+    });
+    // The way users start it: `npx -y @infisical/mcp`, run in tests/clients
+    // so that npm resolves the local install and makes no network call.
+    // (`--prefix` finds the package but then cannot run its bin.)
+    out.push(mcp::ServerSpec {
+        name: "@infisical/mcp via npx".into(),
+        program: "npx".into(),
+        args: vec!["-y".into(), "@infisical/mcp".into()],
+        cwd: Some(args.clients.clone()),
+        env: official_env(vault),
+        stderr_log: log("npx"),
+    });
+    Ok(out)
+}
+
+pub struct McpResults {
+    pub servers: Vec<mcp::ServerResult>,
+    /// This binary again, with the Cloudflare Access gate on.
+    pub ours_gated: Option<mcp::ServerResult>,
+}
+
+async fn run_mcp(args: &Args, plan: &Plan, vault: &RunningVault) -> Result<McpResults> {
+    let counts = mcp::Counts {
+        cold_runs: plan.cold_runs,
+        warmup: plan.warmup,
+        calls: plan.calls,
+    };
+    let get_args = json!({"secretName": KEY, "projectId": DEMO_PROJECT_ID, "environmentSlug": ENV,
+                          "secretPath": FOLDER, "expandSecretReferences": true, "includeImports": true});
+    let list_args = json!({"projectId": DEMO_PROJECT_ID, "environmentSlug": ENV, "secretPath": FOLDER,
+                           "expandSecretReferences": true, "includeImports": true});
+    let specs = specs(args, vault)?;
+    vault.set_gate(CfGate::Off);
+    let mut servers = Vec::new();
+    for spec in &specs {
+        println!("mcp: {}: cold start ×{}", spec.name, counts.cold_runs);
+        let cold = mcp::cold_start(spec, counts.cold_runs).await?;
+        println!(
+            "mcp: {}: session ({} × get-secret, {} × list-secrets)",
+            spec.name, counts.calls, counts.calls
+        );
+        let mut r = mcp::session(spec, vault, &get_args, &list_args, &counts)
+            .await
+            .with_context(|| format!("{} session", spec.name))?;
+        r.cold_start = cold;
+        println!(
+            "mcp: {}: cold {} ms, get p50 {} ms, list p50 {} ms, RSS {} MiB",
+            r.name,
+            stats::fmt_ms(r.cold_start.p50),
+            stats::fmt_ms(r.get.p50),
+            stats::fmt_ms(r.list.p50),
+            stats::fmt_mib(r.rss_init_kib)
+        );
+        servers.push(r);
+    }
+    vault.set_gate(fakevault::demo_gate());
+    let mut gated_spec = specs[0].clone();
+    gated_spec.name = "infisical-mcp-rs, CF gate on".into();
+    let ours_gated = mcp::session(&gated_spec, vault, &get_args, &list_args, &counts).await?;
+    vault.set_gate(CfGate::Off);
+    Ok(McpResults {
+        servers,
+        ours_gated: Some(ours_gated),
+    })
+}
+
+pub struct ProxyRun {
+    pub name: String,
+    pub levels: Vec<load::LoadResult>,
+    pub rss_idle_kib: Option<u64>,
+    pub rss_peak_kib: Option<u64>,
+}
+
+pub struct ProxyResults {
+    pub runs: Vec<ProxyRun>,
+    pub path: String,
+    pub skipped: Vec<String>,
+}
+
+async fn levels(
+    target: &load::Target,
+    path: &str,
+    plan: &Plan,
+    pid: Option<u32>,
+) -> Result<Vec<load::LoadResult>> {
+    let mut out = Vec::new();
+    for &(conns, per_conn) in &plan.levels {
+        let cpu_before = pid.and_then(procs::tree_cpu_ticks);
+        let mut r = tokio::time::timeout(
+            Duration::from_secs(300),
+            load::run(target, path, conns, per_conn, plan.load_warmup_per_conn),
+        )
+        .await
+        .with_context(|| format!("{} at {conns} connections timed out", target.name))?
+        .with_context(|| format!("{} at {conns} connections", target.name))?;
+        // Includes the warm-up requests, which are counted in.
+        if let (Some(before), Some(after)) = (cpu_before, pid.and_then(procs::tree_cpu_ticks)) {
+            let requests = r.requests + conns * plan.load_warmup_per_conn;
+            r.cpu_us_per_req = Some((after - before) as f64 / procs::TICKS_PER_SEC * 1e6 / requests as f64);
+        }
+        println!(
+            "proxy: {:<28} c={:<3} p50 {:>7} ms  p99 {:>7} ms  {:>8.0} req/s  cpu {:>6} µs/req",
+            target.name,
+            conns,
+            stats::fmt_ms(r.latency.p50),
+            stats::fmt_ms(r.latency.p99),
+            r.rps,
+            r.cpu_us_per_req.map_or("n/a".into(), |c| format!("{c:.0}"))
+        );
+        out.push(r);
+    }
+    Ok(out)
+}
+
+async fn measure_proxy(running: proxies::Running, path: &str, token: &str, plan: &Plan) -> Result<ProxyRun> {
+    let target = load::Target {
+        name: running.name.clone(),
+        base: running.base(),
+        headers: vec![("authorization".into(), format!("Bearer {token}"))],
+    };
+    // One request so that lazy start-up work is done before the idle reading.
+    let _ = load::run(&target, path, 1, 1, 0).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let rss_idle_kib = procs::tree_rss_kib(running.pid());
+    let sampler = procs::RssSampler::start(running.pid(), Duration::from_millis(50));
+    let result = levels(&target, path, plan, Some(running.pid())).await;
+    let rss_peak_kib = sampler.finish();
+    let name = running.name.clone();
+    running.stop();
+    Ok(ProxyRun {
+        name,
+        levels: result?,
+        rss_idle_kib,
+        rss_peak_kib,
+    })
+}
+
+async fn run_proxies(args: &Args, plan: &Plan, vault: &RunningVault) -> Result<ProxyResults> {
+    vault.set_gate(fakevault::demo_gate());
+    let token = vault.issue_token(DEMO_CLIENT_ID);
+    let path = format!(
+        "/api/v3/secrets/raw/{KEY}?workspaceId={DEMO_PROJECT_ID}&environment={ENV}&secretPath={}",
+        FOLDER.replace('/', "%2F")
+    );
+    let base = vault.base_url();
+    let mut runs = Vec::new();
+    let mut skipped = Vec::new();
+
+    let direct = load::Target {
+        name: "direct (no proxy)".into(),
+        base: base.clone(),
+        headers: vec![
+            ("authorization".into(), format!("Bearer {token}")),
+            ("cf-access-client-id".into(), DEMO_CF_CLIENT_ID.into()),
+            ("cf-access-client-secret".into(), DEMO_CF_CLIENT_SECRET.into()),
+            ("user-agent".into(), proxies::PROXY_USER_AGENT.into()),
+        ],
+    };
+    runs.push(ProxyRun {
+        name: direct.name.clone(),
+        levels: levels(&direct, &path, plan, None).await?,
+        rss_idle_kib: None,
+        rss_peak_kib: None,
+    });
+    vault.clear_requests();
+
+    let ours = proxies::ours(&args.bin, &base, &args.work_dir, None)?;
+    runs.push(measure_proxy(ours, &path, &token, plan).await?);
+    vault.clear_requests();
+    // The same without the per-request access log line: what logging costs.
+    let quiet = proxies::ours(&args.bin, &base, &args.work_dir, Some("warn"))?;
+    runs.push(measure_proxy(quiet, &path, &token, plan).await?);
+    vault.clear_requests();
+
+    let py = proxies::python(&args.python_proxy, &base, &args.work_dir)?;
+    runs.push(measure_proxy(py, &path, &token, plan).await?);
+    vault.clear_requests();
+
+    match &args.nginx {
+        Some(bin) => {
+            let ngx = proxies::nginx(bin, &base, &args.work_dir)?;
+            runs.push(measure_proxy(ngx, &path, &token, plan).await?);
+        }
+        None => skipped.push("nginx (not installed; `bench/run` installs it with apt-get)".into()),
+    }
+    vault.clear_requests();
+    vault.set_gate(CfGate::Off);
+    Ok(ProxyResults { runs, path, skipped })
+}

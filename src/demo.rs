@@ -202,7 +202,7 @@ async fn walkthrough(vault: &RunningVault) -> Result<(), DemoError> {
         &Step {
             title: "4. Production tokens, named by the taxonomy, with expiry from __EXPIRES_AT",
             tool: "list-secrets",
-            args: json!({"environmentSlug": "prod", "secretPath": "/MooseQuest", "recursive": true, "limit": 8}),
+            args: json!({"environmentSlug": "prod", "secretPath": "/MooseQuest", "recursive": true, "limit": 12}),
         },
     )
     .await?;

@@ -171,7 +171,9 @@ pub enum Role<'a> {
 /// metadata companions then belong to them. A lone `A__B` with any other
 /// suffix is a secret (whose name breaks the pattern).
 pub fn role<'a>(key: &'a str, keys: &HashSet<&str>) -> Role<'a> {
-    let Some((parent, suffix)) = key.rsplit_once("__").filter(|(p, s)| !p.is_empty() && !s.is_empty())
+    let Some((parent, suffix)) = key
+        .rsplit_once("__")
+        .filter(|(p, s)| !p.is_empty() && !s.is_empty())
     else {
         return Role::Secret { base: key };
     };
@@ -278,10 +280,24 @@ mod tests {
     #[test]
     fn names_follow_vendor_function_scope() {
         let v = vendors();
-        for good in ["CF_DNS_EDIT_RAXX_APP", "HK_PLATFORM_FULL", "GH_READONLY", "AWS_S3_2"] {
+        for good in [
+            "CF_DNS_EDIT_RAXX_APP",
+            "HK_PLATFORM_FULL",
+            "GH_READONLY",
+            "AWS_S3_2",
+        ] {
             assert_eq!(check_name(good, &v), Ok(()), "{good}");
         }
-        for bad in ["cf_dns_edit", "CF__DNS", "CF_DNS_", "_CF_DNS", "CF-DNS", "2CF_DNS", "", "CF DNS"] {
+        for bad in [
+            "cf_dns_edit",
+            "CF__DNS",
+            "CF_DNS_",
+            "_CF_DNS",
+            "CF-DNS",
+            "2CF_DNS",
+            "",
+            "CF DNS",
+        ] {
             assert_eq!(check_name(bad, &v), Err(NameProblem::NotUpperSnake), "{bad}");
         }
         assert_eq!(check_name("CF", &v), Err(NameProblem::NoFunction));

@@ -42,6 +42,7 @@ Rules (id, severity, what):
   full-access            warning  a _FULL token: least privilege not achieved
   tag-multiple-consumers info     several consumer: tags (allowed; primary preferred)
   tag-extra              info     a tag outside the four dimensions
+  folder-missing         info     a folder in scope does not exist in that environment
 Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 configuration error.
 The vault connection and credentials are configured as for `serve` (see its --help).";
 
@@ -163,7 +164,9 @@ impl LintArgs {
             if !scope.leads_into(environment, &path) {
                 return Err(ConfigError::new(
                     "--environment / --path",
-                    format!("{environment}:{path} is outside the scope ({scope}), so nothing there may be read"),
+                    format!(
+                        "{environment}:{path} is outside the scope ({scope}), so nothing there may be read"
+                    ),
                     "pick an environment and path the scope allows, or widen --scope / INFISICAL_SCOPE",
                 ));
             }
@@ -274,6 +277,17 @@ pub async fn run(config: &LintConfig, client: &VaultClient) -> Report {
             };
             let (listing, with_values) = match list(client, &at).await {
                 Ok(found) => found,
+                Err(VaultError::NotFound { .. }) => {
+                    failures.push(Finding::new(
+                        rules::FOLDER_MISSING,
+                        environment,
+                        &start,
+                        None,
+                        "no such folder in this environment: nothing to audit here",
+                        "nothing to do if that is expected; otherwise check --environment, --path and the scope",
+                    ));
+                    continue;
+                }
                 Err(e) => {
                     tracing::debug!(environment = %environment, path = %start, kind = e.kind(), "lint listing failed");
                     failures.push(Finding::new(
@@ -292,9 +306,9 @@ pub async fn run(config: &LintConfig, client: &VaultClient) -> Report {
                     Some(p) => SecretPath::parse(p).ok(),
                     None => Some(start.clone()),
                 };
-                let Some(path) = path.filter(|p| {
-                    config.scope.allows(environment, p) && is_at_or_below(p, &config.path)
-                }) else {
+                let Some(path) =
+                    path.filter(|p| config.scope.allows(environment, p) && is_at_or_below(p, &config.path))
+                else {
                     continue;
                 };
                 if !seen.insert((environment.clone(), path.clone(), secret.secret_key.clone())) {
@@ -317,9 +331,8 @@ pub async fn run(config: &LintConfig, client: &VaultClient) -> Report {
         now: time::OffsetDateTime::now_utc(),
     };
     let (mut findings, checked) = rules::check(&entries, &settings);
-    failures.append(&mut findings);
-    let mut findings = failures;
-    findings.sort_by_key(|f| f.severity);
+    findings.append(&mut failures);
+    rules::sort(&mut findings);
     Report::new(
         format!("vault {}", config.vault.base_url),
         config.environments.clone(),
@@ -377,9 +390,13 @@ mod tests {
 
     #[test]
     fn starts_follow_scope_and_path() {
-        let scope = Scope::parse_list(&["prod:/MooseQuest/** prod:/MooseQuest/cf/* dev:/agents/**".into()]).unwrap();
+        let scope =
+            Scope::parse_list(&["prod:/MooseQuest/** prod:/MooseQuest/cf/* dev:/agents/**".into()]).unwrap();
         assert_eq!(starts(&scope, "prod", &p("/")), [p("/MooseQuest")]);
-        assert_eq!(starts(&scope, "prod", &p("/MooseQuest/cf")), [p("/MooseQuest/cf")]);
+        assert_eq!(
+            starts(&scope, "prod", &p("/MooseQuest/cf")),
+            [p("/MooseQuest/cf")]
+        );
         assert_eq!(starts(&scope, "prod", &p("/other")), Vec::<SecretPath>::new());
         assert_eq!(starts(&scope, "dev", &p("/")), [p("/agents")]);
         let all = Scope::parse_list(&["*:/**".into()]).unwrap();

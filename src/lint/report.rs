@@ -35,7 +35,12 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(target: String, environments: Vec<String>, secrets_checked: usize, findings: Vec<Finding>) -> Self {
+    pub fn new(
+        target: String,
+        environments: Vec<String>,
+        secrets_checked: usize,
+        findings: Vec<Finding>,
+    ) -> Self {
         let count = |s| findings.iter().filter(|f| f.severity == s).count();
         let counts = Counts {
             error: count(Severity::Error),

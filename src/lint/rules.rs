@@ -48,9 +48,10 @@ pub const COMPANION_ORPHAN: &str = "companion-orphan";
 pub const FULL_ACCESS: &str = "full-access";
 pub const RULE2_DUPLICATE: &str = "rule2-duplicate";
 pub const VAULT_READ: &str = "vault-read";
+pub const FOLDER_MISSING: &str = "folder-missing";
 
 /// Every rule with its severity and what it checks (for `--help` and the README).
-pub const RULES: [(&str, Severity, &str); 15] = [
+pub const RULES: [(&str, Severity, &str); 16] = [
     (
         VAULT_READ,
         Severity::Error,
@@ -117,10 +118,11 @@ pub const RULES: [(&str, Severity, &str); 15] = [
         Severity::Info,
         "several consumer: tags (allowed; the discipline rule asks for the primary one)",
     ),
+    (TAG_EXTRA, Severity::Info, "a tag outside the four dimensions"),
     (
-        TAG_EXTRA,
+        FOLDER_MISSING,
         Severity::Info,
-        "a tag outside the four dimensions",
+        "a folder the scope allows does not exist in that environment (nothing to audit)",
     ),
 ];
 
@@ -270,6 +272,12 @@ pub fn check(entries: &[Entry], settings: &Settings) -> (Vec<Finding>, usize) {
         }
     }
     rule2(&subjects, &mut findings);
+    sort(&mut findings);
+    (findings, subjects.len())
+}
+
+/// Severity first (errors on top), then place, then rule.
+pub fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         (a.severity, &a.environment, &a.path, &a.key, a.rule).cmp(&(
             b.severity,
@@ -279,7 +287,6 @@ pub fn check(entries: &[Entry], settings: &Settings) -> (Vec<Finding>, usize) {
             b.rule,
         ))
     });
-    (findings, subjects.len())
 }
 
 fn name_rules(
@@ -289,9 +296,8 @@ fn name_rules(
     settings: &Settings,
     findings: &mut Vec<Finding>,
 ) {
-    let finding = |rule, message: String, fix: String| {
-        Finding::new(rule, environment, path, Some(name), message, fix)
-    };
+    let finding =
+        |rule, message: String, fix: String| Finding::new(rule, environment, path, Some(name), message, fix);
     match taxonomy::check_name(name, &settings.vendors) {
         Ok(()) => {}
         Err(NameProblem::NotUpperSnake) => findings.push(finding(
@@ -308,7 +314,10 @@ fn name_rules(
         )),
         Err(NameProblem::UnknownVendor(vendor)) => findings.push(finding(
             UNKNOWN_VENDOR,
-            format!("vendor code {vendor} is not one of {}", settings.vendors.join(", ")),
+            format!(
+                "vendor code {vendor} is not one of {}",
+                settings.vendors.join(", ")
+            ),
             "rename it with a known vendor code, or add the code to Appendix A and to \
              --vendor-codes"
                 .into(),
@@ -337,10 +346,7 @@ fn tag_rules(e: &Entry, findings: &mut Vec<Finding>) {
         findings.push(finding(
             TAG_MISSING,
             format!("missing tag dimension {}", list.join(", ")),
-            format!(
-                "add exactly one tag for each of {} (Section 2)",
-                list.join(", ")
-            ),
+            format!("add exactly one tag for each of {} (Section 2)", list.join(", ")),
         ));
     }
     for dimension in ["function", "sensitivity", "rotation"] {
@@ -391,7 +397,8 @@ fn tag_rules(e: &Entry, findings: &mut Vec<Finding>) {
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_else(|_| "an unprintable time".into())
+    t.format(&Rfc3339)
+        .unwrap_or_else(|_| "an unprintable time".into())
 }
 
 fn expiry_rules(
@@ -404,9 +411,8 @@ fn expiry_rules(
     findings: &mut Vec<Finding>,
 ) {
     let companion = format!("{base}__{}", taxonomy::EXPIRES_AT);
-    let finding = |rule, message: String, fix: String| {
-        Finding::new(rule, environment, path, Some(base), message, fix)
-    };
+    let finding =
+        |rule, message: String, fix: String| Finding::new(rule, environment, path, Some(base), message, fix);
     let Some(entry) = expires_at else {
         if rotating {
             findings.push(finding(
@@ -474,8 +480,15 @@ fn rule2(subjects: &[&Entry], findings: &mut Vec<Finding>) {
         };
         let digest = Digest::of(value);
         if let Some((twin, _)) = candidates.iter().find(|(_, d)| *d == digest) {
-            let twin_at = Finding::new(RULE2_DUPLICATE, &twin.environment, &twin.path, Some(&twin.key), "", "")
-                .location();
+            let twin_at = Finding::new(
+                RULE2_DUPLICATE,
+                &twin.environment,
+                &twin.path,
+                Some(&twin.key),
+                "",
+                "",
+            )
+            .location();
             findings.push(Finding::new(
                 RULE2_DUPLICATE,
                 &e.environment,
@@ -661,7 +674,12 @@ mod tests {
 
     #[test]
     fn rule2_compares_values_not_names() {
-        let tags = ["function:x", "sensitivity:low", "consumer:ci", "rotation:non-rotating"];
+        let tags = [
+            "function:x",
+            "sensitivity:low",
+            "consumer:ci",
+            "rotation:non-rotating",
+        ];
         let entries = [
             entry("prod", "/cf", "CF_DNS", "same-value", &tags),
             entry("staging", "/cf", "CF_DNS", "same-value", &tags),

@@ -3,7 +3,8 @@
 //! It starts the same fake Infisical the tests use (real routes, JSON and
 //! error bodies, behind a fake Cloudflare Access gate) on a loopback port, and
 //! serves MCP on stdio against it through the production client and tools.
-//! `--walkthrough` instead runs a scripted session and prints each call.
+//! `--walkthrough` instead runs a scripted session and prints each call;
+//! `--lint` audits the sample (which breaks every taxonomy rule somewhere).
 
 use std::io::Write;
 
@@ -13,6 +14,7 @@ use serde_json::{Value, json};
 
 use crate::config::{CfAccess, Credentials, Defaults, VaultSettings, default_user_agent};
 use crate::fakevault::{self, CfGate, FakeVault, RunningVault, VaultData};
+use crate::lint::{self, LintConfig};
 use crate::mcp::{Context, ServeError, Server};
 use crate::scope::{Scope, SecretPath};
 use crate::vault::{VaultClient, VaultError};
@@ -24,8 +26,18 @@ pub const DEMO_SCOPE: &str = "dev:/agents/warden/** prod:/MooseQuest/**";
 pub struct DemoArgs {
     /// Run a scripted client session against the sample vault and print each
     /// call and result, instead of serving MCP on stdio.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "lint")]
     pub walkthrough: bool,
+
+    /// Run `lint` over the whole sample vault (dev, staging, prod) as an
+    /// auditor identity and print its report; exits 1, like `lint`, because
+    /// the sample holds an example of every error.
+    #[arg(long)]
+    pub lint: bool,
+
+    /// With --lint: the JSON document instead of the report.
+    #[arg(long, requires = "lint")]
+    pub json: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,14 +62,15 @@ async fn start_sample_vault() -> Result<RunningVault, DemoError> {
             client_secret: fakevault::DEMO_CF_CLIENT_SECRET.into(),
         })
         .identity(fakevault::demo_identity())
+        .identity(fakevault::demo_auditor())
         .start(listener)
         .await?;
     Ok(vault)
 }
 
-/// A server wired to the sample vault exactly as `serve` would be wired to a
-/// real one, with the given Cloudflare service-token secret.
-fn demo_server(vault: &RunningVault, cf_secret: &str) -> Result<Server, DemoError> {
+/// The connection `serve` would have to the sample vault, with the given
+/// Cloudflare service-token secret.
+fn demo_settings(vault: &RunningVault, cf_secret: &str) -> Result<VaultSettings, DemoError> {
     let base_url = url::Url::parse(&vault.base_url()).map_err(|e| DemoError::Url(e.to_string()))?;
     let settings = VaultSettings {
         base_url,
@@ -71,6 +84,13 @@ fn demo_server(vault: &RunningVault, cf_secret: &str) -> Result<Server, DemoErro
         max_response_bytes: 16 * 1024 * 1024,
         max_concurrency: 8,
     };
+    Ok(settings)
+}
+
+/// A server wired to the sample vault exactly as `serve` would be wired to a
+/// real one, with the given Cloudflare service-token secret.
+fn demo_server(vault: &RunningVault, cf_secret: &str) -> Result<Server, DemoError> {
+    let settings = demo_settings(vault, cf_secret)?;
     let credentials = Credentials::UniversalAuth {
         client_id: fakevault::DEMO_CLIENT_ID.into(),
         client_secret: SecretString::from(fakevault::DEMO_CLIENT_SECRET),
@@ -103,10 +123,15 @@ fn banner(vault: &RunningVault) -> String {
     )
 }
 
-pub async fn run(args: DemoArgs, shutdown: impl std::future::Future<Output = ()>) -> Result<(), DemoError> {
+/// Runs the demo; the result is the process exit code.
+pub async fn run(args: DemoArgs, shutdown: impl std::future::Future<Output = ()>) -> Result<u8, DemoError> {
     let vault = start_sample_vault().await?;
-    if args.walkthrough {
-        let outcome = walkthrough(&vault).await;
+    if args.walkthrough || args.lint {
+        let outcome = if args.lint {
+            lint_sample(&vault, args.json).await
+        } else {
+            walkthrough(&vault).await.map(|()| 0)
+        };
         vault.shutdown().await;
         return outcome;
     }
@@ -115,7 +140,33 @@ pub async fn run(args: DemoArgs, shutdown: impl std::future::Future<Output = ()>
     eprintln!("{}", banner(&vault));
     server.serve_stdio(shutdown).await?;
     vault.shutdown().await;
-    Ok(())
+    Ok(0)
+}
+
+/// `lint` over every environment of the sample, through the production
+/// client and the fake's Cloudflare gate, as the auditor identity.
+async fn lint_sample(vault: &RunningVault, json: bool) -> Result<u8, DemoError> {
+    let settings = demo_settings(vault, fakevault::DEMO_CF_CLIENT_SECRET)?;
+    let credentials = Credentials::UniversalAuth {
+        client_id: fakevault::DEMO_AUDITOR_CLIENT_ID.into(),
+        client_secret: SecretString::from(fakevault::DEMO_AUDITOR_CLIENT_SECRET),
+    };
+    let config = LintConfig {
+        vault: settings.clone(),
+        credentials: credentials.clone(),
+        project_id: fakevault::DEMO_PROJECT_ID.into(),
+        scope: Scope::parse_list(&["*:/**".to_string()]).map_err(|e| DemoError::Setup(e.to_string()))?,
+        environments: ["dev", "staging", "prod"].map(String::from).to_vec(),
+        path: SecretPath::root(),
+        vendors: crate::taxonomy::DEFAULT_VENDOR_CODES.map(String::from).to_vec(),
+        expiry_warning: crate::taxonomy::DEFAULT_EXPIRY_WARNING,
+    };
+    let client = VaultClient::new(&settings, credentials)?;
+    let report = lint::run(&config, &client).await;
+    report
+        .write(json, &mut std::io::stdout().lock())
+        .map_err(|e| DemoError::Setup(format!("cannot write to stdout: {e}")))?;
+    Ok(report.exit_code())
 }
 
 /// One scripted step: what it shows, the tool, the arguments.
@@ -207,7 +258,7 @@ async fn walkthrough(vault: &RunningVault) -> Result<(), DemoError> {
         &Step {
             title: "4. Production tokens, named by the taxonomy, with expiry from __EXPIRES_AT",
             tool: "list-secrets",
-            args: json!({"environmentSlug": "prod", "secretPath": "/MooseQuest", "recursive": true, "limit": 8}),
+            args: json!({"environmentSlug": "prod", "secretPath": "/MooseQuest", "recursive": true, "limit": 12}),
         },
     )
     .await?;

@@ -11,6 +11,7 @@ pub mod doctor;
 pub mod fakevault;
 pub mod github;
 pub mod lifecycle;
+pub mod lint;
 pub mod mcp;
 pub mod mcp_config;
 pub mod proxy;

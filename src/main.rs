@@ -11,6 +11,7 @@ use infisical_mcp_rs::demo::{self, DemoArgs};
 use infisical_mcp_rs::doctor::{self, DoctorArgs};
 use infisical_mcp_rs::github::{self, GITHUB_TOKEN_HELP, GithubTokenArgs};
 use infisical_mcp_rs::lifecycle::shutdown_signal;
+use infisical_mcp_rs::lint::{self, LintArgs};
 use infisical_mcp_rs::mcp::{Context, Server};
 use infisical_mcp_rs::mcp_config::{self, McpConfigArgs};
 use infisical_mcp_rs::proxy::{self, ProxyArgs};
@@ -54,6 +55,11 @@ enum Command {
     /// prints only the token (or `export` lines with --export) on stdout.
     #[command(after_long_help = GITHUB_TOKEN_HELP)]
     GithubToken(Box<GithubTokenArgs>),
+    /// Audit what the identity can see against the token taxonomy (names,
+    /// tag dimensions, expiry, _FULL, prod/staging duplicates); read-only.
+    /// Exit 0: no errors (warnings allowed); 1: errors found; 2: configuration error.
+    #[command(after_long_help = lint::help_text())]
+    Lint(Box<LintArgs>),
 }
 
 /// Crates whose debug/trace output includes message payloads.
@@ -199,6 +205,23 @@ async fn github_token(args: GithubTokenArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
+async fn run_lint(args: LintArgs) -> anyhow::Result<ExitCode> {
+    let config = match args.validate(&ProcessEnv) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("infisical-mcp-rs lint: configuration error: {e}");
+            return Ok(ExitCode::from(lint::report::EXIT_CONFIG));
+        }
+    };
+    // stdout carries the report only: quiet unless RUST_LOG says otherwise.
+    let _guard = init_logging(&LogArgs::default(), "warn")?;
+    let client = VaultClient::new(&config.vault, config.credentials.clone())
+        .context("cannot set up the vault client")?;
+    let report = lint::run(&config, &client).await;
+    report.write(args.json, &mut std::io::stdout().lock())?;
+    Ok(ExitCode::from(report.exit_code()))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse_from(proxy::proxy_flag_to_subcommand(std::env::args_os()));
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -216,11 +239,11 @@ fn main() -> ExitCode {
             None => serve(cli.serve).await,
             Some(Command::Doctor(args)) => doctor(*args).await,
             Some(Command::McpConfig(args)) => mcp_config(&args),
+            Some(Command::Lint(args)) => run_lint(*args).await,
             Some(Command::Demo(args)) => {
                 // The demo's own chatter would drown the walkthrough: warnings only.
                 let _guard = init_logging(&LogArgs::default(), "warn")?;
-                demo::run(args, shutdown_signal()).await?;
-                Ok(ExitCode::SUCCESS)
+                Ok(ExitCode::from(demo::run(args, shutdown_signal()).await?))
             }
         }
     });

@@ -83,6 +83,135 @@ pub fn group_tags<'a>(slugs: impl IntoIterator<Item = &'a str>) -> BTreeMap<Stri
     groups
 }
 
+/// Companion suffixes that describe their parent: metadata, not secrets.
+pub const METADATA_SUFFIXES: [&str; 3] = [EXPIRES_AT, SCOPES, CLIENT_ID];
+
+/// Suffixes of the halves of a key pair (`AWS_INFISICAL_BOOTSTRAP__ACCESS_KEY_ID`,
+/// `ALP_PAPER_TRADING__KEY_ID`): the seed makes the base name the logical
+/// credential, which need not exist as a secret of its own.
+pub const COMPONENT_SUFFIXES: [&str; 4] = ["ACCESS_KEY_ID", "SECRET_ACCESS_KEY", "KEY_ID", "SECRET_KEY"];
+
+/// The `__EXPIRES_AT` value the provisioning template allows instead of a date.
+pub const NON_EXPIRING: &str = "non-expiring";
+
+/// Appendix A's vendor codes.
+pub const DEFAULT_VENDOR_CODES: [&str; 12] = [
+    "CF", "HK", "PM", "AWS", "ANT", "GH", "STR", "ALP", "INF", "SL", "DH", "DYN",
+];
+
+/// The closed tag vocabularies of Section 2 (`function:` and `consumer:` grow
+/// by proposal, so they are not checked against a list).
+pub const SENSITIVITY_LEVELS: [&str; 4] = ["critical", "high", "medium", "low"];
+pub const ROTATION_CADENCES: [&str; 6] = ["30d", "60d", "90d", "180d", "annual", "non-rotating"];
+/// The seed's word for "does not rotate by design".
+pub const NON_ROTATING: &str = "non-rotating";
+/// Not the seed's words, but read as "does not rotate" rather than guessed at.
+pub const NON_ROTATING_ALIASES: [&str; 3] = ["none", "never", "manual"];
+
+/// Section 3's environments: Rule 2 forbids identical copies between these two.
+pub const PROD_ENVIRONMENT: &str = "prod";
+pub const STAGING_ENVIRONMENT: &str = "staging";
+
+/// A `rotation:` value that promises a cadence, and so an `__EXPIRES_AT`.
+pub fn is_rotating(cadence: &str) -> bool {
+    cadence != NON_ROTATING && !NON_ROTATING_ALIASES.contains(&cadence)
+}
+
+/// What keeps a key from being `<VENDOR>_<FUNCTION>[_<SCOPE>]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameProblem {
+    /// Not upper snake case (`A-Z`, `0-9`, single `_` between non-empty parts,
+    /// starting with a letter).
+    NotUpperSnake,
+    /// Only one part: a vendor code with no function.
+    NoFunction,
+    /// The first part is not a known vendor code.
+    UnknownVendor(String),
+}
+
+/// Checks a secret's name (or a key pair's base name) against Section 1.
+pub fn check_name(name: &str, vendors: &[String]) -> Result<(), NameProblem> {
+    let upper_snake = name.starts_with(|c: char| c.is_ascii_uppercase())
+        && name.split('_').all(|part| {
+            !part.is_empty() && part.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        });
+    if !upper_snake {
+        return Err(NameProblem::NotUpperSnake);
+    }
+    let mut parts = name.split('_');
+    let vendor = parts.next().unwrap_or_default();
+    if parts.next().is_none() {
+        return Err(NameProblem::NoFunction);
+    }
+    if !vendors.iter().any(|v| v == vendor) {
+        return Err(NameProblem::UnknownVendor(vendor.to_string()));
+    }
+    Ok(())
+}
+
+/// The `_FULL` suffix: unrestricted access, least privilege not achieved.
+pub fn is_full_access(name: &str) -> bool {
+    name.strip_suffix("_FULL").is_some_and(|rest| !rest.is_empty())
+}
+
+/// What a key is within its folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role<'a> {
+    /// A secret in its own right; `base` names it for the taxonomy and carries
+    /// its companions: the key itself, or a key pair's logical credential.
+    Secret { base: &'a str },
+    /// `<parent>__<suffix>`, describing `parent` (folded into it).
+    Companion { parent: &'a str, suffix: &'a str },
+    /// A metadata companion whose parent is not in the folder.
+    Orphan { parent: &'a str, suffix: &'a str },
+}
+
+/// Classifies `key` among the keys of its folder. A key pair's halves are
+/// secrets named by their base when the base itself is absent; the base's
+/// metadata companions then belong to them. A lone `A__B` with any other
+/// suffix is a secret (whose name breaks the pattern).
+pub fn role<'a>(key: &'a str, keys: &HashSet<&str>) -> Role<'a> {
+    let Some((parent, suffix)) = key
+        .rsplit_once("__")
+        .filter(|(p, s)| !p.is_empty() && !s.is_empty())
+    else {
+        return Role::Secret { base: key };
+    };
+    if keys.contains(parent) {
+        return Role::Companion { parent, suffix };
+    }
+    if COMPONENT_SUFFIXES.contains(&suffix) {
+        return Role::Secret { base: parent };
+    }
+    if METADATA_SUFFIXES.contains(&suffix) {
+        let has_components = COMPONENT_SUFFIXES
+            .iter()
+            .any(|c| keys.contains(format!("{parent}__{c}").as_str()));
+        return if has_components {
+            Role::Companion { parent, suffix }
+        } else {
+            Role::Orphan { parent, suffix }
+        };
+    }
+    Role::Secret { base: key }
+}
+
+/// An `__EXPIRES_AT` value, read strictly (for `lint`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    /// The template's `non-expiring`.
+    Never,
+    At(OffsetDateTime),
+}
+
+/// `non-expiring`, or what [`parse_expiry`] accepts; `None` when neither.
+pub fn parse_expires_at(value: &str) -> Option<Expiry> {
+    if value.trim().eq_ignore_ascii_case(NON_EXPIRING) {
+        return Some(Expiry::Never);
+    }
+    parse_expiry(value).map(Expiry::At)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -142,5 +271,122 @@ mod tests {
         assert_eq!(groups["consumer"], ["ci", "agent"]);
         assert_eq!(groups["other"], ["team-x"]);
         assert!(!groups.contains_key("sensitivity"));
+    }
+
+    fn vendors() -> Vec<String> {
+        DEFAULT_VENDOR_CODES.iter().map(|v| v.to_string()).collect()
+    }
+
+    #[test]
+    fn names_follow_vendor_function_scope() {
+        let v = vendors();
+        for good in [
+            "CF_DNS_EDIT_RAXX_APP",
+            "HK_PLATFORM_FULL",
+            "GH_READONLY",
+            "AWS_S3_2",
+        ] {
+            assert_eq!(check_name(good, &v), Ok(()), "{good}");
+        }
+        for bad in [
+            "cf_dns_edit",
+            "CF__DNS",
+            "CF_DNS_",
+            "_CF_DNS",
+            "CF-DNS",
+            "2CF_DNS",
+            "",
+            "CF DNS",
+        ] {
+            assert_eq!(check_name(bad, &v), Err(NameProblem::NotUpperSnake), "{bad}");
+        }
+        assert_eq!(check_name("CF", &v), Err(NameProblem::NoFunction));
+        assert_eq!(
+            check_name("HEROKU_API_KEY", &v),
+            Err(NameProblem::UnknownVendor("HEROKU".into()))
+        );
+        assert_eq!(check_name("XY_THING", &["XY".to_string()]), Ok(()));
+    }
+
+    #[test]
+    fn full_suffix() {
+        assert!(is_full_access("HK_PLATFORM_FULL"));
+        assert!(!is_full_access("HK_PLATFORM_FULLY"));
+        assert!(!is_full_access("_FULL"));
+        assert!(!is_full_access("CF_FULL_DNS"));
+    }
+
+    #[test]
+    fn roles_in_a_folder() {
+        let keys: HashSet<&str> = [
+            "CF_DNS",
+            "CF_DNS__EXPIRES_AT",
+            "CF_PAGES__SCOPES",
+            "AWS_BOOT__ACCESS_KEY_ID",
+            "AWS_BOOT__SECRET_ACCESS_KEY",
+            "AWS_BOOT__EXPIRES_AT",
+            "LONE__THING",
+        ]
+        .into();
+        let role = |k| super::role(k, &keys);
+        assert_eq!(role("CF_DNS"), Role::Secret { base: "CF_DNS" });
+        assert_eq!(
+            role("CF_DNS__EXPIRES_AT"),
+            Role::Companion {
+                parent: "CF_DNS",
+                suffix: "EXPIRES_AT"
+            }
+        );
+        assert_eq!(
+            role("CF_PAGES__SCOPES"),
+            Role::Orphan {
+                parent: "CF_PAGES",
+                suffix: "SCOPES"
+            }
+        );
+        assert_eq!(role("AWS_BOOT__ACCESS_KEY_ID"), Role::Secret { base: "AWS_BOOT" });
+        assert_eq!(
+            role("AWS_BOOT__EXPIRES_AT"),
+            Role::Companion {
+                parent: "AWS_BOOT",
+                suffix: "EXPIRES_AT"
+            }
+        );
+        assert_eq!(role("LONE__THING"), Role::Secret { base: "LONE__THING" });
+        assert_eq!(role("__X"), Role::Secret { base: "__X" });
+    }
+
+    #[test]
+    fn strict_expiry_values() {
+        assert_eq!(parse_expires_at(" Non-Expiring "), Some(Expiry::Never));
+        assert_eq!(
+            parse_expires_at("2026-11-28T13:00:00+02:00"),
+            Some(Expiry::At(datetime!(2026-11-28 11:00 UTC)))
+        );
+        assert_eq!(
+            parse_expires_at("2026-11-28"),
+            Some(Expiry::At(datetime!(2026-11-28 0:00 UTC)))
+        );
+        for bad in [
+            "",
+            "never",
+            "2026-11-28T13:00:00",
+            "2026-02-30",
+            "28/11/2026",
+            "2026-11-28 13:00",
+            "1764331200",
+        ] {
+            assert_eq!(parse_expires_at(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn rotation_cadences() {
+        for r in ["30d", "60d", "90d", "180d", "annual", "weekly"] {
+            assert!(is_rotating(r), "{r}");
+        }
+        for r in ["non-rotating", "none", "never", "manual"] {
+            assert!(!is_rotating(r), "{r}");
+        }
     }
 }

@@ -33,7 +33,19 @@ async fn v2_lists_direct_children_sorted_and_unscoped() -> TestResult {
     .await?;
     assert_eq!(a.status, 200, "{}", a.text);
     // Folder names are not permission-checked: the warden sees prod's folders.
-    assert_eq!(names(&a.json()), ["alpaca", "cloudflare", "github"]);
+    assert_eq!(
+        names(&a.json()),
+        [
+            "alpaca",
+            "anthropic",
+            "aws",
+            "cloudflare",
+            "dreamhost",
+            "github",
+            "heroku",
+            "postmark"
+        ]
+    );
     let f = &a.json()["folders"][0];
     for field in [
         "id",

@@ -33,8 +33,9 @@ pub use gate::{CfGate, FAKE_ACCESS_TEAM};
 pub use permissions::{Action, DEFAULT_TOKEN_TTL, Identity, PermissionRule, glob_matches};
 pub use reqlog::RecordedRequest;
 pub use sample::{
-    DEMO_CF_CLIENT_ID, DEMO_CF_CLIENT_SECRET, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PROJECT_ID,
-    DEMO_PROJECT_SLUG, demo_gate, demo_identity,
+    DEMO_AUDITOR_CLIENT_ID, DEMO_AUDITOR_CLIENT_SECRET, DEMO_CF_CLIENT_ID, DEMO_CF_CLIENT_SECRET,
+    DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PROJECT_ID, DEMO_PROJECT_SLUG, demo_auditor, demo_gate,
+    demo_identity,
 };
 
 /// Which Infisical build the fake behaves like.

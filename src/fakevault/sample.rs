@@ -2,7 +2,8 @@
 //! operator's vault (`shared/seeds/003`: `<VENDOR>_<FUNCTION>_<SCOPE>` names,
 //! `__EXPIRES_AT` / `__SCOPES` companions, four tag dimensions), with the
 //! awkward cases a client must survive — a multi-line PEM, unicode, an empty
-//! value, an expired and an expiring credential, references and imports.
+//! value, an expired and an expiring credential, references and imports —
+//! and at least one secret for each `lint` finding (their comments say which).
 //! Every value is fake and says so.
 
 use std::time::Duration;
@@ -40,6 +41,23 @@ pub fn demo_identity() -> Identity {
     .ttl(Duration::from_secs(3600), Duration::from_secs(86_400))
 }
 
+/// The demo's audit identity (`demo --lint`): reads every environment, as
+/// the taxonomy's auditor would; never the identity an agent gets.
+pub const DEMO_AUDITOR_CLIENT_ID: &str = "d3m0f4ke-a0d1-4a0d-9a11-0000000audit";
+/// Fake; safe to print.
+pub const DEMO_AUDITOR_CLIENT_SECRET: &str = "demo-FAKE-auditor-secret-not-a-real-credential-0001";
+
+pub fn demo_auditor() -> Identity {
+    Identity::new(
+        DEMO_AUDITOR_CLIENT_ID,
+        DEMO_AUDITOR_CLIENT_SECRET,
+        [DEV, STAGING, PROD]
+            .into_iter()
+            .map(|e| PermissionRule::read(e, "/**"))
+            .collect(),
+    )
+}
+
 /// A Service-Auth-only Access gate that accepts the demo service token.
 pub fn demo_gate() -> CfGate {
     CfGate::ServiceAuthOnly {
@@ -47,6 +65,9 @@ pub fn demo_gate() -> CfGate {
         client_secret: DEMO_CF_CLIENT_SECRET.to_owned(),
     }
 }
+
+/// Held in prod and, against Rule 2, copied unchanged into staging.
+const CF_DNS_EDIT_VALUE: &str = "cf-FAKE-dns-edit-raxx-app-7Qm2Lx9Pz4";
 
 const FAKE_PEM: &str = "-----BEGIN RSA PRIVATE KEY-----
 MIIEFAKEAAKCAQEAdemoONLYnotAREALkeyTHISisFAKEdataFORtests0000000
@@ -84,6 +105,18 @@ impl VaultData {
             "consumer:agent",
             "rotation:90d",
         ];
+        let hk_full = [
+            "function:platform-api",
+            "sensitivity:critical",
+            "consumer:ci",
+            "rotation:90d",
+        ];
+        let aws_boot = [
+            "function:platform-api",
+            "sensitivity:high",
+            "consumer:operator",
+            "rotation:30d",
+        ];
         let gh_app = [
             "function:agent-identity",
             "sensitivity:high",
@@ -106,12 +139,8 @@ impl VaultData {
                 p,
                 PROD,
                 cf,
-                tagged(
-                    "CF_DNS_EDIT_RAXX_APP",
-                    "cf-FAKE-dns-edit-raxx-app-7Qm2Lx9Pz4",
-                    cf_dns,
-                )
-                .comment("Zone DNS edit for raxx.app; consumers: terraform, CI"),
+                tagged("CF_DNS_EDIT_RAXX_APP", CF_DNS_EDIT_VALUE, cf_dns)
+                    .comment("Zone DNS edit for raxx.app; consumers: terraform, CI"),
             )
             .add_secret(
                 p,
@@ -258,6 +287,151 @@ impl VaultData {
                     ],
                 ),
             )
+            // prod: one of each `lint` finding (see the README's table).
+            .add_secret(
+                p,
+                PROD,
+                cf,
+                tagged("CF_PAGES_DEPLOY__SCOPES", "Account:Pages:Edit", cf_waf)
+                    .comment("lint: companion-orphan (CF_PAGES_DEPLOY not provisioned yet)"),
+            )
+            .add_secret(
+                p,
+                PROD,
+                "/MooseQuest/heroku",
+                tagged("HK_PLATFORM_FULL", "hk-FAKE-platform-prod-1111", hk_full)
+                    .comment("lint: full-access; differs from staging (Rule 1)"),
+            )
+            .add_secret(
+                p,
+                PROD,
+                "/MooseQuest/heroku",
+                tagged("HK_PLATFORM_FULL__EXPIRES_AT", &expiry_in_days(200), hk_full),
+            )
+            .add_secret(
+                p,
+                PROD,
+                "/MooseQuest/heroku",
+                SecretEntry::new("HEROKU_API_KEY", "hk-FAKE-legacy-api-key-2222")
+                    .tags(&["function:platform-api", "sensitivity:critical"])
+                    .comment("lint: unknown-vendor, tag-missing (pre-taxonomy name)"),
+            )
+            .add_secret(
+                p,
+                PROD,
+                "/MooseQuest/dreamhost",
+                tagged(
+                    "dh_dns_mgmt",
+                    "dh-FAKE-dns-mgmt-3333",
+                    [
+                        "function:dns-edit",
+                        "sensitivity:medium",
+                        "consumer:operator",
+                        "rotation:non-rotating",
+                    ],
+                )
+                .comment("lint: name-pattern"),
+            )
+            .add_secret(
+                p,
+                PROD,
+                "/MooseQuest/postmark",
+                SecretEntry::new("PM_SERVER_MAIL", "pm-FAKE-server-mail-4444")
+                    .tags(&[
+                        "function:mail-send",
+                        "sensitivity:medium",
+                        "sensitivity:high",
+                        "consumer:raptor",
+                        "rotation:180d",
+                    ])
+                    .comment("lint: tag-duplicate, expiry-unparseable"),
+            )
+            .add_secret(
+                p,
+                PROD,
+                "/MooseQuest/postmark",
+                SecretEntry::new("PM_SERVER_MAIL__EXPIRES_AT", "end of Q3"),
+            )
+            .add_secret(
+                p,
+                PROD,
+                "/MooseQuest/postmark",
+                tagged(
+                    "PM_ACCOUNT_MGMT",
+                    "pm-FAKE-account-mgmt-5555",
+                    [
+                        "function:mail-admin",
+                        "sensitivity:high",
+                        "consumer:operator",
+                        "rotation:manual",
+                    ],
+                )
+                .comment("lint: tag-unknown-value (the seed says rotation:non-rotating)"),
+            )
+            .add_secret(
+                p,
+                PROD,
+                "/MooseQuest/anthropic",
+                SecretEntry::new("ANT_CLAUDE_SDK", "sk-ant-FAKE-claude-sdk-6666")
+                    .tags(&[
+                        "function:ai-sdk",
+                        "sensitivity:high",
+                        "consumer:agent",
+                        "consumer:raptor",
+                        "rotation:90d",
+                        "team:platform",
+                    ])
+                    .comment("lint: tag-multiple-consumers, tag-extra"),
+            )
+            .add_secret(
+                p,
+                PROD,
+                "/MooseQuest/anthropic",
+                SecretEntry::new("ANT_CLAUDE_SDK__EXPIRES_AT", &expiry_in_days(120)),
+            )
+            // A key pair whose base name is only the logical credential (seed §4, AWS).
+            .add_secret(
+                p,
+                PROD,
+                "/MooseQuest/aws",
+                tagged(
+                    "AWS_INFISICAL_BOOTSTRAP__ACCESS_KEY_ID",
+                    "AKIAFAKE0000BOOTSTRAP",
+                    aws_boot,
+                ),
+            )
+            .add_secret(
+                p,
+                PROD,
+                "/MooseQuest/aws",
+                tagged(
+                    "AWS_INFISICAL_BOOTSTRAP__SECRET_ACCESS_KEY",
+                    "aws-FAKE-bootstrap-secret-7777",
+                    aws_boot,
+                ),
+            )
+            .add_secret(
+                p,
+                PROD,
+                "/MooseQuest/aws",
+                SecretEntry::new("AWS_INFISICAL_BOOTSTRAP__EXPIRES_AT", &expiry_in_days(25)),
+            )
+            .add_secret(
+                p,
+                PROD,
+                "/MooseQuest/aws",
+                tagged(
+                    "AWS_ACCOUNT_ID",
+                    "000000000000",
+                    [
+                        "function:platform-api",
+                        "sensitivity:low",
+                        "consumer:operator",
+                        "rotation:non-rotating",
+                    ],
+                )
+                .comment("a config value, not a secret: no __EXPIRES_AT needed"),
+            )
             // staging: env-specific credentials (Rule 1).
             .add_secret(
                 p,
@@ -283,6 +457,13 @@ impl VaultData {
                         "rotation:90d",
                     ],
                 ),
+            )
+            .add_secret(
+                p,
+                STAGING,
+                cf,
+                tagged("CF_DNS_EDIT_RAXX_APP", CF_DNS_EDIT_VALUE, cf_dns)
+                    .comment("lint: rule2-duplicate (account-wide token copied from prod)"),
             )
             // dev: sandbox keys (Rule 3) and an agent's own folders.
             .add_secret(

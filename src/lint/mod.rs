@@ -1,0 +1,453 @@
+//! `lint`: a read-only audit of what the identity can see, against the token
+//! taxonomy of `shared/seeds/003` (names, companions, tag dimensions, expiry,
+//! `_FULL`, Rule 2). With the same vault and scope configuration as `serve`
+//! it lists, per environment, every folder the scope allows (recursively,
+//! without imports or reference expansion), checks the [`rules`], and reports
+//! findings grouped by severity, or as one JSON document with `--json`.
+//!
+//! Exit codes: 0 no error finding (warnings and info allowed), 1 at least one
+//! error finding, 2 configuration error. Values are read (for `__EXPIRES_AT`
+//! and Rule 2's digests) but never printed or logged, nor are their digests.
+
+pub mod report;
+pub mod rules;
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
+
+use clap::Args;
+use secrecy::SecretString;
+
+pub use report::Report;
+pub use rules::{Finding, RULES, Severity};
+
+use crate::config::{ConfigError, Credentials, EnvSource, ScopeArgs, VaultArgs, VaultSettings, check_slug};
+use crate::scope::{Scope, SecretPath};
+use crate::taxonomy;
+use crate::vault::{ListOptions, Location, ReadOptions, Secret, VaultClient, VaultError};
+
+/// `lint --help`'s epilogue: the rule table (from [`RULES`]) and the exit codes.
+pub fn help_text() -> String {
+    let width = RULES.iter().map(|(id, _, _)| id.len()).max().unwrap_or(0);
+    let mut text = String::from("Rules (id, severity, what):\n");
+    for (id, severity, what) in RULES {
+        text.push_str(&format!("  {id:<width$}  {:<8} {what}\n", severity.as_str()));
+    }
+    text.push_str(
+        "Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 configuration error.\n\
+         The vault connection and credentials are configured as for `serve` (see its --help).",
+    );
+    text
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LintArgs {
+    #[command(flatten)]
+    pub vault: VaultArgs,
+
+    /// Project id to audit.
+    #[arg(long, env = "INFISICAL_PROJECT_ID")]
+    pub project_id: Option<String>,
+
+    /// Environment to audit, repeatable. Default: every environment the scope
+    /// names, else INFISICAL_ENVIRONMENT.
+    #[arg(long = "environment", value_name = "SLUG")]
+    pub environments: Vec<String>,
+
+    /// Audit only folders at or below PATH (default: all the scope allows).
+    #[arg(long, value_name = "PATH")]
+    pub path: Option<String>,
+
+    /// Client-side scope entry ENV:GLOB, repeatable (also INFISICAL_SCOPE):
+    /// only what it allows is read.
+    #[arg(long = "scope", value_name = "ENV:GLOB")]
+    pub scope: Vec<String>,
+
+    /// Print one JSON document ({ok, counts, findings:[…]}) instead of the report.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Known vendor codes, comma-separated (default: the taxonomy's
+    /// CF,HK,PM,AWS,ANT,GH,STR,ALP,INF,SL,DH,DYN).
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub vendor_codes: Vec<String>,
+
+    /// An __EXPIRES_AT this close is reported as expiring.
+    #[arg(long, default_value_t = 14, value_name = "DAYS")]
+    pub expiry_warning_days: u64,
+}
+
+/// The validated configuration of one run.
+#[derive(Debug, Clone)]
+pub struct LintConfig {
+    pub vault: VaultSettings,
+    pub credentials: Credentials,
+    pub project_id: String,
+    pub scope: Scope,
+    pub environments: Vec<String>,
+    pub path: SecretPath,
+    pub vendors: Vec<String>,
+    pub expiry_warning: Duration,
+}
+
+/// Far beyond any real window; keeps the day count's arithmetic sane.
+const MAX_WARNING_DAYS: u64 = 3650;
+
+impl LintArgs {
+    /// Validates everything before any network call.
+    pub fn validate(&self, env: &dyn EnvSource) -> Result<LintConfig, ConfigError> {
+        let vault = self.vault.settings(env)?;
+        let credentials = self.vault.credentials(env)?;
+        let scope_args = ScopeArgs {
+            project_id: self.project_id.clone(),
+            environment: None,
+            secret_path: None,
+            scope: self.scope.clone(),
+        };
+        let defaults = scope_args.defaults(env)?;
+        let scope = scope_args.scope(env)?;
+        let project_id = defaults.project_id.ok_or_else(|| {
+            ConfigError::new(
+                "INFISICAL_PROJECT_ID",
+                "is not set (nor --project-id)",
+                "set INFISICAL_PROJECT_ID to the project to audit",
+            )
+        })?;
+
+        let path = match &self.path {
+            Some(raw) => SecretPath::parse(raw).map_err(|e| {
+                ConfigError::new(
+                    "--path",
+                    e.to_string(),
+                    "use an absolute folder path such as /MooseQuest",
+                )
+            })?,
+            None => SecretPath::root(),
+        };
+
+        let mut environments: Vec<String> = Vec::new();
+        let mut add = |e: String| {
+            if !environments.contains(&e) {
+                environments.push(e);
+            }
+        };
+        if self.environments.is_empty() {
+            for entry in scope.entries() {
+                match entry.environment() {
+                    "*" => {
+                        if let Some(default) = &defaults.environment {
+                            add(default.clone());
+                        }
+                    }
+                    named => add(named.to_string()),
+                }
+            }
+        } else {
+            for raw in &self.environments {
+                add(check_slug("--environment", raw)?);
+            }
+        }
+        if environments.is_empty() {
+            return Err(ConfigError::new(
+                "--environment",
+                "no environment to audit: the scope names none (only '*') and INFISICAL_ENVIRONMENT is not set",
+                "pass --environment SLUG (repeatable), e.g. --environment prod --environment staging",
+            ));
+        }
+        for environment in &environments {
+            if !scope.leads_into(environment, &path) {
+                return Err(ConfigError::new(
+                    "--environment / --path",
+                    format!(
+                        "{environment}:{path} is outside the scope ({scope}), so nothing there may be read"
+                    ),
+                    "pick an environment and path the scope allows, or widen --scope / INFISICAL_SCOPE",
+                ));
+            }
+        }
+
+        let vendors: Vec<String> = if self.vendor_codes.is_empty() {
+            taxonomy::DEFAULT_VENDOR_CODES
+                .iter()
+                .map(|v| (*v).to_string())
+                .collect()
+        } else {
+            let mut codes = Vec::new();
+            for raw in &self.vendor_codes {
+                let code = raw.trim();
+                let ok = (2..=4).contains(&code.len())
+                    && code.starts_with(|c: char| c.is_ascii_uppercase())
+                    && code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+                if !ok {
+                    return Err(ConfigError::new(
+                        "--vendor-codes",
+                        format!("'{}' is not a vendor code", code.escape_default()),
+                        "give two-to-four upper-case letters or digits per code, comma-separated, e.g. CF,HK,AWS",
+                    ));
+                }
+                codes.push(code.to_string());
+            }
+            codes
+        };
+        if self.expiry_warning_days > MAX_WARNING_DAYS {
+            return Err(ConfigError::new(
+                "--expiry-warning-days",
+                format!("{} is more than {MAX_WARNING_DAYS}", self.expiry_warning_days),
+                "give a number of days up to 3650 (0 reports only expired tokens)",
+            ));
+        }
+        Ok(LintConfig {
+            vault,
+            credentials,
+            project_id,
+            scope,
+            environments,
+            path,
+            vendors,
+            expiry_warning: Duration::from_secs(self.expiry_warning_days * 24 * 3600),
+        })
+    }
+}
+
+/// The part of a scope glob before its first wildcard, as a folder:
+/// `/MooseQuest/**` → `/MooseQuest`, `/a/*/b` → `/a`, `/**` → `/`.
+fn literal_prefix(glob: &str) -> SecretPath {
+    let mut prefix = SecretPath::root();
+    for segment in glob.split('/').filter(|s| !s.is_empty()) {
+        if segment.contains(['*', '?', '[', ']', '{', '}', '(', ')', '!', '+', '@']) {
+            break;
+        }
+        match prefix.join(segment) {
+            Ok(next) => prefix = next,
+            Err(_) => break,
+        }
+    }
+    prefix
+}
+
+fn is_at_or_below(path: &SecretPath, ancestor: &SecretPath) -> bool {
+    ancestor.is_root()
+        || path == ancestor
+        || path
+            .as_str()
+            .strip_prefix(ancestor.as_str())
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// Where to list `environment` from: for each scope entry, the deeper of its
+/// literal prefix and `path` (when one is inside the other), without folders
+/// already covered by another start.
+fn starts(scope: &Scope, environment: &str, path: &SecretPath) -> Vec<SecretPath> {
+    let mut candidates: BTreeSet<SecretPath> = BTreeSet::new();
+    for entry in scope.entries() {
+        if entry.environment() != "*" && entry.environment() != environment {
+            continue;
+        }
+        let prefix = literal_prefix(entry.glob().as_str());
+        if is_at_or_below(&prefix, path) {
+            candidates.insert(prefix);
+        } else if is_at_or_below(path, &prefix) {
+            candidates.insert(path.clone());
+        }
+    }
+    let all: Vec<SecretPath> = candidates.into_iter().collect();
+    all.iter()
+        .filter(|p| !all.iter().any(|q| q != *p && is_at_or_below(p, q)))
+        .cloned()
+        .collect()
+}
+
+/// Lists everything the scope allows in `config`'s environments and checks it.
+pub async fn run(config: &LintConfig, client: &VaultClient) -> Report {
+    let mut entries: Vec<rules::Entry> = Vec::new();
+    let mut seen: BTreeSet<(String, SecretPath, String)> = BTreeSet::new();
+    let mut failures: Vec<Finding> = Vec::new();
+    let mut notes: Vec<String> = rule2_coverage_note(&config.environments).into_iter().collect();
+    for environment in &config.environments {
+        for start in starts(&config.scope, environment, &config.path) {
+            let at = Location {
+                project_id: config.project_id.clone(),
+                environment: environment.clone(),
+                path: start.clone(),
+            };
+            let listed = match list(client, &at).await {
+                Ok(listed) => listed,
+                Err(VaultError::NotFound { .. }) => {
+                    failures.push(Finding::new(
+                        rules::FOLDER_MISSING,
+                        environment,
+                        &start,
+                        None,
+                        "no such folder in this environment: nothing to audit here",
+                        "nothing to do if that is expected; otherwise check --environment, --path and the scope",
+                    ));
+                    continue;
+                }
+                Err(e) => {
+                    tracing::debug!(environment = %environment, path = %start, kind = e.kind(), "lint listing failed");
+                    failures.push(Finding::new(
+                        rules::VAULT_READ,
+                        environment,
+                        &start,
+                        None,
+                        format!("cannot list this folder recursively: {e}"),
+                        e.hint(),
+                    ));
+                    continue;
+                }
+            };
+            let mut unreadable = 0usize;
+            for (secret, value) in listed {
+                let path = match secret.secret_path.as_deref() {
+                    Some(p) => SecretPath::parse(p).ok(),
+                    None => Some(start.clone()),
+                };
+                let Some(path) =
+                    path.filter(|p| config.scope.allows(environment, p) && is_at_or_below(p, &config.path))
+                else {
+                    continue;
+                };
+                if !seen.insert((environment.clone(), path.clone(), secret.secret_key.clone())) {
+                    continue;
+                }
+                unreadable += usize::from(value.is_none());
+                entries.push(rules::Entry {
+                    environment: environment.clone(),
+                    path,
+                    key: secret.secret_key,
+                    tags: secret.tags.into_iter().map(|t| t.slug).collect(),
+                    value,
+                });
+            }
+            if unreadable > 0 {
+                notes.push(format!(
+                    "{environment}:{start}: {unreadable} secret(s) listed without their values (this identity \
+                     may describe but not read them), so their __EXPIRES_AT and Rule 2 were not checked; \
+                     grant readValue there to audit them"
+                ));
+            }
+        }
+    }
+    let settings = rules::Settings {
+        vendors: config.vendors.clone(),
+        expiry_warning: config.expiry_warning,
+        now: time::OffsetDateTime::now_utc(),
+    };
+    let (mut findings, checked) = rules::check(&entries, &settings);
+    findings.append(&mut failures);
+    rules::sort(&mut findings);
+    Report::new(
+        format!("vault {}", config.vault.base_url),
+        config.environments.clone(),
+        checked,
+        findings,
+        notes,
+    )
+}
+
+/// Rule 2 compares prod with staging: say so when only one of them is audited.
+fn rule2_coverage_note(environments: &[String]) -> Option<String> {
+    let has = |e: &str| environments.iter().any(|x| x == e);
+    let (prod, staging) = (taxonomy::PROD_ENVIRONMENT, taxonomy::STAGING_ENVIRONMENT);
+    let (audited, missing) = match (has(prod), has(staging)) {
+        (true, false) => (prod, staging),
+        (false, true) => (staging, prod),
+        _ => return None,
+    };
+    Some(format!(
+        "Rule 2 (prod/staging duplicates) not checked: {audited} was audited without {missing}; \
+         add --environment {missing} (and a scope that allows it)"
+    ))
+}
+
+/// Every secret the identity may describe at or below `at`, each with its
+/// value when it may also read it. Two recursive listings: without values
+/// first, because with values a describe-only secret below the start folder
+/// is silently dropped (and one in the start folder fails the whole call);
+/// then with values, matched to the first by folder and key.
+async fn list(
+    client: &VaultClient,
+    at: &Location,
+) -> Result<Vec<(Secret, Option<SecretString>)>, VaultError> {
+    let read = ReadOptions {
+        expand_references: false,
+        include_imports: false,
+    };
+    let described = client
+        .list_secrets(
+            at,
+            ListOptions {
+                read,
+                recursive: true,
+                with_values: false,
+            },
+        )
+        .await?;
+    let valued = ListOptions {
+        read,
+        recursive: true,
+        with_values: true,
+    };
+    let mut values: HashMap<(Option<String>, String), SecretString> =
+        match client.list_secrets(at, valued).await {
+            Ok(listing) => listing
+                .secrets
+                .into_iter()
+                .filter(|s| !s.secret_value_hidden)
+                .map(|s| ((s.secret_path, s.secret_key), s.secret_value))
+                .collect(),
+            Err(VaultError::PermissionDenied { message }) if message.contains("readValue") => HashMap::new(),
+            Err(e) => return Err(e),
+        };
+    Ok(described
+        .secrets
+        .into_iter()
+        .map(|s| {
+            let value = values.remove(&(s.secret_path.clone(), s.secret_key.clone()));
+            (s, value)
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn p(s: &str) -> SecretPath {
+        SecretPath::parse(s).unwrap()
+    }
+
+    #[test]
+    fn literal_prefixes() {
+        assert_eq!(literal_prefix("/MooseQuest/**"), p("/MooseQuest"));
+        assert_eq!(literal_prefix("/a/*/b"), p("/a"));
+        assert_eq!(literal_prefix("/**"), p("/"));
+        assert_eq!(literal_prefix("/a/b"), p("/a/b"));
+        assert_eq!(literal_prefix("/a/b?c/d"), p("/a"));
+    }
+
+    #[test]
+    fn starts_follow_scope_and_path() {
+        let scope =
+            Scope::parse_list(&["prod:/MooseQuest/** prod:/MooseQuest/cf/* dev:/agents/**".into()]).unwrap();
+        assert_eq!(starts(&scope, "prod", &p("/")), [p("/MooseQuest")]);
+        assert_eq!(
+            starts(&scope, "prod", &p("/MooseQuest/cf")),
+            [p("/MooseQuest/cf")]
+        );
+        assert_eq!(starts(&scope, "prod", &p("/other")), Vec::<SecretPath>::new());
+        assert_eq!(starts(&scope, "dev", &p("/")), [p("/agents")]);
+        let all = Scope::parse_list(&["*:/**".into()]).unwrap();
+        assert_eq!(starts(&all, "staging", &p("/x")), [p("/x")]);
+    }
+
+    #[test]
+    fn below() {
+        assert!(is_at_or_below(&p("/a/b"), &p("/a")));
+        assert!(is_at_or_below(&p("/a"), &p("/a")));
+        assert!(is_at_or_below(&p("/a"), &p("/")));
+        assert!(!is_at_or_below(&p("/ab"), &p("/a")));
+        assert!(!is_at_or_below(&p("/a"), &p("/a/b")));
+    }
+}

@@ -33,10 +33,19 @@ Environment variables (flags win over variables):
   RUST_LOG                  log filter; access lines use target infisical_mcp_rs::proxy::access
 No Infisical credentials are needed: each client's own Authorization header is forwarded.
 Point clients at http://127.0.0.1:2019 (INFISICAL_HOST_URL, INFISICAL_API_URL, INFISICAL_DOMAIN).
---call-timeout bounds the wait for the vault's answer and each pause in its body;
---max-response-mib does not apply (bodies are streamed, never held).";
+--call-timeout bounds the wait for the vault's answer and each pause in its body
+(bodies are streamed, never held, so there is no response cap).";
 
+// The shared vault and log flags that mean nothing to a proxy (it never logs
+// in, holds no body, queues no request and has its own access log) stay
+// accepted, so one env file serves both modes, but are not offered in --help.
 #[derive(Debug, Clone, Args)]
+#[command(
+    mut_arg("client_id", |a| a.hide(true)),
+    mut_arg("max_response_mib", |a| a.hide(true)),
+    mut_arg("vault_concurrency", |a| a.hide(true)),
+    mut_arg("audit_log", |a| a.hide(true))
+)]
 pub struct ProxyArgs {
     #[command(flatten)]
     pub vault: VaultArgs,
@@ -261,6 +270,32 @@ mod tests {
     struct Cli {
         #[command(flatten)]
         args: ProxyArgs,
+    }
+
+    #[test]
+    fn help_offers_only_what_the_proxy_uses() {
+        use clap::CommandFactory;
+        let help = Cli::command().render_long_help().to_string();
+        for used in [
+            "--host-url",
+            "--cf-access-client-id",
+            "--call-timeout",
+            "--listen",
+            "--scope",
+        ] {
+            assert!(help.contains(used), "{used} missing");
+        }
+        for unused in [
+            "--client-id",
+            "--max-response-mib",
+            "--vault-concurrency",
+            "--audit-log",
+        ] {
+            assert!(!help.contains(&format!("{unused} ")), "{unused} offered");
+        }
+        // Still accepted: one env file and flag set serves serve and proxy.
+        let cli = Cli::try_parse_from(["proxy", "--client-id", "x", "--vault-concurrency", "3"]);
+        assert!(cli.is_ok());
     }
 
     fn settings(argv: &[&str], env: &[(&str, &str)]) -> Result<ProxySettings, ConfigError> {

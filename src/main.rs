@@ -15,6 +15,7 @@ use infisical_mcp_rs::lint::{self, LintArgs};
 use infisical_mcp_rs::mcp::{Context, Server};
 use infisical_mcp_rs::mcp_config::{self, McpConfigArgs};
 use infisical_mcp_rs::proxy::{self, ProxyArgs};
+use infisical_mcp_rs::scope::Scope;
 use infisical_mcp_rs::vault::VaultClient;
 use tracing_subscriber::EnvFilter;
 
@@ -113,6 +114,14 @@ fn init_logging(
     }
 }
 
+/// Globs whose picomatch-3 meaning differs from the shell's are honoured
+/// exactly (the vault reads them the same way) but called out once.
+fn warn_about_scope(scope: &Scope) {
+    for warning in scope.warnings() {
+        tracing::warn!("{warning}");
+    }
+}
+
 async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let config = match args.validate(&ProcessEnv) {
         Ok(c) => c,
@@ -122,6 +131,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let _guard = init_logging(&args.log, "info,rmcp=warn")?;
+    warn_about_scope(&config.scope);
     let vault = VaultClient::new(&config.vault, config.credentials)
         .context("cannot set up the vault client")?
         .with_cache(config.cache);
@@ -149,6 +159,9 @@ async fn run_proxy(args: ProxyArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let _guard = init_logging(&args.log, "info")?;
+    if let Some(policy) = &settings.policy.scope {
+        warn_about_scope(&policy.scope);
+    }
     let listener = match proxy::bind(settings.listen).await {
         Ok(l) => l,
         Err(e) => {
@@ -215,6 +228,9 @@ async fn run_lint(args: LintArgs) -> anyhow::Result<ExitCode> {
     };
     // stdout carries the report only: quiet unless RUST_LOG says otherwise.
     let _guard = init_logging(&LogArgs::default(), "warn")?;
+    for warning in config.scope.warnings() {
+        eprintln!("infisical-mcp-rs lint: warning: {warning}");
+    }
     let client = VaultClient::new(&config.vault, config.credentials.clone())
         .context("cannot set up the vault client")?;
     let report = lint::run(&config, &client).await;

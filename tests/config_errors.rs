@@ -259,3 +259,22 @@ fn a_valid_configuration_starts_and_exits_on_stdin_eof() {
     // Authentication is lazy: a session that made no call never logs in.
     assert!(!wire.touched());
 }
+
+#[test]
+fn a_surprising_glob_is_served_as_the_vault_reads_it_but_called_out() {
+    let wire = Tripwire::new();
+    let mut env = base(&wire.url());
+    env.retain(|(k, _)| *k != "INFISICAL_SCOPE");
+    env.push(("INFISICAL_SCOPE", "dev:/agents/** dev:/x/[!a]".into()));
+    let (code, stderr) = run(&env, &[]);
+    assert_eq!(code, 0, "a warning, not an error: {stderr}");
+    assert!(
+        stderr.contains("scope entry dev:/x/[!a]: '[!…]' is not negation"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("dev:/agents/**:"),
+        "clean entries are not named: {stderr}"
+    );
+    assert!(!wire.touched());
+}

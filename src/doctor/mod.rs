@@ -190,7 +190,14 @@ pub async fn run(args: &DoctorArgs, env: &dyn EnvSource, dir: &Path) -> Report {
     let mut steps = Vec::new();
     let prepared = match configured {
         Ok(p) => {
-            let mut step = Step::pass(CONFIG, describe(&p));
+            let warnings = p.config.scope.warnings();
+            let mut step = if warnings.is_empty() {
+                Step::pass(CONFIG, describe(&p))
+            } else {
+                Step::warn(CONFIG, format!("{}; {}", describe(&p), warnings.join("; "))).fix(
+                    "rewrite the glob as the warning says, here and in the identity's Infisical privileges",
+                )
+            };
             step.elapsed_ms = millis(started);
             steps.push(step);
             p

@@ -54,6 +54,14 @@ impl fmt::Display for Glob {
     }
 }
 
+/// The text inside each top-level `{…}` of a pattern.
+fn brace_groups(pattern: &str) -> impl Iterator<Item = &str> {
+    pattern
+        .split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(inside, _)| inside))
+}
+
 /// Quotes user input for an error message: control characters escaped, one line.
 pub(crate) fn quote(s: &str) -> String {
     format!("'{}'", s.escape_debug())
@@ -105,6 +113,28 @@ impl Glob {
         &self.pattern
     }
 
+    /// Syntax this glob uses whose picomatch-3 meaning differs from the shell
+    /// meaning an operator will expect. Matching stays exact (it must agree
+    /// with the vault); these are for a start-up warning.
+    pub fn surprises(&self) -> Vec<&'static str> {
+        let p = self.pattern.as_str();
+        let mut found = Vec::new();
+        if p.contains("[!") {
+            found.push(
+                "'[!…]' is not negation here: picomatch 3 reads '[!a]' as the class of '!' and 'a'; \
+                 write '[^a]' to exclude",
+            );
+        }
+        if brace_groups(p).any(|group| group.contains("..")) {
+            found.push(
+                "brace ranges such as '{1..3}' do not expand as in a shell: picomatch 3 turns them \
+                 into a character class ('{1..10}' is '[1-10]'), and in some places they drop \
+                 characters or match nothing; list the values instead: '{1,2,3}'",
+            );
+        }
+        found
+    }
+
     /// picomatch 3.x `isMatch(path, glob, {strictSlashes: false})`. Paths too
     /// large for the matcher's memory budget (thousands of characters) do not
     /// match, which fails closed.
@@ -149,6 +179,19 @@ impl Glob {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn surprises_are_named_where_the_meaning_differs() {
+        let g = |p: &str| Glob::new(p).unwrap();
+        // Each warning describes what the matcher really does.
+        assert!(g("/x/[!a]").is_match("/x/a") && !g("/x/[!a]").is_match("/x/b"));
+        assert_eq!(g("/x/[!a]").surprises().len(), 1);
+        assert!(g("/x/{1..10}").is_match("/x/0") && !g("/x/{1..10}").is_match("/x/10"));
+        assert!(g("/x/{1..10}").surprises()[0].contains("'{1..10}' is '[1-10]'"));
+        for clean in ["/agents/warden/**", "/x/{a,b}/*", "/x/[^a]", "/x/*.y", "/"] {
+            assert_eq!(g(clean).surprises(), Vec::<&str>::new(), "{clean}");
+        }
+    }
 
     #[test]
     fn infisical_table() {

@@ -159,6 +159,20 @@ impl Scope {
     pub fn entries(&self) -> &[ScopeEntry] {
         &self.entries
     }
+
+    /// One line per entry whose glob means something other than it seems
+    /// (see [`Glob::surprises`]): `scope entry ENV:GLOB: why`.
+    pub fn warnings(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .flat_map(|e| {
+                e.glob
+                    .surprises()
+                    .into_iter()
+                    .map(move |why| format!("scope entry {e}: {why}"))
+            })
+            .collect()
+    }
 }
 
 impl fmt::Display for Scope {
@@ -177,6 +191,14 @@ impl fmt::Display for Scope {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn warnings_name_the_entry() {
+        let scope = Scope::parse_list(&["dev:/a/** prod:/b/[!c]".into()]).unwrap();
+        let warnings = scope.warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].starts_with("scope entry prod:/b/[!c]: '[!…]' is not negation"));
+    }
 
     fn p(s: &str) -> SecretPath {
         SecretPath::parse(s).unwrap()

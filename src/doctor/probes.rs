@@ -29,16 +29,6 @@ fn at(location: &Location) -> String {
     format!("{}:{}", location.environment, location.path)
 }
 
-/// The literal folder a glob starts with: `/agents/warden/**` → `/agents/warden`.
-fn literal_prefix(glob: &str) -> String {
-    let literal: Vec<&str> = glob
-        .split('/')
-        .skip(1)
-        .take_while(|seg| !seg.is_empty() && !seg.chars().any(|c| "*?[]{}()!+@\\".contains(c)))
-        .collect();
-    format!("/{}", literal.join("/"))
-}
-
 /// A folder's absolute path from a listing of `parent`.
 fn child_path(parent: &SecretPath, folder: &crate::vault::Folder) -> Option<SecretPath> {
     match folder.relative_path.as_deref() {
@@ -300,8 +290,7 @@ impl Doctor<'_> {
             env => env.to_string(),
         };
         found.environment = Some(environment.clone());
-        let prefix =
-            SecretPath::parse(&literal_prefix(entry.glob().as_str())).unwrap_or_else(|_| SecretPath::root());
+        let prefix = entry.glob().literal_prefix();
         let mut location = Location {
             project_id: project,
             environment: environment.clone(),
@@ -598,7 +587,7 @@ fn judge(in_scope: DeleteAnswer, control: Option<DeleteAnswer>) -> WriteVerdict 
 
 #[cfg(test)]
 mod tests {
-    use super::{DeleteAnswer, WriteVerdict, judge, literal_prefix};
+    use super::{DeleteAnswer, WriteVerdict, judge};
 
     #[test]
     fn delete_probe_verdicts() {
@@ -610,14 +599,5 @@ mod tests {
         assert_eq!(judge(Missing, None), WriteVerdict::Inconclusive);
         assert_eq!(judge(Accepted, None), WriteVerdict::Accepted);
         assert_eq!(judge(Missing, Some(Accepted)), WriteVerdict::Accepted);
-    }
-
-    #[test]
-    fn literal_prefixes() {
-        assert_eq!(literal_prefix("/agents/warden/**"), "/agents/warden");
-        assert_eq!(literal_prefix("/shared/*"), "/shared");
-        assert_eq!(literal_prefix("/**"), "/");
-        assert_eq!(literal_prefix("/a/{b,c}/d"), "/a");
-        assert_eq!(literal_prefix("/x"), "/x");
     }
 }

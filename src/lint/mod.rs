@@ -209,31 +209,6 @@ impl LintArgs {
     }
 }
 
-/// The part of a scope glob before its first wildcard, as a folder:
-/// `/MooseQuest/**` → `/MooseQuest`, `/a/*/b` → `/a`, `/**` → `/`.
-fn literal_prefix(glob: &str) -> SecretPath {
-    let mut prefix = SecretPath::root();
-    for segment in glob.split('/').filter(|s| !s.is_empty()) {
-        if segment.contains(['*', '?', '[', ']', '{', '}', '(', ')', '!', '+', '@']) {
-            break;
-        }
-        match prefix.join(segment) {
-            Ok(next) => prefix = next,
-            Err(_) => break,
-        }
-    }
-    prefix
-}
-
-fn is_at_or_below(path: &SecretPath, ancestor: &SecretPath) -> bool {
-    ancestor.is_root()
-        || path == ancestor
-        || path
-            .as_str()
-            .strip_prefix(ancestor.as_str())
-            .is_some_and(|rest| rest.starts_with('/'))
-}
-
 /// Where to list `environment` from: for each scope entry, the deeper of its
 /// literal prefix and `path` (when one is inside the other), without folders
 /// already covered by another start.
@@ -243,16 +218,16 @@ fn starts(scope: &Scope, environment: &str, path: &SecretPath) -> Vec<SecretPath
         if entry.environment() != "*" && entry.environment() != environment {
             continue;
         }
-        let prefix = literal_prefix(entry.glob().as_str());
-        if is_at_or_below(&prefix, path) {
+        let prefix = entry.glob().literal_prefix();
+        if prefix.is_at_or_below(path) {
             candidates.insert(prefix);
-        } else if is_at_or_below(path, &prefix) {
+        } else if path.is_at_or_below(&prefix) {
             candidates.insert(path.clone());
         }
     }
     let all: Vec<SecretPath> = candidates.into_iter().collect();
     all.iter()
-        .filter(|p| !all.iter().any(|q| q != *p && is_at_or_below(p, q)))
+        .filter(|p| !all.iter().any(|q| q != *p && p.is_at_or_below(q)))
         .cloned()
         .collect()
 }
@@ -303,7 +278,7 @@ pub async fn run(config: &LintConfig, client: &VaultClient) -> Report {
                     None => Some(start.clone()),
                 };
                 let Some(path) =
-                    path.filter(|p| config.scope.allows(environment, p) && is_at_or_below(p, &config.path))
+                    path.filter(|p| config.scope.allows(environment, p) && p.is_at_or_below(&config.path))
                 else {
                     continue;
                 };
@@ -419,15 +394,6 @@ mod tests {
     }
 
     #[test]
-    fn literal_prefixes() {
-        assert_eq!(literal_prefix("/MooseQuest/**"), p("/MooseQuest"));
-        assert_eq!(literal_prefix("/a/*/b"), p("/a"));
-        assert_eq!(literal_prefix("/**"), p("/"));
-        assert_eq!(literal_prefix("/a/b"), p("/a/b"));
-        assert_eq!(literal_prefix("/a/b?c/d"), p("/a"));
-    }
-
-    #[test]
     fn starts_follow_scope_and_path() {
         let scope =
             Scope::parse_list(&["prod:/MooseQuest/** prod:/MooseQuest/cf/* dev:/agents/**".into()]).unwrap();
@@ -440,14 +406,5 @@ mod tests {
         assert_eq!(starts(&scope, "dev", &p("/")), [p("/agents")]);
         let all = Scope::parse_list(&["*:/**".into()]).unwrap();
         assert_eq!(starts(&all, "staging", &p("/x")), [p("/x")]);
-    }
-
-    #[test]
-    fn below() {
-        assert!(is_at_or_below(&p("/a/b"), &p("/a")));
-        assert!(is_at_or_below(&p("/a"), &p("/a")));
-        assert!(is_at_or_below(&p("/a"), &p("/")));
-        assert!(!is_at_or_below(&p("/ab"), &p("/a")));
-        assert!(!is_at_or_below(&p("/a"), &p("/a/b")));
     }
 }

@@ -15,6 +15,8 @@ use std::sync::Arc;
 
 use jsre::{Program, ReError, Tri};
 
+use super::SecretPath;
+
 /// picomatch refuses longer patterns; we refuse them up front as well.
 const MAX_PATTERN_UNITS: usize = 4096;
 
@@ -53,6 +55,9 @@ impl fmt::Display for Glob {
         f.write_str(&self.pattern)
     }
 }
+
+/// Characters that make a path segment a pattern rather than a folder name.
+const GLOB_SYNTAX: [char; 12] = ['*', '?', '[', ']', '{', '}', '(', ')', '!', '+', '@', '\\'];
 
 /// The text inside each top-level `{…}` of a pattern.
 fn brace_groups(pattern: &str) -> impl Iterator<Item = &str> {
@@ -111,6 +116,23 @@ impl Glob {
 
     pub fn as_str(&self) -> &str {
         &self.pattern
+    }
+
+    /// The deepest folder named before any glob syntax: `/agents/warden/**` →
+    /// `/agents/warden`, `/a/{b,c}/d` → `/a`, `/**` → `/`. Everything the glob
+    /// can match lies at or below it, so listings may start there.
+    pub fn literal_prefix(&self) -> SecretPath {
+        let mut prefix = SecretPath::root();
+        for segment in self.pattern.split('/').skip(1) {
+            if segment.is_empty() || segment.contains(GLOB_SYNTAX) {
+                break;
+            }
+            match prefix.join(segment) {
+                Ok(next) => prefix = next,
+                Err(_) => break,
+            }
+        }
+        prefix
     }
 
     /// Syntax this glob uses whose picomatch-3 meaning differs from the shell
@@ -179,6 +201,18 @@ impl Glob {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn literal_prefixes() {
+        let prefix = |p: &str| Glob::new(p).unwrap().literal_prefix().to_string();
+        assert_eq!(prefix("/agents/warden/**"), "/agents/warden");
+        assert_eq!(prefix("/shared/*"), "/shared");
+        assert_eq!(prefix("/**"), "/");
+        assert_eq!(prefix("/a/{b,c}/d"), "/a");
+        assert_eq!(prefix("/a/b?c/d"), "/a");
+        assert_eq!(prefix("/x"), "/x");
+        assert_eq!(prefix("/x/"), "/x");
+    }
 
     #[test]
     fn surprises_are_named_where_the_meaning_differs() {

@@ -169,6 +169,16 @@ impl SecretPath {
         SecretPath::parse(&joined).map_err(|e| PathError::new(child_name, e.problem))
     }
 
+    /// This folder is `ancestor` or lies somewhere below it.
+    pub fn is_at_or_below(&self, ancestor: &SecretPath) -> bool {
+        ancestor.is_root()
+            || self == ancestor
+            || self
+                .0
+                .strip_prefix(ancestor.as_str())
+                .is_some_and(|rest| rest.starts_with('/'))
+    }
+
     /// The folder names from the root down (none for the root itself).
     pub fn segments(&self) -> impl Iterator<Item = &str> {
         self.0.split('/').filter(|s| !s.is_empty())
@@ -199,6 +209,17 @@ impl AsRef<str> for SecretPath {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn at_or_below() {
+        let p = |s: &str| SecretPath::parse(s).unwrap();
+        assert!(p("/a/b").is_at_or_below(&p("/a")));
+        assert!(p("/a").is_at_or_below(&p("/a")));
+        assert!(p("/a").is_at_or_below(&p("/")));
+        assert!(p("/").is_at_or_below(&p("/")));
+        assert!(!p("/ab").is_at_or_below(&p("/a")));
+        assert!(!p("/a").is_at_or_below(&p("/a/b")));
+    }
 
     #[test]
     fn accepted_forms() {

@@ -640,10 +640,20 @@ async fn default_environments_come_from_the_scope() {
         "{}",
         run.stdout
     );
-    // '*' entries fall back to INFISICAL_ENVIRONMENT.
+    // A '*' entry means every environment of the project, whatever
+    // INFISICAL_ENVIRONMENT (a serve default) says.
     env.insert("INFISICAL_SCOPE".into(), "*:/agents/warden/**".into());
+    env.insert("INFISICAL_ENVIRONMENT".into(), "dev".into());
     let run = lint(&env, &["--json"]).await;
-    assert_eq!(run.json()["environments"], serde_json::json!(["dev"]));
+    assert_eq!(
+        run.json()["environments"],
+        serde_json::json!(["dev", "staging", "prod"])
+    );
+    assert!(
+        run.located()
+            .iter()
+            .any(|(_, l)| l.starts_with("dev:/agents/warden/"))
+    );
 }
 
 #[tokio::test]
@@ -752,4 +762,61 @@ async fn the_older_self_hosted_build_gives_the_same_findings() {
     }
     assert!(found[0].len() > 14, "{:#?}", found[0]);
     assert_eq!(found[0], found[1]);
+}
+
+#[tokio::test]
+async fn a_star_scope_audits_every_environment_of_the_project() {
+    let vault = start(cases(), auditor()).await;
+    let env = env_for(&vault, PROJECT, "*:/rule2-duplicate/**");
+    let run = lint(&env, &["--json"]).await;
+    let doc = run.json();
+    assert_eq!(
+        doc["environments"],
+        serde_json::json!(["prod", "staging"]),
+        "{doc}"
+    );
+    assert!(run.located().iter().any(|(r, _)| r == "rule2-duplicate"));
+    assert!(
+        vault
+            .requests()
+            .iter()
+            .any(|r| r.path == format!("/api/v1/workspace/{PROJECT}")),
+        "environments come from the project"
+    );
+
+    // Named environments that do not reach --path are skipped, not errors.
+    let env = env_for(&vault, PROJECT, "prod:/expired/** staging:/rule2-duplicate/**");
+    let run = lint(&env, &["--json", "--path", "/expired"]).await;
+    assert_eq!(
+        run.json()["environments"],
+        serde_json::json!(["prod"]),
+        "{}",
+        run.stderr
+    );
+    let run = lint(&env, &["--json", "--path", "/elsewhere"]).await;
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--path"), "{}", run.stderr);
+
+    // If the project cannot be read, the named environments are still
+    // audited and the gap is an error.
+    vault.faults().fail_next_on("/api/v1/workspace", 100, 500);
+    let env = env_for(&vault, PROJECT, "*:/** prod:/expired/neg/**");
+    let run = lint(&env, &["--json"]).await;
+    assert_nothing_leaks(&run, &[]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let doc = run.json();
+    assert_eq!(doc["environments"], serde_json::json!(["prod"]));
+    let failure = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "vault-read")
+        .unwrap_or_else(|| panic!("{doc}"));
+    assert_eq!(failure["environment"], "*");
+    assert!(
+        failure["message"]
+            .as_str()
+            .unwrap()
+            .contains("project's environments")
+    );
 }

@@ -50,7 +50,7 @@ pub struct LintArgs {
     pub project_id: Option<String>,
 
     /// Environment to audit, repeatable. Default: every environment the scope
-    /// names, else INFISICAL_ENVIRONMENT.
+    /// names; with a `*` entry, every environment of the project.
     #[arg(long = "environment", value_name = "SLUG")]
     pub environments: Vec<String>,
 
@@ -84,7 +84,11 @@ pub struct LintConfig {
     pub credentials: Credentials,
     pub project_id: String,
     pub scope: Scope,
+    /// Given with --environment, or named by the scope.
     pub environments: Vec<String>,
+    /// Also every other environment of the project that the scope reaches
+    /// (the scope has a `*` entry and no --environment was given).
+    pub all_environments: bool,
     pub path: SecretPath,
     pub vendors: Vec<String>,
     pub expiry_warning: Duration,
@@ -126,43 +130,39 @@ impl LintArgs {
         };
 
         let mut environments: Vec<String> = Vec::new();
-        let mut add = |e: String| {
-            if !environments.contains(&e) {
-                environments.push(e);
-            }
-        };
+        let mut all_environments = false;
         if self.environments.is_empty() {
             for entry in scope.entries() {
                 match entry.environment() {
-                    "*" => {
-                        if let Some(default) = &defaults.environment {
-                            add(default.clone());
-                        }
-                    }
-                    named => add(named.to_string()),
+                    "*" => all_environments = true,
+                    named if !environments.iter().any(|e| e == named) => environments.push(named.to_string()),
+                    _ => {}
                 }
+            }
+            // Environments the scope names only for other folders are skipped, not errors.
+            environments.retain(|e| scope.leads_into(e, &path));
+            if environments.is_empty() && !all_environments {
+                return Err(ConfigError::new(
+                    "--path",
+                    format!("{path} is outside the scope ({scope}) in every environment it names"),
+                    "pick a path the scope allows, or widen --scope / INFISICAL_SCOPE",
+                ));
             }
         } else {
             for raw in &self.environments {
-                add(check_slug("--environment", raw)?);
-            }
-        }
-        if environments.is_empty() {
-            return Err(ConfigError::new(
-                "--environment",
-                "no environment to audit: the scope names none (only '*') and INFISICAL_ENVIRONMENT is not set",
-                "pass --environment SLUG (repeatable), e.g. --environment prod --environment staging",
-            ));
-        }
-        for environment in &environments {
-            if !scope.leads_into(environment, &path) {
-                return Err(ConfigError::new(
-                    "--environment / --path",
-                    format!(
-                        "{environment}:{path} is outside the scope ({scope}), so nothing there may be read"
-                    ),
-                    "pick an environment and path the scope allows, or widen --scope / INFISICAL_SCOPE",
-                ));
+                let environment = check_slug("--environment", raw)?;
+                if !scope.leads_into(&environment, &path) {
+                    return Err(ConfigError::new(
+                        "--environment / --path",
+                        format!(
+                            "{environment}:{path} is outside the scope ({scope}), so nothing there may be read"
+                        ),
+                        "pick an environment and path the scope allows, or widen --scope / INFISICAL_SCOPE",
+                    ));
+                }
+                if !environments.contains(&environment) {
+                    environments.push(environment);
+                }
             }
         }
 
@@ -202,6 +202,7 @@ impl LintArgs {
             project_id,
             scope,
             environments,
+            all_environments,
             path,
             vendors,
             expiry_warning: Duration::from_secs(self.expiry_warning_days * 24 * 3600),
@@ -237,8 +238,15 @@ pub async fn run(config: &LintConfig, client: &VaultClient) -> Report {
     let mut entries: Vec<rules::Entry> = Vec::new();
     let mut seen: BTreeSet<(String, SecretPath, String)> = BTreeSet::new();
     let mut failures: Vec<Finding> = Vec::new();
-    let mut notes: Vec<String> = rule2_coverage_note(&config.environments).into_iter().collect();
-    for environment in &config.environments {
+    let environments = match environments(config, client).await {
+        Ok(found) => found,
+        Err(failure) => {
+            failures.push(failure);
+            config.environments.clone()
+        }
+    };
+    let mut notes: Vec<String> = rule2_coverage_note(&environments).into_iter().collect();
+    for environment in &environments {
         for start in starts(&config.scope, environment, &config.path) {
             let at = Location {
                 project_id: config.project_id.clone(),
@@ -313,11 +321,42 @@ pub async fn run(config: &LintConfig, client: &VaultClient) -> Report {
     rules::sort(&mut findings);
     Report::new(
         format!("vault {}", config.vault.base_url),
-        config.environments.clone(),
+        environments,
         checked,
         findings,
         notes,
     )
+}
+
+/// The environments to audit: the configured ones and, when the scope has a
+/// `*` entry, the project's others that the scope reaches, in project order.
+async fn environments(config: &LintConfig, client: &VaultClient) -> Result<Vec<String>, Finding> {
+    if !config.all_environments {
+        return Ok(config.environments.clone());
+    }
+    let project = client
+        .project_environments(&config.project_id)
+        .await
+        .map_err(|e| {
+            Finding::new(
+                rules::VAULT_READ,
+                "*",
+                &config.path,
+                None,
+                format!("cannot list the project's environments, so only the named ones were audited: {e}"),
+                format!("{}; or name them with --environment", e.hint()),
+            )
+        })?;
+    let mut all: Vec<String> = project
+        .into_iter()
+        .filter(|e| config.scope.leads_into(e, &config.path))
+        .collect();
+    for named in &config.environments {
+        if !all.contains(named) {
+            all.push(named.clone());
+        }
+    }
+    Ok(all)
 }
 
 /// Rule 2 compares prod with staging: say so when only one of them is audited.

@@ -38,12 +38,16 @@ const NAME_SAFE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(
 struct Routes {
     legacy_secrets: AtomicBool,
     legacy_folders: AtomicBool,
+    /// Both generations share the project route; kept so that a 404 there
+    /// can never move another family to its older routes.
+    legacy_projects: AtomicBool,
 }
 
 #[derive(Clone, Copy)]
 enum Family {
     Secrets,
     Folders,
+    Projects,
 }
 
 impl Routes {
@@ -51,6 +55,7 @@ impl Routes {
         match family {
             Family::Secrets => &self.legacy_secrets,
             Family::Folders => &self.legacy_folders,
+            Family::Projects => &self.legacy_projects,
         }
     }
 }
@@ -326,6 +331,24 @@ impl VaultClient {
     /// (then each carries its `relative_path`).
     pub async fn list_folders(&self, at: &Location, recursive: bool) -> Result<Vec<Folder>, VaultError> {
         self.read_folders(at, recursive).await.map(|s| s.value)
+    }
+
+    /// The environment slugs of a project, in the vault's order
+    /// (`GET /api/v1/workspace/{id}`, the route both generations and the
+    /// current CLI use).
+    pub async fn project_environments(&self, project_id: &str) -> Result<Vec<String>, VaultError> {
+        let encoded = utf8_percent_encode(project_id, NAME_SAFE).to_string();
+        let answer: types::ProjectAnswer = self
+            .call(Family::Projects, |_| {
+                Request::get(format!("/api/v1/workspace/{encoded}"), Vec::new())
+            })
+            .await?;
+        Ok(answer
+            .workspace
+            .environments
+            .into_iter()
+            .map(|e| e.slug)
+            .collect())
     }
 
     /// Universal-auth logins made so far (for tests, benchmarks and the doctor).

@@ -104,6 +104,23 @@ pub(crate) struct FolderList {
     pub folders: Vec<Folder>,
 }
 
+/// `GET /api/v1/workspace/{id}`: only the environments are read.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ProjectAnswer {
+    pub workspace: Project,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Project {
+    #[serde(default)]
+    pub environments: Vec<ProjectEnvironment>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ProjectEnvironment {
+    pub slug: String,
+}
+
 /// `GET /api/status`: only what the doctor reports.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]

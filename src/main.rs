@@ -184,7 +184,13 @@ async fn doctor(args: DoctorArgs) -> anyhow::Result<ExitCode> {
 
 fn mcp_config(args: &McpConfigArgs) -> anyhow::Result<ExitCode> {
     let dir = std::env::current_dir().context("cannot read the current directory")?;
-    match mcp_config::run(args, &dir, &mut std::io::stdout().lock(), &mut std::io::stderr()) {
+    match mcp_config::run(
+        args,
+        &ProcessEnv,
+        &dir,
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr(),
+    ) {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e) => {
             eprintln!("infisical-mcp-rs mcp-config: {e}");

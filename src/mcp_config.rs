@@ -17,7 +17,7 @@ use serde::ser::SerializeMap;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::config::{CF_ID_VAR, CF_SECRET_VAR, CLIENT_ID_VARS, CLIENT_SECRET_VARS, TOKEN_VAR};
+use crate::config::{CF_ID_VAR, CF_SECRET_VAR, CLIENT_ID_VARS, CLIENT_SECRET_VARS, EnvSource, TOKEN_VAR};
 use crate::scope::{Scope, SecretPath};
 
 /// The executable's name as `cargo install` puts it on PATH.
@@ -347,15 +347,43 @@ fn on_path(command: &str) -> bool {
     })
 }
 
+/// The variables the entry references that `env` does not set.
+fn unset_references(entry: &Entry, env: &dyn EnvSource) -> Vec<String> {
+    entry
+        .env
+        .0
+        .iter()
+        .filter_map(|(_, value)| value.strip_prefix("${")?.strip_suffix('}'))
+        .filter(|var| env.var(var).is_none())
+        .map(str::to_string)
+        .collect()
+}
+
 /// Prints the entry, or with `--write` merges it into `dir/.mcp.json`.
 /// Notes and warnings go to `err`; only the JSON goes to `out`.
 pub fn run(
     args: &McpConfigArgs,
+    env: &dyn EnvSource,
     dir: &Path,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), McpConfigError> {
     let entry = args.entry()?;
+    let unset = unset_references(&entry, env);
+    if !unset.is_empty() {
+        let cf_hint = if unset.iter().any(|v| v.starts_with("CF_ACCESS_")) {
+            "; a vault not behind Cloudflare Access needs --no-cf-access"
+        } else {
+            ""
+        };
+        writeln!(
+            err,
+            "note: {} not set in this shell; the MCP client fills ${{VAR}} from the environment it \
+             starts in (Claude Code will not start a server whose variable is unset): export them \
+             before starting it{cf_hint}",
+            unset.join(", ")
+        )?;
+    }
     if !on_path(&args.command) {
         writeln!(
             err,

@@ -222,3 +222,47 @@ fn warns_when_not_gitignored() {
     assert_eq!(out.code, 0);
     assert!(!out.stderr.contains("not gitignored"), "{}", out.stderr);
 }
+
+#[test]
+fn unset_references_are_named_before_a_client_trips_on_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let note = out
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("note: "))
+        .unwrap_or_else(|| panic!("{}", out.stderr));
+    for unset in [
+        "INFISICAL_UNIVERSAL_AUTH_CLIENT_ID",
+        "CF_ACCESS_CLIENT_ID",
+        "INFISICAL_PROJECT_ID",
+    ] {
+        assert!(note.contains(unset), "{note}");
+    }
+    for set in [
+        "INFISICAL_HOST_URL,",
+        "CF_ACCESS_CLIENT_SECRET",
+        "INFISICAL_SCOPE",
+    ] {
+        assert!(!note.contains(set), "{note}");
+    }
+    assert!(note.contains("--no-cf-access"), "{note}");
+    // Everything referenced and set: no note. Literal values are not references.
+    let out = run(
+        dir.path(),
+        &[
+            "--no-cf-access",
+            "--client-id-var",
+            "PATH",
+            "--scope",
+            "dev:/x/**",
+        ],
+    );
+    assert!(
+        out.stderr.contains("note: INFISICAL_PROJECT_ID not set"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("--no-cf-access"), "{}", out.stderr);
+}

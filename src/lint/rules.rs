@@ -401,6 +401,16 @@ fn rfc3339(t: OffsetDateTime) -> String {
         .unwrap_or_else(|_| "an unprintable time".into())
 }
 
+/// "3 days", "1 day", "5 hours", "under an hour": enough to judge urgency.
+fn time_left(left: time::Duration) -> String {
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    match (left.whole_days(), left.whole_hours()) {
+        (0, 0) => "under an hour".into(),
+        (0, hours) => plural(hours, "hour"),
+        (days, _) => plural(days, "day"),
+    }
+}
+
 fn expiry_rules(
     base: &str,
     environment: &str,
@@ -440,10 +450,9 @@ fn expiry_rules(
             format!("rotate the token at the vendor, then update {base} and {companion}"),
         )),
         Some(Expiry::At(t)) if (t - settings.now).unsigned_abs() <= settings.expiry_warning => {
-            let days = (t - settings.now).whole_days();
             findings.push(finding(
                 EXPIRING,
-                format!("expires at {} (in {days} days)", rfc3339(t)),
+                format!("expires at {} (in {})", rfc3339(t), time_left(t - settings.now)),
                 format!("rotate it before then and update {companion}"),
             ));
         }
@@ -720,6 +729,16 @@ mod tests {
         assert!(found[1].message.contains("prod:/cf/CF_WAF, under another name"));
         assert!(!format!("{found:?}").contains("same-value"));
         assert!(!format!("{found:?}").contains("long-enough"));
+    }
+
+    #[test]
+    fn time_left_reads_naturally() {
+        let t = |secs: i64| time_left(time::Duration::seconds(secs));
+        assert_eq!(t(59 * 60), "under an hour");
+        assert_eq!(t(3600), "1 hour");
+        assert_eq!(t(5 * 3600 + 10), "5 hours");
+        assert_eq!(t(86_400), "1 day");
+        assert_eq!(t(13 * 86_400 + 3600), "13 days");
     }
 
     #[test]

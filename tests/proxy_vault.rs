@@ -38,6 +38,12 @@ async fn login_and_reads_pass_the_gate_with_the_proxys_headers_only() {
             .header("CF-Access-Client-Id", "forged-id")
             .header("Cf-Access-Client-Secret", "forged-secret")
             .header("CF-Connecting-IP", "6.6.6.6")
+            // Address claims Infisical would believe (its ip.ts header list).
+            .header("X-Client-IP", "6.6.6.6")
+            .header("X-Forwarded-For", "6.6.6.6")
+            .header("X-Real-IP", "6.6.6.6")
+            .header("True-Client-IP", "6.6.6.6")
+            .header("Forwarded", "for=6.6.6.6")
             .header("Connection", "keep-alive, X-Hop")
             .header("X-Hop", "must-not-pass")
             .header("Cookie", "CF_Authorization=stale; theme=dark")
@@ -75,7 +81,12 @@ async fn login_and_reads_pass_the_gate_with_the_proxys_headers_only() {
             req.headers.iter().all(|(n, _)| !n.starts_with("x-forwarded")
                 && n != "via"
                 && n != "forwarded"
-                && n != "x-hop")
+                && n != "x-hop"),
+            "{req:?}"
+        );
+        assert!(
+            req.headers.iter().all(|(_, v)| !v.contains("6.6.6.6")),
+            "a client-claimed address reached the vault: {req:?}"
         );
     }
     assert_eq!(

@@ -1,8 +1,14 @@
 //! Header rewriting in both directions.
 //!
 //! Towards the vault: hop-by-hop headers go (RFC 9110 §7.6.1, plus any named
-//! in `Connection`), every `CF-*` header the client sent goes, `Host` is left
-//! for the upstream client to set from the vault URL, `User-Agent` and the
+//! in `Connection`), every `CF-*` header the client sent goes, and so does
+//! every header that claims a client IP (`X-Forwarded-*`, `X-Real-IP`,
+//! `Forwarded`, …): Infisical without `TRUSTED_PROXY_CIDRS` takes the first
+//! such header it finds as the caller's address, and older builds look at
+//! `X-Client-IP` and `X-Forwarded-For` before Cloudflare's own
+//! `CF-Connecting-IP` — so a local client could otherwise pass a trusted-IP
+//! list, or write any address into the audit log. `Host` is left for the
+//! upstream client to set from the vault URL, `User-Agent` and the
 //! Cloudflare Access service token are set here. Nothing is invented: no
 //! `X-Forwarded-*`, no `Via`.
 //!
@@ -29,6 +35,22 @@ const HOP_BY_HOP: [&str; 10] = [
     "proxy-authorization",
     "proxy-authenticate",
     "expect",
+];
+
+/// Headers a client could use to claim another address: Infisical's list
+/// (`backend/src/server/plugins/ip.ts`, both spellings of its cluster
+/// header), besides the `cf-` and `x-forwarded-` families removed by prefix.
+const CLIENT_IP_CLAIMS: [&str; 10] = [
+    "x-client-ip",
+    "x-envoy-external-address",
+    "fastly-client-ip",
+    "true-client-ip",
+    "x-real-ip",
+    "x-cluster-client-ip",
+    "x-cluser-client-ip",
+    "forwarded-for",
+    "forwarded",
+    "x-appengine-user-ip",
 ];
 
 /// The cookie Cloudflare Access issues after a successful service-token check.
@@ -97,6 +119,14 @@ fn is_cf_header(name: &HeaderName) -> bool {
     name.as_str().starts_with("cf-")
 }
 
+/// Headers only an edge or a trusted proxy may set: Cloudflare's, and any
+/// claim about the client's address (`x-forwarded` also covers `X-Forwarded`).
+fn is_edge_header(name: &HeaderName) -> bool {
+    is_cf_header(name)
+        || name.as_str().starts_with("x-forwarded")
+        || CLIENT_IP_CLAIMS.contains(&name.as_str())
+}
+
 /// The `Cookie` header without the Access cookie; `None` when nothing is left.
 fn without_cf_cookie(value: &HeaderValue) -> Option<HeaderValue> {
     let text = value.to_str().ok()?;
@@ -116,8 +146,8 @@ pub fn to_upstream(inbound: &HeaderMap, injected: &Injected) -> HeaderMap {
     let mut out = inbound.clone();
     strip_hop_by_hop(&mut out);
     out.remove(header::HOST);
-    let cf_names: Vec<HeaderName> = out.keys().filter(|n| is_cf_header(n)).cloned().collect();
-    for name in cf_names {
+    let edge_names: Vec<HeaderName> = out.keys().filter(|n| is_edge_header(n)).cloned().collect();
+    for name in edge_names {
         out.remove(name);
     }
     let cookies: Vec<HeaderValue> = out
@@ -209,6 +239,12 @@ mod tests {
             ("proxy-authorization", "Basic x"),
             ("CF-Access-Client-Id", "forged"),
             ("Cf-Connecting-Ip", "1.2.3.4"),
+            ("X-Forwarded-For", "10.0.0.1"),
+            ("x-forwarded", "for=10.0.0.1"),
+            ("X-Client-IP", "10.0.0.1"),
+            ("X-Real-IP", "10.0.0.1"),
+            ("Forwarded", "for=10.0.0.1"),
+            ("True-Client-IP", "10.0.0.1"),
             ("user-agent", "curl/8"),
             ("authorization", "Bearer tok"),
             ("cookie", "a=1; CF_Authorization=jwt; b=2"),
@@ -225,6 +261,12 @@ mod tests {
             "upgrade",
             "proxy-authorization",
             "cf-connecting-ip",
+            "x-forwarded-for",
+            "x-forwarded",
+            "x-client-ip",
+            "x-real-ip",
+            "forwarded",
+            "true-client-ip",
         ] {
             assert!(out.get(gone).is_none(), "{gone} should be removed");
         }

@@ -23,13 +23,6 @@ pub const DIMENSIONS: [&str; 4] = ["function", "sensitivity", "consumer", "rotat
 /// How close an expiry counts as "expiring" unless configured otherwise.
 pub const DEFAULT_EXPIRY_WARNING: Duration = Duration::from_secs(14 * 24 * 3600);
 
-/// `CF_DNS_EDIT_RAXX_APP__EXPIRES_AT` → (`CF_DNS_EDIT_RAXX_APP`, `EXPIRES_AT`),
-/// but only when the parent exists among `keys`: a lone `A__B` is a secret.
-pub fn companion_of<'a>(key: &'a str, keys: &HashSet<&str>) -> Option<(&'a str, &'a str)> {
-    let (parent, suffix) = key.rsplit_once("__")?;
-    (!parent.is_empty() && !suffix.is_empty() && keys.contains(parent)).then_some((parent, suffix))
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ExpiryStatus {
@@ -217,18 +210,6 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use time::macros::datetime;
-
-    #[test]
-    fn companions_need_their_parent() {
-        let keys: HashSet<&str> = ["CF_DNS", "CF_DNS__EXPIRES_AT", "LONE__THING"].into();
-        assert_eq!(
-            companion_of("CF_DNS__EXPIRES_AT", &keys),
-            Some(("CF_DNS", "EXPIRES_AT"))
-        );
-        assert_eq!(companion_of("LONE__THING", &keys), None);
-        assert_eq!(companion_of("CF_DNS", &keys), None);
-        assert_eq!(companion_of("__X", &keys), None);
-    }
 
     #[test]
     fn expiry_boundaries_and_timezones() {

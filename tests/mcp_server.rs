@@ -314,6 +314,63 @@ async fn list_secrets_gives_names_and_expiry_but_never_values() {
 }
 
 #[tokio::test]
+async fn key_pairs_share_their_companions_and_orphans_stay_visible() {
+    let vault = vault_with(
+        VaultData::sample(),
+        Generation::Current,
+        login_gate(),
+        infisical_mcp_rs::fakevault::demo_identity(),
+    )
+    .await;
+    let served = serve(&good_env(&vault), &[]).await;
+    let result = served
+        .call(
+            "list-secrets",
+            json!({"environmentSlug": "prod", "secretPath": "/MooseQuest/aws"}),
+        )
+        .await;
+    assert!(!is_error(&result), "{}", text(&result));
+    let out = structured(&result);
+    let secrets = out["secrets"].as_array().unwrap();
+    let keys: Vec<&str> = secrets.iter().map(|s| s["secretKey"].as_str().unwrap()).collect();
+    assert_eq!(
+        keys,
+        [
+            "AWS_ACCOUNT_ID",
+            "AWS_INFISICAL_BOOTSTRAP__ACCESS_KEY_ID",
+            "AWS_INFISICAL_BOOTSTRAP__SECRET_ACCESS_KEY"
+        ],
+        "the pair's halves are secrets; their __EXPIRES_AT is not"
+    );
+    for half in &secrets[1..] {
+        assert_eq!(half["expiryStatus"], json!("ok"), "{half}");
+        assert!(half["expiresAt"].is_string(), "{half}");
+    }
+    assert_eq!(secrets[0]["expiryStatus"], json!("unknown"));
+
+    // get-secret on one half finds the same expiry.
+    let result = served
+        .call(
+            "get-secret",
+            json!({"environmentSlug": "prod", "secretPath": "/MooseQuest/aws",
+                   "secretName": "AWS_INFISICAL_BOOTSTRAP__ACCESS_KEY_ID"}),
+        )
+        .await;
+    assert!(!is_error(&result), "{}", text(&result));
+    assert_eq!(structured(&result)["expiresAt"], secrets[1]["expiresAt"]);
+
+    // A companion without its parent is shown, not silently dropped.
+    let result = served
+        .call(
+            "list-secrets",
+            json!({"environmentSlug": "prod", "secretPath": "/MooseQuest/cloudflare"}),
+        )
+        .await;
+    let listed = format!("{}", structured(&result));
+    assert!(listed.contains("\"CF_PAGES_DEPLOY__SCOPES\""), "{listed}");
+}
+
+#[tokio::test]
 async fn list_values_flag_includes_values() {
     let vault = vault(Generation::Current, login_gate()).await;
     let served = serve(&env_for(&vault), &["--list-values"]).await;

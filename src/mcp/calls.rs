@@ -14,7 +14,7 @@ use super::tools::{
 use crate::audit::Target;
 use crate::config::Defaults;
 use crate::scope::{Scope, SecretPath};
-use crate::taxonomy;
+use crate::taxonomy::{self, Role};
 use crate::vault::{ListOptions, Location, ReadOptions, Secret, SecretList, Served, VaultClient, VaultError};
 
 const DEFAULT_PAGE: usize = 100;
@@ -46,8 +46,11 @@ struct Found {
 type Companions = HashMap<(String, SecretPath, String), Vec<(String, SecretString)>>;
 
 /// Takes the `<KEY>__SUFFIX` companions out of a listing: they describe
-/// their parent in the same folder, and are shown as its metadata.
-fn split_companions(entries: Vec<Found>) -> (Vec<Found>, Companions) {
+/// their parent in the same folder, and are shown as its metadata. Each
+/// remaining entry comes with the name its companions hang off: its own key,
+/// or a key pair's base (`AWS_X` for `AWS_X__ACCESS_KEY_ID`), as in
+/// [`taxonomy::role`], which `lint` uses too.
+fn split_companions(entries: Vec<Found>) -> (Vec<(Found, String)>, Companions) {
     let mut keys_by_folder: HashMap<(String, SecretPath), HashSet<String>> = HashMap::new();
     for f in &entries {
         keys_by_folder
@@ -63,12 +66,20 @@ fn split_companions(entries: Vec<Found>) -> (Vec<Found>, Companions) {
             .get(&folder)
             .map(|k| k.iter().map(String::as_str).collect())
             .unwrap_or_default();
-        match taxonomy::companion_of(&f.secret.secret_key, &keys) {
-            Some((parent, suffix)) => companions
+        match taxonomy::role(&f.secret.secret_key, &keys) {
+            Role::Companion { parent, suffix } => companions
                 .entry((folder.0, folder.1, parent.to_string()))
                 .or_default()
                 .push((suffix.to_string(), f.secret.secret_value.clone())),
-            None => parents.push(f),
+            Role::Secret { base } => {
+                let base = base.to_string();
+                parents.push((f, base));
+            }
+            // Shown as what it is, a secret of its own, so nothing is hidden.
+            Role::Orphan { .. } => {
+                let key = f.secret.secret_key.clone();
+                parents.push((f, key));
+            }
         }
     }
     (parents, companions)
@@ -288,14 +299,19 @@ impl Context {
         }
         let companions: Vec<(String, SecretString)> = match folder {
             Ok(listing) if path == at.path && environment == at.environment => {
-                let prefix = format!("{}__", secret.secret_key);
-                listing
-                    .value
-                    .secrets
-                    .into_iter()
-                    .filter_map(|s| {
-                        let suffix = s.secret_key.strip_prefix(&prefix)?.to_string();
-                        (!suffix.is_empty() && !suffix.contains("__")).then_some((suffix, s.secret_value))
+                let secrets = listing.value.secrets;
+                let keys: HashSet<&str> = secrets.iter().map(|s| s.secret_key.as_str()).collect();
+                let base = match taxonomy::role(&secret.secret_key, &keys) {
+                    Role::Secret { base } => base,
+                    _ => secret.secret_key.as_str(),
+                };
+                secrets
+                    .iter()
+                    .filter_map(|s| match taxonomy::role(&s.secret_key, &keys) {
+                        Role::Companion { parent, suffix } if parent == base => {
+                            Some((suffix.to_string(), s.secret_value.clone()))
+                        }
+                        _ => None,
                     })
                     .collect()
             }
@@ -405,12 +421,8 @@ impl Context {
         let (entries, companions) = split_companions(entries);
         let mut summaries: Vec<SecretSummary> = entries
             .into_iter()
-            .map(|found| {
-                let key = (
-                    found.environment.clone(),
-                    found.path.clone(),
-                    found.secret.secret_key.clone(),
-                );
+            .map(|(found, base)| {
+                let key = (found.environment.clone(), found.path.clone(), base);
                 let secret = found.secret;
                 let tags: Vec<String> = secret.tags.into_iter().map(|t| t.slug).collect();
                 SecretSummary {

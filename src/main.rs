@@ -242,7 +242,15 @@ async fn run_lint(args: LintArgs) -> anyhow::Result<ExitCode> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse_from(proxy::proxy_flag_to_subcommand(std::env::args_os()));
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    // The stdio server answers one client whose calls wait on the vault: one
+    // worker keeps up, and each extra worker (one per core by default) costs
+    // a stack and a malloc arena. TOKIO_WORKER_THREADS still overrides.
+    let stdio_server = matches!(cli.command, None | Some(Command::Serve(_)));
+    if stdio_server && std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
+        builder.worker_threads(1);
+    }
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("infisical-mcp-rs: cannot start the async runtime: {e}");

@@ -119,8 +119,11 @@ fn init_logging(
             // stdout is the protocol channel: logs only ever go to stderr,
             // through a writer thread so that a request never waits on a
             // write(2) (the proxy's access log cost ~20 % of its throughput).
+            // The thread flushes whenever its queue runs empty, so the buffer
+            // only joins the lines of a burst into one write(2); a quiet
+            // server's lines still reach the terminal at once.
             let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-            let (writer, guard) = log_writer(std::io::stderr());
+            let (writer, guard) = log_writer(std::io::BufWriter::new(std::io::stderr()));
             tracing_subscriber::fmt()
                 .with_env_filter(filter)
                 .with_writer(writer)

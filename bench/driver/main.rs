@@ -71,6 +71,40 @@ struct Args {
     /// Only these parts: mcp, proxy (default both).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// For tuning, not for the report: another build of this crate measured
+    /// in the same run next to --bin, as NAME=PATH, optionally followed by
+    /// environment variables: NAME=PATH@K=V@K=V. Repeatable.
+    #[arg(long, value_parser = parse_variant)]
+    compare: Vec<Variant>,
+    /// For tuning: skip the official server, the CF-gate-on session and the
+    /// Python proxy (the slow baselines), keeping direct reads and nginx.
+    #[arg(long)]
+    quick: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Variant {
+    name: String,
+    bin: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+fn parse_variant(s: &str) -> Result<Variant, String> {
+    let (name, rest) = s.split_once('=').ok_or("expected NAME=PATH[@K=V...]")?;
+    let mut parts = rest.split('@');
+    let bin = PathBuf::from(parts.next().unwrap_or_default());
+    let env = parts
+        .map(|kv| {
+            kv.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .ok_or_else(|| format!("expected K=V, got {kv}"))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Variant {
+        name: name.to_string(),
+        bin,
+        env,
+    })
 }
 
 #[derive(Clone, Debug)]
@@ -231,6 +265,21 @@ fn specs(args: &Args, vault: &RunningVault) -> Result<Vec<mcp::ServerSpec>> {
         env: ours_env(vault),
         stderr_log: log("ours"),
     }];
+    for v in &args.compare {
+        let mut env = ours_env(vault);
+        env.extend(v.env.iter().cloned());
+        out.push(mcp::ServerSpec {
+            name: format!("variant {}", v.name),
+            program: v.bin.clone(),
+            args: vec!["serve".into()],
+            cwd: None,
+            env,
+            stderr_log: log(&format!("variant-{}", v.name)),
+        });
+    }
+    if args.quick {
+        return Ok(out);
+    }
     let js = official_js(&args.clients);
     if !js.exists() {
         bail!(
@@ -299,6 +348,12 @@ async fn run_mcp(args: &Args, plan: &Plan, vault: &RunningVault) -> Result<McpRe
             stats::fmt_mib(r.rss_init_kib)
         );
         servers.push(r);
+    }
+    if args.quick {
+        return Ok(McpResults {
+            servers,
+            ours_gated: None,
+        });
     }
     vault.set_gate(fakevault::demo_gate());
     let mut gated_spec = specs[0].clone();
@@ -414,14 +469,29 @@ async fn run_proxies(args: &Args, plan: &Plan, vault: &RunningVault) -> Result<P
     let ours = proxies::ours(&args.bin, &base, &args.work_dir, None)?;
     runs.push(measure_proxy(ours, &path, &token, plan).await?);
     vault.clear_requests();
+    for v in &args.compare {
+        let name = format!("variant {}", v.name);
+        let running = proxies::ours_as(
+            &v.bin,
+            &base,
+            &args.work_dir,
+            &name,
+            &format!("-{}", v.name),
+            &v.env,
+        )?;
+        runs.push(measure_proxy(running, &path, &token, plan).await?);
+        vault.clear_requests();
+    }
     // The same without the per-request access log line: what logging costs.
     let quiet = proxies::ours(&args.bin, &base, &args.work_dir, Some("warn"))?;
     runs.push(measure_proxy(quiet, &path, &token, plan).await?);
     vault.clear_requests();
 
-    let py = proxies::python(&args.python_proxy, &base, &args.work_dir)?;
-    runs.push(measure_proxy(py, &path, &token, plan).await?);
-    vault.clear_requests();
+    if !args.quick {
+        let py = proxies::python(&args.python_proxy, &base, &args.work_dir)?;
+        runs.push(measure_proxy(py, &path, &token, plan).await?);
+        vault.clear_requests();
+    }
 
     match &args.nginx {
         Some(bin) => {

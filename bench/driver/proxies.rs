@@ -82,11 +82,29 @@ fn clean(cmd: &mut Command) -> &mut Command {
 /// `infisical-mcp-rs --proxy` with its default logging (one access line per
 /// request, to stderr, here a file).
 pub fn ours(bin: &Path, vault: &str, dir: &Path, rust_log: Option<&str>) -> Result<Running> {
+    let name = match rust_log {
+        Some(filter) => format!("infisical-mcp-rs --proxy, RUST_LOG={filter}"),
+        None => "infisical-mcp-rs --proxy".into(),
+    };
+    let tag = rust_log.map(|l| format!("-{l}")).unwrap_or_default();
+    let env: Vec<(String, String)> = rust_log
+        .map(|l| vec![("RUST_LOG".into(), l.into())])
+        .unwrap_or_default();
+    ours_as(bin, vault, dir, &name, &tag, &env)
+}
+
+/// `--proxy` of any build of this crate, under a given name and environment
+/// (the default build and `--compare` variants).
+pub fn ours_as(
+    bin: &Path,
+    vault: &str,
+    dir: &Path,
+    name: &str,
+    tag: &str,
+    env: &[(String, String)],
+) -> Result<Running> {
     let port = procs::free_port()?;
-    let log = dir.join(format!(
-        "proxy-ours{}.log",
-        rust_log.map(|l| format!("-{l}")).unwrap_or_default()
-    ));
+    let log = dir.join(format!("proxy-ours{tag}.log"));
     let mut cmd = Command::new(bin);
     clean(&mut cmd)
         .args(["--proxy", "--listen", &format!("127.0.0.1:{port}")])
@@ -94,16 +112,10 @@ pub fn ours(bin: &Path, vault: &str, dir: &Path, rust_log: Option<&str>) -> Resu
         .env("CF_ACCESS_CLIENT_ID", DEMO_CF_CLIENT_ID)
         .env("CF_ACCESS_CLIENT_SECRET", DEMO_CF_CLIENT_SECRET)
         .env("INFISICAL_USER_AGENT", PROXY_USER_AGENT)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stderr(log_file(&log)?);
-    if let Some(filter) = rust_log {
-        cmd.env("RUST_LOG", filter);
-    }
-    let child = cmd.spawn().context("spawn infisical-mcp-rs --proxy")?;
-    let name = match rust_log {
-        Some(filter) => format!("infisical-mcp-rs --proxy, RUST_LOG={filter}"),
-        None => "infisical-mcp-rs --proxy".into(),
-    };
-    started(&name, port, child, false, &log)
+    let child = cmd.spawn().with_context(|| format!("spawn {name}"))?;
+    started(name, port, child, false, &log)
 }
 
 /// bench/header_proxy.py under python3.

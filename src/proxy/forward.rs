@@ -22,8 +22,14 @@ use crate::vault::http::{Answer, gateway_error};
 
 pub(crate) struct Upstream {
     client: reqwest::Client,
-    /// Base URL without the trailing slash; request paths are appended as sent.
+    /// Base URL without the trailing slash, for messages.
     base: String,
+    /// The parsed base, cloned per request so that the scheme and host are
+    /// not parsed (and IDNA-mapped) again for every request.
+    base_url: url::Url,
+    /// The base URL's path without the trailing slash ("" at the root);
+    /// request paths are appended to it as sent.
+    base_path: String,
     injected: Injected,
     call_timeout: std::time::Duration,
 }
@@ -46,6 +52,8 @@ impl Upstream {
         Ok(Self {
             client,
             base: settings.base_url.as_str().trim_end_matches('/').to_string(),
+            base_url: settings.base_url.clone(),
+            base_path: settings.base_url.path().trim_end_matches('/').to_string(),
             injected: Injected::new(settings)?,
             call_timeout: settings.call_timeout,
         })
@@ -65,19 +73,24 @@ impl Upstream {
     pub async fn forward(&self, req: Request<Incoming>) -> Result<Response<ProxyBody>, ProxyError> {
         let (parts, body) = req.into_parts();
         let target = parts.uri.path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
-        let url = format!("{}{}", self.base, target);
-        let mut builder = self
-            .client
-            .request(parts.method.clone(), &url)
-            .headers(headers::to_upstream(&parts.headers, &self.injected));
-        if !hyper::body::Body::is_end_stream(&body) {
-            builder = builder.body(reqwest::Body::wrap_stream(BodyDataStream::new(body)));
+        let mut url = self.base_url.clone();
+        if self.base_path.is_empty() {
+            url.set_path(parts.uri.path());
+        } else {
+            url.set_path(&format!("{}{}", self.base_path, parts.uri.path()));
         }
-        let response = builder.send().await.map_err(|e| self.error(&e))?;
+        url.set_query(parts.uri.query());
+        let mut request = reqwest::Request::new(parts.method, url);
+        // Moved, not merged header by header as `RequestBuilder::headers` would.
+        *request.headers_mut() = headers::to_upstream(parts.headers, &self.injected);
+        if !hyper::body::Body::is_end_stream(&body) {
+            *request.body_mut() = Some(reqwest::Body::wrap_stream(BodyDataStream::new(body)));
+        }
+        let response = self.client.execute(request).await.map_err(|e| self.error(&e))?;
         let response: hyper::Response<reqwest::Body> = response.into();
         let (mut parts, body) = response.into_parts();
         self.note_gateway_answer(parts.status, &parts.headers, parts_path(target));
-        parts.headers = headers::to_client(&parts.headers);
+        parts.headers = headers::to_client(std::mem::take(&mut parts.headers));
         let body = body.map_err(BoxError::from).boxed_unsync();
         Ok(Response::from_parts(parts, body))
     }

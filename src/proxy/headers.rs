@@ -99,15 +99,19 @@ impl Injected {
 
 /// Removes the hop-by-hop headers, including those `Connection` names.
 fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    let named: Vec<HeaderName> = headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|token| HeaderName::from_bytes(token.trim().as_bytes()).ok())
-        .collect();
-    for name in named {
-        headers.remove(name);
+    // Most HTTP/1.1 requests and answers carry no `Connection` header: no
+    // list to build then.
+    if headers.contains_key(header::CONNECTION) {
+        let named: Vec<HeaderName> = headers
+            .get_all(header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|token| HeaderName::from_bytes(token.trim().as_bytes()).ok())
+            .collect();
+        for name in named {
+            headers.remove(name);
+        }
     }
     for name in HOP_BY_HOP {
         headers.remove(name);
@@ -141,23 +145,27 @@ fn without_cf_cookie(value: &HeaderValue) -> Option<HeaderValue> {
     HeaderValue::from_str(&kept.join("; ")).ok()
 }
 
-/// The headers sent to the vault for one client request.
-pub fn to_upstream(inbound: &HeaderMap, injected: &Injected) -> HeaderMap {
-    let mut out = inbound.clone();
+/// The headers sent to the vault for one client request, rewritten in place:
+/// the request's own map is consumed rather than copied.
+pub fn to_upstream(mut out: HeaderMap, injected: &Injected) -> HeaderMap {
     strip_hop_by_hop(&mut out);
     out.remove(header::HOST);
-    let edge_names: Vec<HeaderName> = out.keys().filter(|n| is_edge_header(n)).cloned().collect();
-    for name in edge_names {
-        out.remove(name);
+    if out.keys().any(is_edge_header) {
+        let edge_names: Vec<HeaderName> = out.keys().filter(|n| is_edge_header(n)).cloned().collect();
+        for name in edge_names {
+            out.remove(name);
+        }
     }
-    let cookies: Vec<HeaderValue> = out
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(without_cf_cookie)
-        .collect();
-    out.remove(header::COOKIE);
-    for cookie in cookies {
-        out.append(header::COOKIE, cookie);
+    if out.contains_key(header::COOKIE) {
+        let cookies: Vec<HeaderValue> = out
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(without_cf_cookie)
+            .collect();
+        out.remove(header::COOKIE);
+        for cookie in cookies {
+            out.append(header::COOKIE, cookie);
+        }
     }
     // The client's own credentials pass through, but never show in a dump.
     for name in [header::AUTHORIZATION, header::COOKIE] {
@@ -175,19 +183,21 @@ pub fn to_upstream(inbound: &HeaderMap, injected: &Injected) -> HeaderMap {
     out
 }
 
-/// The headers returned to the client for one vault answer.
-pub fn to_client(upstream: &HeaderMap) -> HeaderMap {
-    let mut out = upstream.clone();
+/// The headers returned to the client for one vault answer, rewritten in
+/// place like [`to_upstream`].
+pub fn to_client(mut out: HeaderMap) -> HeaderMap {
     strip_hop_by_hop(&mut out);
-    let cookies: Vec<HeaderValue> = out
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter(|v| v.to_str().ok().and_then(|s| s.split('=').next()).map(str::trim) != Some(CF_COOKIE))
-        .cloned()
-        .collect();
-    out.remove(header::SET_COOKIE);
-    for cookie in cookies {
-        out.append(header::SET_COOKIE, cookie);
+    if out.contains_key(header::SET_COOKIE) {
+        let cookies: Vec<HeaderValue> = out
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter(|v| v.to_str().ok().and_then(|s| s.split('=').next()).map(str::trim) != Some(CF_COOKIE))
+            .cloned()
+            .collect();
+        out.remove(header::SET_COOKIE);
+        for cookie in cookies {
+            out.append(header::SET_COOKIE, cookie);
+        }
     }
     out
 }
@@ -250,7 +260,7 @@ mod tests {
             ("cookie", "a=1; CF_Authorization=jwt; b=2"),
             ("accept", "application/json"),
         ]);
-        let out = to_upstream(&inbound, &injected);
+        let out = to_upstream(inbound, &injected);
         for gone in [
             "host",
             "connection",
@@ -284,13 +294,13 @@ mod tests {
     #[test]
     fn without_a_service_token_no_cf_header_is_sent() {
         let injected = Injected::new(&settings(false)).unwrap();
-        let out = to_upstream(&map(&[("cf-access-client-secret", "forged")]), &injected);
+        let out = to_upstream(map(&[("cf-access-client-secret", "forged")]), &injected);
         assert!(out.keys().all(|k| !is_cf_header(k)));
     }
 
     #[test]
     fn client_headers_keep_redirects_but_lose_the_access_cookie() {
-        let out = to_client(&map(&[
+        let out = to_client(map(&[
             (
                 "location",
                 "https://team.cloudflareaccess.com/cdn-cgi/access/login/x",

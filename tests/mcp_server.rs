@@ -226,7 +226,16 @@ async fn get_secret_returns_values_verbatim_through_the_cf_gate() {
     assert_eq!(structured(&first)["comment"], json!("warden's database"));
     assert_eq!(structured(&first)["expiresAt"], json!(expires()));
     assert_eq!(structured(&first)["expiryStatus"], json!("ok"));
-    assert_eq!(structured(&first)["clientId"], json!("client-id-EPSILON-3"));
+    // The client id is a credential of its own, not metadata: get-secret
+    // names the companion but reads no value it was not asked for.
+    assert_eq!(structured(&first).get("clientId"), None);
+    assert!(
+        structured(&first)["companions"]
+            .as_array()
+            .is_some_and(|c| c.contains(&json!("CLIENT_ID"))),
+        "{}",
+        structured(&first)
+    );
     assert!(
         text(&first).contains("scopes: db:read db:write"),
         "{}",

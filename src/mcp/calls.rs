@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::error::ToolError;
+use super::resolve::{self, ReferenceReads};
 use super::tools::{
     FolderListOutput, FolderSummary, GetSecretArgs, ListFoldersArgs, ListSecretsArgs, Metadata,
     SecretListOutput, SecretOutput, SecretSummary,
@@ -15,7 +16,9 @@ use crate::audit::Target;
 use crate::config::Defaults;
 use crate::scope::{Scope, SecretPath};
 use crate::taxonomy::{self, Role};
-use crate::vault::{ListOptions, Location, ReadOptions, Secret, SecretList, Served, VaultClient, VaultError};
+use crate::vault::{
+    ListOptions, Location, Secret, SecretList, Served, VaultClient, VaultError, is_metadata_key,
+};
 
 const DEFAULT_PAGE: usize = 100;
 const MAX_PAGE: usize = 500;
@@ -83,6 +86,30 @@ fn split_companions(entries: Vec<Found>) -> (Vec<(Found, String)>, Companions) {
         }
     }
     (parents, companions)
+}
+
+/// The metadata companions of `key` among a folder's secrets: suffix and
+/// value (empty where the vault did not show it).
+fn companions_of(key: &str, folder: &[Secret]) -> Vec<(String, SecretString)> {
+    let keys: HashSet<&str> = folder.iter().map(|s| s.secret_key.as_str()).collect();
+    let base = match taxonomy::role(key, &keys) {
+        Role::Secret { base } => base,
+        _ => key,
+    };
+    folder
+        .iter()
+        .filter_map(|s| match taxonomy::role(&s.secret_key, &keys) {
+            Role::Companion { parent, suffix } if parent == base => Some((
+                suffix.to_string(),
+                if s.secret_value_hidden || !is_metadata_key(&s.secret_key) {
+                    SecretString::default()
+                } else {
+                    s.secret_value.clone()
+                },
+            )),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Everything a tool call needs, shared by all calls.
@@ -209,6 +236,7 @@ impl Context {
             companions
                 .and_then(|c| c.iter().find(|(s, _)| s == suffix))
                 .map(|(_, v)| v.expose_secret().trim().to_string())
+                .filter(|v| !v.is_empty())
         };
         let expires_at = companion(taxonomy::EXPIRES_AT);
         Metadata {
@@ -260,76 +288,125 @@ impl Context {
         if !self.scope.allows(&at.environment, &at.path) {
             return Err(self.out_of_scope(&at));
         }
-        let options = ReadOptions {
-            expand_references: args.expand_secret_references.unwrap_or(true),
-            include_imports: args.include_imports.unwrap_or(true),
-        };
-        // The folder listing brings the secret's companions (expiry, scopes);
-        // it runs alongside the read, and its failure only costs metadata.
-        let folder_options = ListOptions {
-            read: ReadOptions {
-                expand_references: false,
-                include_imports: false,
-            },
-            recursive: false,
-            with_values: true,
-        };
-        let (served, folder) = tokio::join!(
-            self.vault.read_secret(&at, &args.secret_name, options),
-            self.vault.read_secrets(&at, folder_options)
+        let expand = args.expand_secret_references.unwrap_or(true);
+        let include_imports = args.include_imports.unwrap_or(true);
+        // The folder's metadata (expiry and scopes companions) is read
+        // alongside and reused for a minute: one vault request per call on
+        // the hot path. Its failure only costs the metadata.
+        let (found, folder_metadata) = tokio::join!(
+            self.find_secret(&at, &args.secret_name, include_imports),
+            self.vault.read_metadata(&at)
         );
-        let served = served?;
-        let secret = served.value;
-        // A secret found through an import lives elsewhere: that place must be
-        // in scope too, or the value is dropped here.
-        let environment = secret
-            .environment
-            .clone()
-            .unwrap_or_else(|| at.environment.clone());
-        let path = match secret.secret_path.as_deref() {
-            Some(p) => SecretPath::parse(p).map_err(|_| self.out_of_scope(&at))?,
-            None => at.path.clone(),
-        };
-        if !self.scope.allows(&environment, &path) {
-            return Err(ToolError::OutOfScope {
-                environment,
-                path: path.to_string(),
-                scope: self.scope.to_string(),
-            });
+        let found = found?;
+        // The resolver reads nowhere else; checked again so that no future
+        // change to it can hand out a value from outside the scope.
+        if !self.scope.allows(&found.at.environment, &found.at.path) {
+            return Err(self.out_of_scope(&found.at));
         }
-        let companions: Vec<(String, SecretString)> = match folder {
-            Ok(listing) if path == at.path && environment == at.environment => {
-                let secrets = listing.value.secrets;
-                let keys: HashSet<&str> = secrets.iter().map(|s| s.secret_key.as_str()).collect();
-                let base = match taxonomy::role(&secret.secret_key, &keys) {
-                    Role::Secret { base } => base,
-                    _ => secret.secret_key.as_str(),
-                };
-                secrets
-                    .iter()
-                    .filter_map(|s| match taxonomy::role(&s.secret_key, &keys) {
-                        Role::Companion { parent, suffix } if parent == base => {
-                            Some((suffix.to_string(), s.secret_value.clone()))
-                        }
-                        _ => None,
-                    })
-                    .collect()
-            }
-            _ => Vec::new(),
+        let metadata = if found.chain.is_empty() {
+            folder_metadata.ok()
+        } else {
+            self.vault.read_metadata(&found.at).await.ok()
+        };
+        let companions = metadata
+            .map(|m| companions_of(&found.secret.secret_key, &m.value.secrets))
+            .unwrap_or_default();
+        let secret = found.secret;
+        let value = if expand {
+            self.expand_references(
+                secret.secret_value.expose_secret(),
+                &found.at,
+                &secret.secret_key,
+                secret.skip_multiline_encoding.unwrap_or(false),
+                &mut ReferenceReads::new(),
+            )
+            .await?
+        } else {
+            secret.secret_value.expose_secret().to_string()
         };
         let tags: Vec<String> = secret.tags.iter().map(|t| t.slug.clone()).collect();
+        let imported = !found.chain.is_empty();
         Ok(SecretOutput {
-            metadata: self.metadata(Some(&companions).filter(|c| !c.is_empty()), &tags, true),
-            cached_age_seconds: served.cached_age.map(|d| d.as_secs()),
+            metadata: self.metadata(Some(&companions).filter(|c| !c.is_empty()), &tags, false),
+            cached_age_seconds: found.cached_age.map(|d| d.as_secs()),
             secret_key: secret.secret_key.clone(),
-            secret_value: secret.secret_value.expose_secret().to_string(),
+            secret_value: value,
             project_id: at.project_id,
-            environment,
-            secret_path: path.to_string(),
+            environment: found.at.environment.clone(),
+            secret_path: found.at.path.to_string(),
             version: secret.version,
             comment: secret.secret_comment.clone().unwrap_or_default(),
             tags,
+            imported_from: imported.then(|| format!("{}:{}", found.at.environment, found.at.path)),
+            import_chain: found.chain,
+            notes: found.notes,
         })
+    }
+
+    /// The folders a listing reads: `at` when the scope allows it, and with
+    /// `recursive` every folder below it that the scope allows, found by
+    /// walking folder names (which the vault does not guard) only where the
+    /// scope leads. A recursive listing is never asked of the vault: it would
+    /// return secrets, and on older builds values, from outside the scope.
+    async fn folders_to_list(
+        &self,
+        at: &Location,
+        recursive: bool,
+        notes: &mut Vec<String>,
+    ) -> Result<Vec<SecretPath>, ToolError> {
+        let mut folders = Vec::new();
+        if !recursive {
+            if self.scope.allows(&at.environment, &at.path) {
+                folders.push(at.path.clone());
+            }
+            return Ok(folders);
+        }
+        let mut queue = VecDeque::from([at.path.clone()]);
+        let mut requests = 0;
+        while let Some(dir) = queue.pop_front() {
+            if self.scope.allows(&at.environment, &dir) {
+                folders.push(dir.clone());
+            }
+            if requests == MAX_FOLDER_REQUESTS || folders.len() >= MAX_FOLDERS {
+                notes.push(format!(
+                    "the recursive walk stopped after {requests} folder listings; list a deeper path to see the rest"
+                ));
+                break;
+            }
+            requests += 1;
+            let here = Location {
+                path: dir.clone(),
+                ..at.clone()
+            };
+            for folder in self.vault.read_folders(&here, false).await?.value {
+                if let Ok(path) = dir.join(&folder.name)
+                    && self.scope.leads_into(&at.environment, &path)
+                {
+                    queue.push_back(path);
+                }
+            }
+        }
+        Ok(folders)
+    }
+
+    /// One folder's secrets as a listing shows them: with values only under
+    /// --list-values, otherwise names and metadata.
+    async fn read_folder(&self, at: &Location) -> Result<Served<SecretList>, VaultError> {
+        if !self.list_values {
+            return self.vault.read_metadata(at).await;
+        }
+        let options = ListOptions {
+            read: resolve::RAW,
+            recursive: false,
+            with_values: true,
+        };
+        match self.vault.read_secrets(at, options).await {
+            // An identity that may describe but not read values: names only.
+            Err(VaultError::PermissionDenied { message }) if message.contains("readValue") => {
+                self.vault.read_metadata(at).await
+            }
+            other => other,
+        }
     }
 
     pub async fn list_secrets(
@@ -349,96 +426,108 @@ impl Context {
         }
         let above_scope = !self.scope.allows(&at.environment, &at.path);
         let recursive = args.recursive.unwrap_or(false);
-        let options = ListOptions {
-            read: ReadOptions {
-                // Expansion only changes values; without --list-values none are
-                // shown, and expanding could fail on a reference out of reach.
-                expand_references: self.list_values && args.expand_secret_references.unwrap_or(true),
-                include_imports: args.include_imports.unwrap_or(true),
-            },
-            recursive,
-            // Values are fetched for the `__EXPIRES_AT` companions, which are
-            // metadata; other values are dropped below unless --list-values.
-            with_values: true,
-        };
-        let served = match self.vault.read_secrets(&at, options).await {
-            Ok(listing) => listing,
-            // An identity that may describe but not read values: list names only.
-            Err(VaultError::PermissionDenied { message }) if message.contains("readValue") => self
-                .vault
-                .read_secrets(
-                    &at,
-                    ListOptions {
-                        with_values: false,
-                        ..options
-                    },
-                )
-                .await
-                .map_err(ToolError::from)?,
-            // Older vaults refuse a listing above the scope instead of filtering it.
-            Err(VaultError::PermissionDenied { .. }) if above_scope => Served {
-                value: SecretList::default(),
-                cached_age: None,
-            },
-            Err(e) => return Err(e.into()),
-        };
+        let include_imports = args.include_imports.unwrap_or(true);
+        // Expansion only changes values; without --list-values none are shown.
+        let expand = self.list_values && args.expand_secret_references.unwrap_or(true);
 
+        let mut notes = Vec::new();
         let mut entries: Vec<Found> = Vec::new();
-        let cached_age_seconds = served.cached_age.map(|d| d.as_secs());
-        let listing = served.value;
-        for secret in listing.secrets {
-            let path = match secret.secret_path.as_deref() {
-                Some(p) => SecretPath::parse(p).ok(),
-                None => Some(at.path.clone()),
+        let mut oldest: Option<std::time::Duration> = None;
+        for dir in self.folders_to_list(&at, recursive, &mut notes).await? {
+            let here = Location {
+                path: dir,
+                ..at.clone()
             };
-            if let Some(path) = path.filter(|p| self.scope.allows(&at.environment, p)) {
-                entries.push(Found {
-                    secret,
-                    environment: at.environment.clone(),
-                    path,
-                    imported_from: None,
-                });
-            }
-        }
-        for import in listing.imports {
-            let Ok(path) = SecretPath::parse(&import.secret_path) else {
-                continue;
+            let listing = match self.read_folder(&here).await {
+                Ok(listing) => listing,
+                // Below the requested folder the vault's own refusal is
+                // reported and the rest still listed.
+                Err(VaultError::PermissionDenied { .. }) if here.path != at.path => {
+                    notes.push(format!(
+                        "the vault refused {}:{}; it is not listed",
+                        here.environment, here.path
+                    ));
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
             };
-            if !self.scope.allows(&import.environment, &path) {
+            oldest = oldest.max(listing.cached_age);
+            entries.extend(listing.value.secrets.into_iter().map(|secret| Found {
+                secret,
+                environment: here.environment.clone(),
+                path: here.path.clone(),
+                imported_from: None,
+            }));
+            if !include_imports {
                 continue;
             }
-            let from = format!("{}:{}", import.environment, path);
-            for secret in import.secrets {
-                entries.push(Found {
+            for source in self.import_sources(&here, &mut notes).await? {
+                let listing = match self.read_folder(&source.at).await {
+                    Ok(listing) => listing,
+                    Err(VaultError::PermissionDenied { .. } | VaultError::NotFound { .. }) => {
+                        notes.push(format!(
+                            "the vault refused the import {}",
+                            source.chain.join(" → ")
+                        ));
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                oldest = oldest.max(listing.cached_age);
+                let from = format!("{}:{}", source.at.environment, source.at.path);
+                entries.extend(listing.value.secrets.into_iter().map(|secret| Found {
                     secret,
-                    environment: import.environment.clone(),
-                    path: path.clone(),
+                    environment: source.at.environment.clone(),
+                    path: source.at.path.clone(),
                     imported_from: Some(from.clone()),
-                });
+                }));
             }
         }
 
         let (entries, companions) = split_companions(entries);
-        let mut summaries: Vec<SecretSummary> = entries
-            .into_iter()
-            .map(|(found, base)| {
-                let key = (found.environment.clone(), found.path.clone(), base);
-                let secret = found.secret;
-                let tags: Vec<String> = secret.tags.into_iter().map(|t| t.slug).collect();
-                SecretSummary {
-                    metadata: self.metadata(companions.get(&key), &tags, self.list_values),
-                    secret_value: (self.list_values && !secret.secret_value_hidden)
-                        .then(|| secret.secret_value.expose_secret().to_string()),
-                    secret_key: secret.secret_key,
-                    secret_path: found.path.to_string(),
-                    environment: found.environment,
-                    version: secret.version,
-                    comment: secret.secret_comment.unwrap_or_default(),
-                    tags,
-                    imported_from: found.imported_from,
-                }
-            })
-            .collect();
+        let mut reads = ReferenceReads::new();
+        let mut summaries: Vec<SecretSummary> = Vec::with_capacity(entries.len());
+        for (found, base) in entries {
+            let key = (found.environment.clone(), found.path.clone(), base);
+            let secret = found.secret;
+            let tags: Vec<String> = secret.tags.into_iter().map(|t| t.slug).collect();
+            let mut secret_value = (self.list_values && !secret.secret_value_hidden)
+                .then(|| secret.secret_value.expose_secret().to_string());
+            if let Some(raw) = secret_value.as_deref().filter(|_| expand)
+                && !resolve::references(raw).is_empty()
+            {
+                let home = Location {
+                    project_id: at.project_id.clone(),
+                    environment: found.environment.clone(),
+                    path: found.path.clone(),
+                };
+                let skip_multiline = secret.skip_multiline_encoding.unwrap_or(false);
+                secret_value = match self
+                    .expand_references(raw, &home, &secret.secret_key, skip_multiline, &mut reads)
+                    .await
+                {
+                    Ok(expanded) => Some(expanded),
+                    Err(e) => {
+                        notes.push(format!(
+                            "value of {} in {}:{} withheld: {e}",
+                            secret.secret_key, found.environment, found.path
+                        ));
+                        None
+                    }
+                };
+            }
+            summaries.push(SecretSummary {
+                metadata: self.metadata(companions.get(&key), &tags, self.list_values),
+                secret_value,
+                secret_key: secret.secret_key,
+                secret_path: found.path.to_string(),
+                environment: found.environment,
+                version: secret.version,
+                comment: secret.secret_comment.unwrap_or_default(),
+                tags,
+                imported_from: found.imported_from,
+            });
+        }
         summaries.sort_by(|a, b| {
             (a.imported_from.is_some(), &a.secret_path, &a.secret_key).cmp(&(
                 b.imported_from.is_some(),
@@ -462,7 +551,7 @@ impl Context {
             )
         });
         Ok(SecretListOutput {
-            cached_age_seconds,
+            cached_age_seconds: oldest.map(|d| d.as_secs()),
             project_id: at.project_id,
             environment: at.environment,
             secret_path: at.path.to_string(),
@@ -473,6 +562,7 @@ impl Context {
             secrets,
             next_offset,
             scope_note,
+            notes,
         })
     }
 

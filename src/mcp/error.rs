@@ -31,12 +31,59 @@ pub enum ToolError {
         scope: String,
     },
 
+    /// A `${…}` reference in the value points outside the scope: the value is
+    /// withheld rather than returned half expanded.
+    #[error(
+        "reference out of scope: {secret} refers to {reference}, which lies in {environment}:{path}, \
+         outside this server's scope ({scope}); the value was not returned"
+    )]
+    ReferenceOutOfScope {
+        secret: String,
+        reference: String,
+        environment: String,
+        path: String,
+        scope: String,
+    },
+
+    /// The vault refused a secret that the value refers to.
+    #[error(
+        "the vault refused {target}, which {secret} refers to as {reference} ({message}); \
+         the value was not returned"
+    )]
+    ReferenceRefused {
+        secret: String,
+        reference: String,
+        /// `env:/path KEY`
+        target: String,
+        message: String,
+    },
+
+    /// Neither the folder nor any import the scope allows holds the key.
+    #[error("{}", not_found_text(key, location, skipped))]
+    NotFoundInScope {
+        key: String,
+        location: String,
+        skipped: Vec<String>,
+    },
+
     #[error("{0}")]
     Vault(#[from] VaultError),
 
     /// The client withdrew the request.
     #[error("cancelled by the client")]
     Cancelled,
+}
+
+fn not_found_text(key: &str, location: &str, skipped: &[String]) -> String {
+    if skipped.is_empty() {
+        format!("not found: {key} is not in {location} nor in any folder it imports")
+    } else {
+        format!(
+            "not found: {key} is not in {location} nor in the imports this server may read; \
+             imports outside the scope were not consulted: {}",
+            skipped.join(", ")
+        )
+    }
 }
 
 impl ToolError {
@@ -53,6 +100,20 @@ impl ToolError {
             Self::OutOfScope { .. } => {
                 "read only inside the scope; list-folders at / shows the folders that lead into it".into()
             }
+            Self::ReferenceOutOfScope { .. } => {
+                "call again with expandSecretReferences=false to get the stored text with its ${…} reference, \
+                 or ask the operator to widen the scope to the referenced folder"
+                    .into()
+            }
+            Self::ReferenceRefused { .. } => "call again with expandSecretReferences=false to get the stored text, \
+                or ask the operator for read access to the referenced folder"
+                .into(),
+            Self::NotFoundInScope { skipped, .. } if !skipped.is_empty() => {
+                "the secret may live in an import outside the scope; ask the operator to widen the scope, \
+                 or read it where it lives if that is in scope"
+                    .into()
+            }
+            Self::NotFoundInScope { .. } => VaultError::NotFound { message: String::new() }.hint(),
             Self::Vault(e) => e.hint(),
             Self::Cancelled => "nothing to do".into(),
         }
@@ -65,6 +126,9 @@ impl ToolError {
             Self::Rejected { .. } => "rejected_input",
             Self::MissingDefault { .. } => "missing_default",
             Self::OutOfScope { .. } => "out_of_scope",
+            Self::ReferenceOutOfScope { .. } => "reference_out_of_scope",
+            Self::ReferenceRefused { .. } => "reference_refused",
+            Self::NotFoundInScope { .. } => "not_found",
             Self::Vault(e) => e.kind(),
             Self::Cancelled => "cancelled",
         }

@@ -7,6 +7,7 @@
 mod calls;
 mod error;
 mod render;
+mod resolve;
 pub mod tools;
 
 use std::future::Future;

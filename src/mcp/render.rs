@@ -40,6 +40,12 @@ pub fn secret(out: &SecretOutput) -> String {
     if let Some(client_id) = &out.metadata.client_id {
         text.push_str(&format!("client id: {client_id}\n"));
     }
+    if out.import_chain.len() > 1 {
+        text.push_str(&format!("imported through: {}\n", out.import_chain.join(" → ")));
+    }
+    for note in &out.notes {
+        text.push_str(&format!("note: {note}\n"));
+    }
     if let Some(age) = out.cached_age_seconds {
         text.push_str(&cache_line(age));
     }
@@ -100,6 +106,9 @@ pub fn secret_list(out: &SecretListOutput) -> String {
         ));
     }
     if let Some(note) = &out.scope_note {
+        text.push_str(&format!("note: {note}\n"));
+    }
+    for note in &out.notes {
         text.push_str(&format!("note: {note}\n"));
     }
     if let Some(age) = out.cached_age_seconds {

@@ -110,6 +110,16 @@ pub struct SecretOutput {
     /// Set when the answer came from this server's cache: its age in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cached_age_seconds: Option<u64>,
+    /// Set when the value came through an import: the folder it lives in, as ENV:PATH.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub imported_from: Option<String>,
+    /// The import hops from the requested folder to `importedFrom`, each ENV:PATH.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub import_chain: Vec<String>,
+    /// What the agent should know about how the answer was found (imports
+    /// that lie outside the scope and were not consulted, and the like).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// What a secret's companions (`<KEY>__EXPIRES_AT`, `__SCOPES`,
@@ -176,6 +186,10 @@ pub struct SecretListOutput {
     /// Said when the path lies above the configured scope.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope_note: Option<String>,
+    /// What the agent should know about the listing: imports outside the scope
+    /// that were not read, values withheld because of a reference, a walk cut short.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// Set when the answer came from this server's cache: its age in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cached_age_seconds: Option<u64>,

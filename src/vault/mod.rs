@@ -19,12 +19,24 @@ use tokio::time::Instant;
 
 pub use error::VaultError;
 pub use reuse::CachePolicy;
-pub use types::{Folder, Import, Location, ReadOptions, Secret, SecretList, Status, Tag};
+pub use types::{
+    Folder, Import, ImportEnvironment, Location, ReadOptions, Secret, SecretImport, SecretList, Status, Tag,
+};
 
 use crate::config::{Credentials, VaultSettings};
 use crate::scope::SecretPath;
 use http::{Answer, ApiError, Request, Transport, gateway_error};
-use types::{FolderList, SingleSecret};
+use types::{FolderList, ImportList, SingleSecret};
+
+/// How long folder metadata is reused: long enough that a burst of
+/// get-secret calls in one folder reads it once, short enough that a new
+/// expiry date shows within a minute.
+const METADATA_POLICY: CachePolicy = CachePolicy {
+    ttl: Some(std::time::Duration::from_secs(60)),
+    max_stale: std::time::Duration::from_secs(60),
+    max_entries: 256,
+    max_bytes: 1024 * 1024,
+};
 
 /// Every key name [`VaultClient::probe_delete`] accepts starts with this.
 pub const PROBE_PREFIX: &str = "DOCTOR_PROBE_";
@@ -41,6 +53,8 @@ struct Routes {
     /// Both generations share the project route; kept so that a 404 there
     /// can never move another family to its older routes.
     legacy_projects: AtomicBool,
+    /// Secret imports have one route on both generations.
+    legacy_imports: AtomicBool,
 }
 
 #[derive(Clone, Copy)]
@@ -48,6 +62,7 @@ enum Family {
     Secrets,
     Folders,
     Projects,
+    Imports,
 }
 
 impl Routes {
@@ -56,6 +71,7 @@ impl Routes {
             Family::Secrets => &self.legacy_secrets,
             Family::Folders => &self.legacy_folders,
             Family::Projects => &self.legacy_projects,
+            Family::Imports => &self.legacy_imports,
         }
     }
 }
@@ -65,8 +81,35 @@ impl Routes {
 pub struct ListOptions {
     pub read: ReadOptions,
     pub recursive: bool,
-    /// Ask the vault for values; without it they never leave the vault.
+    /// Ask the vault for values. Without it, a build that can hide them
+    /// (`viewSecretValue=false`) sends none; a build that cannot sends them
+    /// anyway, and every value but the metadata companions' (see
+    /// [`is_metadata_key`]) is wiped before the answer is cached or returned.
     pub with_values: bool,
+}
+
+/// A key whose value describes another secret rather than being one:
+/// `<KEY>__EXPIRES_AT` and `<KEY>__SCOPES` (the taxonomy's metadata
+/// companions). `<KEY>__CLIENT_ID` is a credential and is not among them.
+pub fn is_metadata_key(key: &str) -> bool {
+    key.rsplit_once("__").is_some_and(|(parent, suffix)| {
+        !parent.is_empty() && (suffix == crate::taxonomy::EXPIRES_AT || suffix == crate::taxonomy::SCOPES)
+    })
+}
+
+/// Replaces every value the caller did not ask for with an empty one; the
+/// old value is zeroised when it drops.
+fn wipe_unrequested_values(list: &mut SecretList) {
+    let secrets = list
+        .secrets
+        .iter_mut()
+        .chain(list.imports.iter_mut().flat_map(|i| i.secrets.iter_mut()));
+    for secret in secrets {
+        if !secret.secret_value_hidden && !is_metadata_key(&secret.secret_key) {
+            secret.secret_value = SecretString::default();
+            secret.secret_value_hidden = true;
+        }
+    }
 }
 
 /// One read, as the reuse layer tells them apart.
@@ -75,6 +118,7 @@ enum ReadKey {
     Secret(Location, String, ReadOptions),
     Secrets(Location, ListOptions),
     Folders(Location, bool),
+    Imports(Location),
 }
 
 #[derive(Debug, Clone)]
@@ -82,6 +126,7 @@ enum ReadValue {
     Secret(Box<Secret>),
     Secrets(SecretList),
     Folders(Vec<Folder>),
+    Imports(Vec<SecretImport>),
 }
 
 fn secret_weight(s: &Secret) -> usize {
@@ -107,6 +152,10 @@ impl reuse::Weigh for ReadValue {
                         .sum::<usize>()
             }
             Self::Folders(folders) => folders.iter().map(|f| f.name.len() + 32).sum(),
+            Self::Imports(imports) => imports
+                .iter()
+                .map(|i| i.import_path.len() + i.import_env.slug.len() + 32)
+                .sum(),
         }
     }
 }
@@ -135,6 +184,9 @@ pub struct VaultClient {
     routes: Routes,
     flight: reuse::SingleFlight<ReadKey, Result<ReadValue, VaultError>>,
     cache: reuse::Cache<ReadKey, ReadValue>,
+    /// Folder metadata (names, tags, expiry and scopes companions) for
+    /// [`Self::read_metadata`]: always on, briefly, holding no other value.
+    metadata: reuse::Cache<Location, ReadValue>,
     /// Set when the vault says "rate limited": until then, calls fail fast
     /// (or are answered from the cache) instead of adding to the pile.
     rate_limited_until: std::sync::Mutex<Option<Instant>>,
@@ -195,6 +247,7 @@ impl VaultClient {
             routes: Routes::default(),
             flight: reuse::SingleFlight::new(),
             cache: reuse::Cache::new(CachePolicy::default()),
+            metadata: reuse::Cache::new(METADATA_POLICY),
             rate_limited_until: std::sync::Mutex::new(None),
         })
     }
@@ -314,6 +367,76 @@ impl VaultClient {
         })
     }
 
+    /// The secret imports of the folder at `at`, in the order Infisical
+    /// applies them (by `position`), replicated imports left out.
+    pub async fn read_imports(&self, at: &Location) -> Result<Served<Vec<SecretImport>>, VaultError> {
+        let key = ReadKey::Imports(at.clone());
+        let served = self
+            .reuse(key, || async {
+                Ok(ReadValue::Imports(self.fetch_imports(at).await?))
+            })
+            .await?;
+        narrow(served, |value| match value {
+            ReadValue::Imports(imports) => Some(imports),
+            _ => None,
+        })
+    }
+
+    /// A folder's secrets with only their metadata: names, tags, comments,
+    /// versions, and the values of the metadata companions
+    /// ([`is_metadata_key`]). No other value is requested where the vault can
+    /// hide them; where it cannot, they are wiped on arrival. A build that
+    /// hides values also hides the companions', so those are then read one
+    /// by one (by name, in the same folder).
+    pub async fn read_metadata(&self, at: &Location) -> Result<Served<SecretList>, VaultError> {
+        if let reuse::Lookup::Fresh(ReadValue::Secrets(list), _) = self.metadata.get(at) {
+            return Ok(Served {
+                value: list,
+                cached_age: None,
+            });
+        }
+        let names_only = ListOptions {
+            read: ReadOptions {
+                expand_references: false,
+                include_imports: false,
+            },
+            recursive: false,
+            with_values: false,
+        };
+        let mut served = self.read_secrets(at, names_only).await?;
+        let hidden: Vec<usize> = served
+            .value
+            .secrets
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.secret_value_hidden && is_metadata_key(&s.secret_key))
+            .map(|(i, _)| i)
+            .collect();
+        let raw = ReadOptions {
+            expand_references: false,
+            include_imports: false,
+        };
+        let reads = hidden.iter().map(|&i| {
+            let name = served.value.secrets[i].secret_key.clone();
+            async move { (i, self.read_secret(at, &name, raw).await) }
+        });
+        for (i, read) in futures_util::future::join_all(reads).await {
+            match read {
+                Ok(companion) => {
+                    let secret = &mut served.value.secrets[i];
+                    secret.secret_value = companion.value.secret_value;
+                    secret.secret_value_hidden = companion.value.secret_value_hidden;
+                }
+                // Metadata is best effort: a companion that vanished or is
+                // refused stays hidden, and the secret shows no expiry.
+                Err(e) => tracing::debug!(kind = e.kind(), "metadata companion not read"),
+            }
+        }
+        self.metadata
+            .put(at.clone(), ReadValue::Secrets(served.value.clone()));
+        Ok(served)
+    }
+
     pub async fn get_secret(
         &self,
         at: &Location,
@@ -412,28 +535,58 @@ impl VaultClient {
     }
 
     async fn fetch_secrets(&self, at: &Location, options: ListOptions) -> Result<SecretList, VaultError> {
-        self.call(Family::Secrets, |legacy| {
-            let (route, project_key) = if legacy {
-                ("/api/v3/secrets/raw", "workspaceId")
-            } else {
-                ("/api/v4/secrets", "projectId")
-            };
-            Request::get(
-                route,
-                vec![
-                    (project_key, at.project_id.clone()),
-                    ("environment", at.environment.clone()),
-                    ("secretPath", path_param(&at.path)),
-                    ("recursive", flag(options.recursive)),
-                    ("viewSecretValue", flag(options.with_values)),
-                    ("expandSecretReferences", flag(options.read.expand_references)),
-                    ("include_imports", flag(options.read.include_imports)),
-                    ("includeImports", flag(options.read.include_imports)),
-                    ("includePersonalOverrides", "false".into()),
-                ],
-            )
-        })
-        .await
+        let mut list: SecretList = self
+            .call(Family::Secrets, |legacy| {
+                let (route, project_key) = if legacy {
+                    ("/api/v3/secrets/raw", "workspaceId")
+                } else {
+                    ("/api/v4/secrets", "projectId")
+                };
+                Request::get(
+                    route,
+                    vec![
+                        (project_key, at.project_id.clone()),
+                        ("environment", at.environment.clone()),
+                        ("secretPath", path_param(&at.path)),
+                        ("recursive", flag(options.recursive)),
+                        ("viewSecretValue", flag(options.with_values)),
+                        ("expandSecretReferences", flag(options.read.expand_references)),
+                        ("include_imports", flag(options.read.include_imports)),
+                        ("includeImports", flag(options.read.include_imports)),
+                        ("includePersonalOverrides", "false".into()),
+                    ],
+                )
+            })
+            .await?;
+        if !options.with_values {
+            wipe_unrequested_values(&mut list);
+        }
+        Ok(list)
+    }
+
+    async fn fetch_imports(&self, at: &Location) -> Result<Vec<SecretImport>, VaultError> {
+        let list: ImportList = self
+            .call(Family::Imports, |_| {
+                // Older builds read `workspaceId`, newer ones `projectId`;
+                // each strips the key it does not know.
+                Request::get(
+                    "/api/v1/secret-imports",
+                    vec![
+                        ("workspaceId", at.project_id.clone()),
+                        ("projectId", at.project_id.clone()),
+                        ("environment", at.environment.clone()),
+                        ("path", path_param(&at.path)),
+                    ],
+                )
+            })
+            .await?;
+        let mut imports: Vec<SecretImport> = list
+            .secret_imports
+            .into_iter()
+            .filter(|i| !i.is_replication)
+            .collect();
+        imports.sort_by_key(|i| i.position);
+        Ok(imports)
     }
 
     async fn fetch_folders(&self, at: &Location, recursive: bool) -> Result<Vec<Folder>, VaultError> {

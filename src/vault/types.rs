@@ -64,6 +64,9 @@ pub struct Secret {
     pub secret_value_hidden: bool,
     #[serde(default)]
     pub updated_at: Option<String>,
+    /// Infisical quotes an expanded multi-line value of such a secret.
+    #[serde(default)]
+    pub skip_multiline_encoding: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -87,6 +90,33 @@ pub struct SecretList {
     pub secrets: Vec<Secret>,
     #[serde(default)]
     pub imports: Vec<Import>,
+}
+
+/// One entry of a folder's secret imports (`GET /api/v1/secret-imports`):
+/// the folder whose secrets it pulls in, and its place in the folder's order.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretImport {
+    pub import_path: String,
+    pub import_env: ImportEnvironment,
+    #[serde(default)]
+    pub position: i64,
+    /// Replicated imports are copies kept by the vault itself; Infisical
+    /// leaves them out when it resolves a folder's imports.
+    #[serde(default)]
+    pub is_replication: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ImportEnvironment {
+    pub slug: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ImportList {
+    #[serde(default)]
+    pub secret_imports: Vec<SecretImport>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

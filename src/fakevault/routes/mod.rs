@@ -4,6 +4,7 @@
 
 mod auth;
 mod folders;
+mod imports;
 mod projects;
 mod secret_json;
 mod secret_writes;
@@ -80,6 +81,7 @@ pub(crate) fn dispatch(shared: &Shared, ctx: &Ctx<'_>) -> Result<Reply, ApiError
         ["api", "v3", "secrets", "raw", name] => secret_by_name(shared, ctx, Api::V3, name),
         ["api", "v2", "folders"] if current && m == Method::GET => folders::list(shared, ctx, Api::V2),
         ["api", "v1", "folders"] if m == Method::GET => folders::list(shared, ctx, Api::V1),
+        ["api", "v1", "secret-imports"] if m == Method::GET => imports::list(shared, ctx),
         ["api", "v1", "workspace"] if m == Method::GET => projects::list(shared, ctx),
         ["api", "v1", "workspace", id] if m == Method::GET => projects::get(shared, ctx, &percent_decode(id)),
         _ => Err(not_found(ctx)),

@@ -7,7 +7,9 @@
 use hyper::StatusCode;
 use serde_json::Value;
 
-use super::super::data::{Environment, Folder, Project, Secret, VaultData};
+use std::collections::HashSet;
+
+use super::super::data::{Environment, Folder, Project, Secret, SecretImport, VaultData};
 use super::super::errors::{ApiError, Reply, ok_json};
 use super::super::permissions::{Ability, Action};
 use super::super::references::{Expander, Forbidden, OnForbidden};
@@ -313,7 +315,7 @@ pub(super) fn secrets_path(raw: Option<&str>) -> String {
     }
 }
 
-fn folder_at<'p>(
+pub(super) fn folder_at<'p>(
     project: &'p Project,
     environment: &str,
     path: &str,
@@ -388,62 +390,114 @@ fn folder_imports<'a, F: Fn(&str, &str) -> bool>(
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
-    for import in &folder.imports {
-        let readable = |p: &str| {
-            if current {
-                ability.can(Action::DescribeSecret, &import.environment, p)
-                    && (!view_value || ability.can(Action::ReadValue, &import.environment, p))
-            } else {
-                ability.can_read_legacy(&import.environment, p)
-            }
-        };
-        let Some((_, source)) = folder_at(view.project, &import.environment, &import.path) else {
-            continue;
-        };
-        if !readable(&import.path) {
-            continue;
-        }
-        let mut secrets = Vec::new();
-        for secret in &source.secrets {
+    for (first, source, secrets) in imported_secrets(ability, view.project, folder, current, view_value) {
+        let mut shown = Vec::with_capacity(secrets.len());
+        // Infisical expands every imported value as if it lived in the
+        // first hop's folder, whichever folder of the chain it came from.
+        for (secret_env, secret) in secrets {
             let value = shown_value(
                 view_value,
                 expand,
                 expander,
                 secret,
-                &import.environment,
-                &import.path,
+                &first.environment,
+                &first.path,
             )?;
-            secrets.push(view.imported(secret, &import.environment, value, !view_value));
+            shown.push(view.imported(secret, secret_env, value, !view_value));
         }
         out.push(ImportJson {
-            secret_path: import.path.clone(),
-            environment: import.environment.clone(),
+            secret_path: first.path.clone(),
+            environment: first.environment.clone(),
             folder_id: source.id.clone(),
-            secrets,
+            secrets: shown,
         });
     }
     Ok(out)
 }
 
+/// One first-level import, its folder, and every secret it brings in with
+/// the environment that secret lives in.
+type ImportedSecrets<'p> = (&'p SecretImport, &'p Folder, Vec<(&'p str, &'p Secret)>);
+
+/// How many import hops below a folder Infisical follows.
+const IMPORT_LEVEL_BREAK: usize = 10;
+
+/// A folder's imports as Infisical resolves them: each first-level import
+/// the caller may read, with the secrets of its folder followed by those of
+/// the folders it imports in turn (level by level, each folder once), all
+/// labelled with the first hop. The first hop is permission-checked; deeper
+/// hops are checked on the current build only — the 2024 build lets a chain
+/// of imports reach a folder the caller may not read (docs/vault-api.md).
+fn imported_secrets<'p>(
+    ability: &Ability<'_>,
+    project: &'p Project,
+    folder: &'p Folder,
+    current: bool,
+    view_value: bool,
+) -> Vec<ImportedSecrets<'p>> {
+    let readable = |environment: &str, path: &str| {
+        if current {
+            ability.can(Action::DescribeSecret, environment, path)
+                && (!view_value || ability.can(Action::ReadValue, environment, path))
+        } else {
+            ability.can_read_legacy(environment, path)
+        }
+    };
+    let mut seen: HashSet<(&str, &str)> = HashSet::new();
+    let mut out = Vec::new();
+    for first in &folder.imports {
+        let Some((first_env, source)) = folder_at(project, &first.environment, &first.path) else {
+            continue;
+        };
+        if !readable(&first.environment, &first.path) {
+            continue;
+        }
+        let mut secrets: Vec<(&str, &Secret)> = Vec::new();
+        let mut level: Vec<(&Environment, &str, &Folder)> = vec![(first_env, first.path.as_str(), source)];
+        let mut depth = 0;
+        while !level.is_empty() && depth <= IMPORT_LEVEL_BREAK {
+            let mut next = Vec::new();
+            for (hop_env, hop_path, hop) in level {
+                if !seen.insert((hop_env.slug.as_str(), hop_path)) {
+                    continue;
+                }
+                if depth == 0 || !current || readable(&hop_env.slug, hop_path) {
+                    secrets.extend(hop.secrets.iter().map(|s| (hop_env.slug.as_str(), s)));
+                }
+                for deeper in &hop.imports {
+                    if let Some((deeper_env, deeper_folder)) =
+                        folder_at(project, &deeper.environment, &deeper.path)
+                    {
+                        next.push((deeper_env, deeper.path.as_str(), deeper_folder));
+                    }
+                }
+            }
+            level = next;
+            depth += 1;
+        }
+        out.push((first, source, secrets));
+    }
+    out
+}
+
+/// Get-by-name through imports: the last import first, and in each the
+/// first secret of that name; answered as living in the first hop.
 fn find_in_imports<'p>(
     ability: &Ability<'_>,
-    env: &Environment,
+    env: &'p Environment,
     project: &'p Project,
     path: &str,
     name: &str,
     current: bool,
 ) -> Option<(String, String, &'p Secret)> {
     let folder = env.folders.get(path)?;
-    folder.imports.iter().find_map(|import| {
-        let allowed = if current {
-            ability.can(Action::DescribeSecret, &import.environment, &import.path)
-        } else {
-            ability.can_read_legacy(&import.environment, &import.path)
-        };
-        let (_, source) = folder_at(project, &import.environment, &import.path)?;
-        let secret = source.secret(name).filter(|_| allowed)?;
-        Some((import.environment.clone(), import.path.clone(), secret))
-    })
+    imported_secrets(ability, project, folder, current, false)
+        .into_iter()
+        .rev()
+        .find_map(|(first, _, secrets)| {
+            let (_, secret) = secrets.into_iter().find(|(_, s)| s.key == name)?;
+            Some((first.environment.clone(), first.path.clone(), secret))
+        })
 }
 
 #[cfg(test)]

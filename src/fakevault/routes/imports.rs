@@ -1,0 +1,86 @@
+//! `GET /api/v1/secret-imports`: a folder's imports, in position order, as
+//! both generations answer it (`workspaceId`; newer builds also read
+//! `projectId`). Reading them needs read access to the folder itself.
+
+use serde_json::{Value, json};
+
+use super::super::data::FIXTURE_TIME;
+use super::super::errors::{ApiError, Reply, ok_json};
+use super::super::permissions::{Ability, Action};
+use super::super::{Generation, Shared, read};
+use super::secrets::folder_at;
+use super::{Ctx, Query, authenticate};
+
+pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
+    let caller = authenticate(shared, ctx)?;
+    let generation = shared.generation;
+    let mut q = Query::new(ctx);
+    let workspace_id = q.string("workspaceId");
+    let project_id = match generation {
+        Generation::Current => q.string("projectId"),
+        Generation::Legacy => None,
+    };
+    let environment = q.required("environment");
+    let raw_path = q.string("path").unwrap_or("/").trim();
+    if workspace_id.or(project_id).is_none() {
+        q.required("workspaceId");
+    }
+    q.finish(generation)?;
+    let (Some(environment), Some(project_id)) = (environment, workspace_id.or(project_id)) else {
+        return Err(ApiError::bad_request("Missing project id or environment"));
+    };
+    let path = match raw_path.trim_end_matches('/') {
+        "" => "/".to_owned(),
+        p => p.to_owned(),
+    };
+
+    let data = read(&shared.data);
+    let project = data
+        .project_by_id(project_id)
+        .ok_or_else(|| super::projects::project_not_found(generation, project_id))?;
+    let ability = Ability::new(&caller.rules);
+    let allowed = match generation {
+        Generation::Current => ability.can(Action::DescribeSecret, environment, &path),
+        Generation::Legacy => ability.can_read_legacy(environment, &path),
+    };
+    if !allowed {
+        return Err(ApiError::permission_denied(
+            "read",
+            ability.details_for(Action::Read),
+        ));
+    }
+    let Some((_, folder)) = folder_at(project, environment, &path) else {
+        return Err(ApiError::not_found("NotFound", "Folder not found"));
+    };
+    let imports: Vec<Value> = folder
+        .imports
+        .iter()
+        .enumerate()
+        .map(|(i, import)| {
+            let source_env = project.env(&import.environment);
+            json!({
+                "id": super::super::data::stable_id(&["import", &folder.id, &import.environment, &import.path]),
+                "version": 1,
+                "importPath": import.path,
+                "position": i + 1,
+                "createdAt": FIXTURE_TIME,
+                "updatedAt": FIXTURE_TIME,
+                "folderId": folder.id,
+                "isReplication": false,
+                "isReplicationSuccess": null,
+                "replicationStatus": null,
+                "lastReplicated": null,
+                "isReserved": false,
+                "importEnv": {
+                    "name": source_env.map_or(import.environment.as_str(), |e| e.name.as_str()),
+                    "slug": import.environment,
+                    "id": source_env.map_or("", |e| e.id.as_str()),
+                },
+            })
+        })
+        .collect();
+    Ok(ok_json(&json!({
+        "message": "Successfully fetched secret imports",
+        "secretImports": imports,
+    })))
+}

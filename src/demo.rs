@@ -282,12 +282,23 @@ async fn walkthrough(vault: &RunningVault) -> Result<(), DemoError> {
     )
     .map_err(io)?;
 
+    show(
+        &mut out,
+        &server,
+        &Step {
+            title: "6. A value that refers outside the scope: withheld, never half expanded",
+            tool: "get-secret",
+            args: json!({"secretName": "WARDEN_SLACK_WEBHOOK", "secretPath": "/agents/warden/notify"}),
+        },
+    )
+    .await?;
+
     let rejected = demo_server(vault, "wrong-service-token-secret")?;
     show(
         &mut out,
         &rejected,
         &Step {
-            title: "6. A wrong Cloudflare Access service token: named as such, never 'no secrets'",
+            title: "7. A wrong Cloudflare Access service token: named as such, never 'no secrets'",
             tool: "list-secrets",
             args: json!({"secretPath": "/agents/warden"}),
         },

@@ -53,7 +53,6 @@ struct Routes {
     /// Both generations share the project route; kept so that a 404 there
     /// can never move another family to its older routes.
     legacy_projects: AtomicBool,
-    /// Secret imports have one route on both generations.
     legacy_imports: AtomicBool,
 }
 
@@ -566,14 +565,16 @@ impl VaultClient {
 
     async fn fetch_imports(&self, at: &Location) -> Result<Vec<SecretImport>, VaultError> {
         let list: ImportList = self
-            .call(Family::Imports, |_| {
-                // Older builds read `workspaceId`, newer ones `projectId`;
-                // each strips the key it does not know.
+            .call(Family::Imports, |legacy| {
+                let (route, project_key) = if legacy {
+                    ("/api/v1/secret-imports", "workspaceId")
+                } else {
+                    ("/api/v2/secret-imports", "projectId")
+                };
                 Request::get(
-                    "/api/v1/secret-imports",
+                    route,
                     vec![
-                        ("workspaceId", at.project_id.clone()),
-                        ("projectId", at.project_id.clone()),
+                        (project_key, at.project_id.clone()),
                         ("environment", at.environment.clone()),
                         ("path", path_param(&at.path)),
                     ],

@@ -160,3 +160,48 @@ pub struct Status {
     #[serde(default)]
     pub date: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    /// Answers recorded from a real Infisical (self-hosted build 09d28156,
+    /// 2024-10): the client's reading of them must not depend on the fake.
+    const RECORDED_IMPORTS: &str = r#"{"message": "Successfully fetched secret imports", "secretImports": [{"id": "3f6da257-b64b-4fdd-95c5-08cc3b7b43fa", "version": 1, "importPath": "/agents/warden/deep", "position": 1, "createdAt": "2026-12-01T12:34:44.185Z", "updatedAt": "2026-12-01T12:34:44.185Z", "folderId": "ec5c0046-31f8-4420-89e5-bf44beb75304", "isReplication": false, "isReplicationSuccess": null, "replicationStatus": null, "lastReplicated": null, "isReserved": false, "importEnv": {"name": "Development", "slug": "dev", "id": "c4f788e6-0e30-4279-8008-a995620b3832"}}]}"#;
+    /// get-one through a chain of imports: no `secretPath`, and
+    /// `environment` is the first hop's, so the answer cannot say where the
+    /// value lives.
+    const RECORDED_TRANSITIVE_GET: &str = r#"{"secret": {"id": "49e73be8-a7b9-47cd-abfd-f788453ce60c", "_id": "49e73be8-a7b9-47cd-abfd-f788453ce60c", "workspace": "664ba048-fc91-4735-8948-7d7d3ee03887", "environment": "dev", "version": 1, "type": "shared", "secretKey": "SHARED_TOKEN", "secretValue": "shared-token-dev-fake", "secretComment": "", "secretReminderNote": null, "secretReminderRepeatDays": null, "skipMultilineEncoding": false, "metadata": null, "createdAt": "2026-12-01T12:06:51.836Z", "updatedAt": "2026-12-01T12:06:51.836Z"}}"#;
+    const RECORDED_TAGGED_GET: &str = r##"{"secret": {"secretKey": "WARDEN_API_KEY", "secretValue": "wk-dev-0001-fake", "version": 2, "tags": [{"id": "fa6ed0cc-4e32-4eed-b1b4-838d96fdc6ce", "slug": "function-dns-edit", "color": "#ff0000", "name": "function-dns-edit"}]}}"##;
+
+    #[test]
+    fn reads_a_recorded_import_list() {
+        let list: Result<ImportList, _> = serde_json::from_str(RECORDED_IMPORTS);
+        let Ok(list) = list else {
+            return assert!(list.is_ok());
+        };
+        assert_eq!(list.secret_imports.len(), 1);
+        let import = &list.secret_imports[0];
+        assert_eq!(import.import_path, "/agents/warden/deep");
+        assert_eq!(import.import_env.slug, "dev");
+        assert_eq!(import.position, 1);
+        assert!(!import.is_replication);
+    }
+
+    #[test]
+    fn a_recorded_single_secret_answer_has_no_path() {
+        let single: Result<SingleSecret, _> = serde_json::from_str(RECORDED_TRANSITIVE_GET);
+        assert!(single.is_ok());
+        let Ok(single) = single else { return };
+        assert_eq!(single.secret.secret_path, None);
+        assert_eq!(single.secret.secret_key, "SHARED_TOKEN");
+        assert_eq!(single.secret.skip_multiline_encoding, Some(false));
+        let tagged: Result<SingleSecret, _> = serde_json::from_str(RECORDED_TAGGED_GET);
+        let Ok(tagged) = tagged else {
+            return assert!(tagged.is_ok());
+        };
+        assert_eq!(tagged.secret.secret_value.expose_secret(), "wk-dev-0001-fake");
+        assert_eq!(tagged.secret.tags[0].slug, "function-dns-edit");
+    }
+}

@@ -1,6 +1,6 @@
-//! `GET /api/v1/secret-imports`: a folder's imports, in position order, as
-//! both generations answer it (`workspaceId`; newer builds also read
-//! `projectId`). Reading them needs read access to the folder itself.
+//! `GET /api/v2/secret-imports` (`projectId`, current builds) and
+//! `GET /api/v1/secret-imports` (`workspaceId`, both): a folder's imports in
+//! position order. Reading them needs read access to the folder itself.
 
 use serde_json::{Value, json};
 
@@ -9,24 +9,21 @@ use super::super::errors::{ApiError, Reply, ok_json};
 use super::super::permissions::{Ability, Action};
 use super::super::{Generation, Shared, read};
 use super::secrets::folder_at;
-use super::{Ctx, Query, authenticate};
+use super::{Api, Ctx, Query, authenticate};
 
-pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
+pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>, api: Api) -> Result<Reply, ApiError> {
     let caller = authenticate(shared, ctx)?;
     let generation = shared.generation;
     let mut q = Query::new(ctx);
-    let workspace_id = q.string("workspaceId");
-    let project_id = match generation {
-        Generation::Current => q.string("projectId"),
-        Generation::Legacy => None,
-    };
+    let project_id = q.required(if api == Api::V2 {
+        "projectId"
+    } else {
+        "workspaceId"
+    });
     let environment = q.required("environment");
     let raw_path = q.string("path").unwrap_or("/").trim();
-    if workspace_id.or(project_id).is_none() {
-        q.required("workspaceId");
-    }
     q.finish(generation)?;
-    let (Some(environment), Some(project_id)) = (environment, workspace_id.or(project_id)) else {
+    let (Some(environment), Some(project_id)) = (environment, project_id) else {
         return Err(ApiError::bad_request("Missing project id or environment"));
     };
     let path = match raw_path.trim_end_matches('/') {

@@ -253,7 +253,7 @@ pub async fn run(config: &LintConfig, client: &VaultClient) -> Report {
                 environment: environment.clone(),
                 path: start.clone(),
             };
-            let listed = match list(client, &at).await {
+            let listed = match list(client, &config.scope, &at).await {
                 Ok(listed) => listed,
                 Err(VaultError::NotFound { .. }) => {
                     failures.push(Finding::new(
@@ -273,7 +273,7 @@ pub async fn run(config: &LintConfig, client: &VaultClient) -> Report {
                         environment,
                         &start,
                         None,
-                        format!("cannot list this folder recursively: {e}"),
+                        format!("cannot list this folder or one below it: {e}"),
                         e.hint(),
                     ));
                     continue;
@@ -374,12 +374,50 @@ fn rule2_coverage_note(environments: &[String]) -> Option<String> {
     ))
 }
 
-/// Every secret the identity may describe at or below `at`, each with its
-/// value when it may also read it. Two recursive listings: without values
-/// first, because with values a describe-only secret below the start folder
-/// is silently dropped (and one in the start folder fails the whole call);
-/// then with values, matched to the first by folder and key.
+/// Folders one audit start may visit: far beyond a real project's, it only
+/// stops a runaway walk.
+const MAX_FOLDERS: usize = 5000;
+
+/// Every secret the identity may describe in the folders at or below `at`
+/// that the scope allows, each with its value when it may also read it.
+/// Folders are found by walking folder names where the scope leads, and
+/// each allowed folder is listed on its own: a recursive listing would
+/// carry secrets (and, on older builds, values) from folders outside the
+/// scope across the wire.
 async fn list(
+    client: &VaultClient,
+    scope: &Scope,
+    at: &Location,
+) -> Result<Vec<(Secret, Option<SecretString>)>, VaultError> {
+    let mut out = Vec::new();
+    let mut queue = std::collections::VecDeque::from([at.path.clone()]);
+    let mut visited = 0usize;
+    while let Some(dir) = queue.pop_front() {
+        visited += 1;
+        if visited > MAX_FOLDERS {
+            break;
+        }
+        let here = Location {
+            path: dir.clone(),
+            ..at.clone()
+        };
+        if scope.allows(&at.environment, &dir) {
+            out.extend(list_folder(client, &here).await?);
+        }
+        for folder in client.list_folders(&here, false).await? {
+            if let Ok(path) = dir.join(&folder.name)
+                && scope.leads_into(&at.environment, &path)
+            {
+                queue.push_back(path);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One folder: names first, then values matched by key. Without values
+/// first, because with values a describe-only secret fails the whole call.
+async fn list_folder(
     client: &VaultClient,
     at: &Location,
 ) -> Result<Vec<(Secret, Option<SecretString>)>, VaultError> {
@@ -387,37 +425,28 @@ async fn list(
         expand_references: false,
         include_imports: false,
     };
-    let described = client
-        .list_secrets(
-            at,
-            ListOptions {
-                read,
-                recursive: true,
-                with_values: false,
-            },
-        )
-        .await?;
-    let valued = ListOptions {
+    let options = |with_values| ListOptions {
         read,
-        recursive: true,
-        with_values: true,
+        recursive: false,
+        with_values,
     };
-    let mut values: HashMap<(Option<String>, String), SecretString> =
-        match client.list_secrets(at, valued).await {
-            Ok(listing) => listing
-                .secrets
-                .into_iter()
-                .filter(|s| !s.secret_value_hidden)
-                .map(|s| ((s.secret_path, s.secret_key), s.secret_value))
-                .collect(),
-            Err(VaultError::PermissionDenied { message }) if message.contains("readValue") => HashMap::new(),
-            Err(e) => return Err(e),
-        };
+    let described = client.list_secrets(at, options(false)).await?;
+    let mut values: HashMap<String, SecretString> = match client.list_secrets(at, options(true)).await {
+        Ok(listing) => listing
+            .secrets
+            .into_iter()
+            .filter(|s| !s.secret_value_hidden)
+            .map(|s| (s.secret_key, s.secret_value))
+            .collect(),
+        Err(VaultError::PermissionDenied { message }) if message.contains("readValue") => HashMap::new(),
+        Err(e) => return Err(e),
+    };
     Ok(described
         .secrets
         .into_iter()
-        .map(|s| {
-            let value = values.remove(&(s.secret_path.clone(), s.secret_key.clone()));
+        .map(|mut s| {
+            let value = values.remove(&s.secret_key);
+            s.secret_path = Some(at.path.to_string());
             (s, value)
         })
         .collect())

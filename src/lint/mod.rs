@@ -298,7 +298,11 @@ pub async fn run(config: &LintConfig, client: &VaultClient) -> Report {
                     environment: environment.clone(),
                     path,
                     key: secret.secret_key,
-                    tags: secret.tags.into_iter().map(|t| t.slug).collect(),
+                    tags: secret
+                        .tags
+                        .into_iter()
+                        .map(|t| taxonomy::tag_label(&t.slug, t.name.as_deref()).to_owned())
+                        .collect(),
                     value,
                 });
             }

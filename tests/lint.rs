@@ -866,3 +866,42 @@ async fn real_tag_slugs_and_colon_names_satisfy_the_taxonomy() {
         );
     }
 }
+
+/// Issue 16: a scope entry that leaves out the folder it names leaves that
+/// folder out of the audit; the report says so among what it did not cover.
+#[tokio::test]
+async fn a_glob_that_leaves_out_its_folder_is_a_note() {
+    let vault = start(cases(), auditor()).await;
+    let env = env_for(&vault, PROJECT, "prod:/tag-missing/pos/* prod:/tag-extra/**");
+    let run = lint(&env, &["--json"]).await;
+    let notes = run.json()["notes"].clone();
+    let gap: Vec<&str> = notes
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|n| n.contains("does not cover the folder"))
+        .collect();
+    assert_eq!(gap.len(), 1, "{notes}");
+    assert!(
+        gap[0].starts_with(
+            "scope entry prod:/tag-missing/pos/* does not cover the folder /tag-missing/pos itself"
+        ) && gap[0].contains("write prod:/tag-missing/pos/**"),
+        "{notes}"
+    );
+    // And indeed the secret stored in /tag-missing/pos was not audited.
+    assert!(
+        !run.located()
+            .iter()
+            .any(|(_, at)| at.starts_with("prod:/tag-missing/")),
+        "{}",
+        run.stdout
+    );
+    let human = lint(&env, &[]).await;
+    let covered = human.stdout.split("not covered\n").nth(1).unwrap_or_default();
+    assert!(
+        covered.contains("  - scope entry prod:/tag-missing/pos/* does not cover"),
+        "{}",
+        human.stdout
+    );
+}

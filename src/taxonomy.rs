@@ -1,4 +1,4 @@
-//! The token taxonomy of seed 003, as code: `<KEY>__SUFFIX` companions that
+//! The token taxonomy (docs/taxonomy.md), as code: `<KEY>__SUFFIX` companions that
 //! carry a secret's metadata, the expiry they announce, and the four tag
 //! dimensions (`function`, `sensitivity`, `consumer`, `rotation`).
 //!
@@ -22,7 +22,7 @@ pub const EXPIRES_AT: &str = "EXPIRES_AT";
 pub const SCOPES: &str = "SCOPES";
 pub const CLIENT_ID: &str = "CLIENT_ID";
 
-/// The tag dimensions of the taxonomy, in the order the seed lists them.
+/// The tag dimensions of the taxonomy, in the order the taxonomy lists them.
 pub const DIMENSIONS: [&str; 4] = ["function", "sensitivity", "consumer", "rotation"];
 
 /// How close an expiry counts as "expiring" unless configured otherwise.
@@ -110,7 +110,7 @@ pub fn group_tags<'a>(tags: impl IntoIterator<Item = &'a str>) -> BTreeMap<Strin
 pub const METADATA_SUFFIXES: [&str; 3] = [EXPIRES_AT, SCOPES, CLIENT_ID];
 
 /// Suffixes of the halves of a key pair (`AWS_INFISICAL_BOOTSTRAP__ACCESS_KEY_ID`,
-/// `ALP_PAPER_TRADING__KEY_ID`): the seed makes the base name the logical
+/// `ALP_PAPER_TRADING__KEY_ID`): the taxonomy makes the base name the logical
 /// credential, which need not exist as a secret of its own.
 pub const COMPONENT_SUFFIXES: [&str; 4] = ["ACCESS_KEY_ID", "SECRET_ACCESS_KEY", "KEY_ID", "SECRET_KEY"];
 
@@ -126,9 +126,9 @@ pub const DEFAULT_VENDOR_CODES: [&str; 12] = [
 /// grow by proposal, so they are not checked against a list).
 pub const SENSITIVITY_LEVELS: [&str; 4] = ["critical", "high", "medium", "low"];
 pub const ROTATION_CADENCES: [&str; 6] = ["30d", "60d", "90d", "180d", "annual", "non-rotating"];
-/// The seed's word for "does not rotate by design".
+/// The taxonomy's word for "does not rotate by design".
 pub const NON_ROTATING: &str = "non-rotating";
-/// Not the seed's words, but read as "does not rotate" rather than guessed at.
+/// Not the taxonomy's words, but read as "does not rotate" rather than guessed at.
 pub const NON_ROTATING_ALIASES: [&str; 3] = ["none", "never", "manual"];
 
 /// Section 3's environments: Rule 2 forbids identical copies between these two.

@@ -1,5 +1,5 @@
 //! Fake vault: secret list / get / write routes, permission evaluation per
-//! generation (`infisical-api.md` §3, §6), validation, expansion and imports.
+//! generation (docs/vault-api.md, "Secrets" and "Permissions"), validation, expansion and imports.
 
 mod fakevault_support;
 

@@ -1,7 +1,7 @@
 //! `github-token` end to end: the real binary against the fake vault (behind
 //! the fake Cloudflare gate) and a fake GitHub API on loopback that verifies
 //! the App JWT with the public key, as GitHub does. One row per failure of
-//! the mint runbook's table (seed 004), and a leak check at RUST_LOG=trace.
+//! the mint runbook's table (docs/runbook-modes.md), and a leak check at RUST_LOG=trace.
 //!
 //! Keys are throwaway RSA keys generated once per test run, never stored.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -538,7 +538,7 @@ async fn no_read_permission_on_a_current_vault_reads_as_an_empty_folder() {
     );
 }
 
-/// Seed 004 grants `read on /MooseQuest/<bot>/*`, which Infisical's
+/// The bot-token runbook grants `read on /MooseQuest/<bot>/*`, which Infisical's
 /// picomatch does not match against the bot's own folder: on either build the
 /// failure names the glob that does.
 #[tokio::test]

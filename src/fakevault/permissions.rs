@@ -1,5 +1,5 @@
 //! Identities and their secret permissions, evaluated the way Infisical's CASL
-//! rules are (`shared/infisical-api.md` §3): an `environment` condition (`$eq`,
+//! rules are (docs/vault-api.md, "Permissions"): an `environment` condition (`$eq`,
 //! or any environment), a `secretPath` `$glob` condition, and a set of actions.
 //!
 //! The glob matcher lives in [`glob_matches`] alone so that it can be swapped

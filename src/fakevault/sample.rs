@@ -1,5 +1,5 @@
 //! The demo dataset and demo credentials: one project laid out like the
-//! operator's vault (`shared/seeds/003`: `<VENDOR>_<FUNCTION>_<SCOPE>` names,
+//! operator's vault (docs/taxonomy.md: `<VENDOR>_<FUNCTION>_<SCOPE>` names,
 //! `__EXPIRES_AT` / `__SCOPES` companions, four tag dimensions), with the
 //! awkward cases a client must survive — a multi-line PEM, unicode, an empty
 //! value, an expired and an expiring credential, references and imports —
@@ -366,7 +366,7 @@ impl VaultData {
                         "rotation-manual",
                     ],
                 )
-                .comment("lint: tag-unknown-value (the seed says rotation-non-rotating)"),
+                .comment("lint: tag-unknown-value (the taxonomy says rotation-non-rotating)"),
             )
             .add_secret(
                 p,
@@ -389,7 +389,7 @@ impl VaultData {
                 "/MooseQuest/anthropic",
                 SecretEntry::new("ANT_CLAUDE_SDK__EXPIRES_AT", &expiry_in_days(120)),
             )
-            // A key pair whose base name is only the logical credential (seed §4, AWS).
+            // A key pair whose base name is only the logical credential (docs/taxonomy.md, Section 1).
             .add_secret(
                 p,
                 PROD,

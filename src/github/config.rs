@@ -1,5 +1,5 @@
 //! `github-token`'s flags and variables → one validated [`GithubTokenConfig`],
-//! before any network call. Accepts the mint runbook's names (seed 004) as
+//! before any network call. Accepts the mint runbook's names (docs/runbook-modes.md) as
 //! aliases: `INFISICAL_HOST`, `INFISICAL_ENV`, `INFISICAL_PATH_PREFIX`, and its
 //! defaults (environment `prod`, prefix `/MooseQuest/`).
 //!

@@ -1,6 +1,6 @@
 //! Every way `github-token` can fail after its configuration was accepted,
 //! each with its own one-line cause and fix: the rows of the mint runbook's
-//! failure table (seed 004), and the ones it did not list.
+//! failure table (docs/runbook-modes.md), and the ones it did not list.
 //!
 //! No variant ever holds the private key, the JWT or the minted token; texts
 //! quoted from GitHub or the vault are error messages, never values.

@@ -1,5 +1,5 @@
 //! `lint`: a read-only audit of what the identity can see, against the token
-//! taxonomy of `shared/seeds/003` (names, companions, tag dimensions, expiry,
+//! taxonomy of docs/taxonomy.md (names, companions, tag dimensions, expiry,
 //! `_FULL`, Rule 2). With the same vault and scope configuration as `serve`
 //! it lists, per environment, every folder the scope allows (recursively,
 //! without imports or reference expansion), checks the [`rules`], and reports

@@ -635,7 +635,10 @@ mod tests {
         assert_eq!(missing("rotation-non-rotating"), []);
         let manual = missing("rotation-manual");
         assert_eq!(manual.len(), 1);
-        assert_eq!(manual[0].0, TAG_UNKNOWN_VALUE, "manual is not the seed's word");
+        assert_eq!(
+            manual[0].0, TAG_UNKNOWN_VALUE,
+            "manual is not the taxonomy's word"
+        );
     }
 
     #[test]

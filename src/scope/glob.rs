@@ -382,7 +382,7 @@ mod tests {
 
     #[test]
     fn infisical_table() {
-        // shared/infisical-api.md §3, observed on picomatch 3.x.
+        // docs/vault-api.md, "Permissions"; observed on picomatch 3.x.
         let rows = [
             ("/x/**", "/x", true),
             ("/x/**", "/x/a", true),

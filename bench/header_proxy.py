@@ -2,7 +2,7 @@
 """A minimal Cloudflare Access header-injecting reverse proxy, stdlib only.
 
 The benchmark's stand-in for the seed runbook's tools/vault-proxy/proxy.py
-(shared/seeds/001): http.server in front, http.client to the vault, and on
+(docs/runbook-modes.md): http.server in front, http.client to the vault, and on
 every request it sets CF-Access-Client-Id, CF-Access-Client-Secret, Host (the
 upstream's) and User-Agent. Written for bench/ only; not a production proxy.
 

@@ -255,9 +255,6 @@ async fn run_lint(args: LintArgs) -> anyhow::Result<ExitCode> {
     };
     // stdout carries the report only: quiet unless RUST_LOG says otherwise.
     let _guard = init_logging(&LogArgs::default(), "warn")?;
-    for warning in config.scope.warnings() {
-        eprintln!("infisical-mcp-rs lint: warning: {warning}");
-    }
     let client = VaultClient::new(&config.vault, config.credentials.clone())
         .context("cannot set up the vault client")?;
     let report = lint::run(&config, &client).await;

@@ -1,6 +1,11 @@
-//! The token taxonomy of seed 003, as code: `<KEY>__SUFFIX` companions that
+//! The token taxonomy (docs/taxonomy.md), as code: `<KEY>__SUFFIX` companions that
 //! carry a secret's metadata, the expiry they announce, and the four tag
-//! dimensions (`function:`, `sensitivity:`, `consumer:`, `rotation:`).
+//! dimensions (`function`, `sensitivity`, `consumer`, `rotation`).
+//!
+//! Infisical tag slugs may only hold `a-z`, `0-9` and `-`, so the taxonomy's
+//! `function:dns-edit` is stored as the slug `function-dns-edit`: a dimension
+//! name followed by `-` (docs/taxonomy.md). The colon form is still read, for
+//! tag names that carry it.
 //!
 //! Pure functions over names, values and tags; the tools and `lint` decide
 //! what to show.
@@ -17,7 +22,7 @@ pub const EXPIRES_AT: &str = "EXPIRES_AT";
 pub const SCOPES: &str = "SCOPES";
 pub const CLIENT_ID: &str = "CLIENT_ID";
 
-/// The tag dimensions of the taxonomy, in the order the seed lists them.
+/// The tag dimensions of the taxonomy, in the order the taxonomy lists them.
 pub const DIMENSIONS: [&str; 4] = ["function", "sensitivity", "consumer", "rotation"];
 
 /// How close an expiry counts as "expiring" unless configured otherwise.
@@ -55,23 +60,48 @@ pub fn expiry_status(expires_at: Option<&str>, now: OffsetDateTime, warning: Dur
     }
 }
 
-/// Tags grouped by dimension (`function:dns-edit` → `function: [dns-edit]`);
-/// tags outside the four dimensions go under `other`, whole.
-pub fn group_tags<'a>(slugs: impl IntoIterator<Item = &'a str>) -> BTreeMap<String, Vec<String>> {
+/// Splits a tag into its dimension and value: `function-dns-edit` (the slug
+/// Infisical stores) and `function:dns-edit` (the taxonomy document's form,
+/// which a tag name may carry) both give `("function", "dns-edit")`. Anything
+/// else, including an empty value, is outside the four dimensions.
+pub fn parse_tag(tag: &str) -> Option<(&'static str, &str)> {
+    DIMENSIONS.into_iter().find_map(|dimension| {
+        let rest = tag.strip_prefix(dimension)?;
+        let value = rest.strip_prefix('-').or_else(|| rest.strip_prefix(':'))?;
+        (!value.is_empty()).then_some((dimension, value))
+    })
+}
+
+/// The text a tag is classified by: its slug, unless only its name says
+/// which dimension it belongs to (a newer vault can name the slug
+/// `dns-edit-fn` `function:dns-edit`).
+pub fn tag_label<'a>(slug: &'a str, name: Option<&'a str>) -> &'a str {
+    match name {
+        Some(name) if parse_tag(slug).is_none() && parse_tag(name).is_some() => name,
+        _ => slug,
+    }
+}
+
+/// How a tag of `dimension` with `value` is written in Infisical:
+/// `function-dns-edit`.
+pub fn tag_slug(dimension: &str, value: &str) -> String {
+    format!("{dimension}-{value}")
+}
+
+/// Tags grouped by dimension (`function-dns-edit` or `function:dns-edit` →
+/// `function: [dns-edit]`); tags outside the four dimensions go under
+/// `other`, whole.
+pub fn group_tags<'a>(tags: impl IntoIterator<Item = &'a str>) -> BTreeMap<String, Vec<String>> {
     let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for slug in slugs {
-        match slug.split_once(':') {
-            Some((dimension, value)) if DIMENSIONS.contains(&dimension) => {
-                groups
-                    .entry(dimension.to_string())
-                    .or_default()
-                    .push(value.to_string());
-            }
-            _ => groups
-                .entry("other".to_string())
-                .or_default()
-                .push(slug.to_string()),
-        }
+    for tag in tags {
+        let (group, item) = match parse_tag(tag) {
+            Some((dimension, value)) => (dimension, value),
+            None => ("other", tag),
+        };
+        groups
+            .entry(group.to_string())
+            .or_default()
+            .push(item.to_string());
     }
     groups
 }
@@ -80,7 +110,7 @@ pub fn group_tags<'a>(slugs: impl IntoIterator<Item = &'a str>) -> BTreeMap<Stri
 pub const METADATA_SUFFIXES: [&str; 3] = [EXPIRES_AT, SCOPES, CLIENT_ID];
 
 /// Suffixes of the halves of a key pair (`AWS_INFISICAL_BOOTSTRAP__ACCESS_KEY_ID`,
-/// `ALP_PAPER_TRADING__KEY_ID`): the seed makes the base name the logical
+/// `ALP_PAPER_TRADING__KEY_ID`): the taxonomy makes the base name the logical
 /// credential, which need not exist as a secret of its own.
 pub const COMPONENT_SUFFIXES: [&str; 4] = ["ACCESS_KEY_ID", "SECRET_ACCESS_KEY", "KEY_ID", "SECRET_KEY"];
 
@@ -92,20 +122,20 @@ pub const DEFAULT_VENDOR_CODES: [&str; 12] = [
     "CF", "HK", "PM", "AWS", "ANT", "GH", "STR", "ALP", "INF", "SL", "DH", "DYN",
 ];
 
-/// The closed tag vocabularies of Section 2 (`function:` and `consumer:` grow
-/// by proposal, so they are not checked against a list).
+/// The closed tag vocabularies of Section 2 (`function` and `consumer` values
+/// grow by proposal, so they are not checked against a list).
 pub const SENSITIVITY_LEVELS: [&str; 4] = ["critical", "high", "medium", "low"];
 pub const ROTATION_CADENCES: [&str; 6] = ["30d", "60d", "90d", "180d", "annual", "non-rotating"];
-/// The seed's word for "does not rotate by design".
+/// The taxonomy's word for "does not rotate by design".
 pub const NON_ROTATING: &str = "non-rotating";
-/// Not the seed's words, but read as "does not rotate" rather than guessed at.
+/// Not the taxonomy's words, but read as "does not rotate" rather than guessed at.
 pub const NON_ROTATING_ALIASES: [&str; 3] = ["none", "never", "manual"];
 
 /// Section 3's environments: Rule 2 forbids identical copies between these two.
 pub const PROD_ENVIRONMENT: &str = "prod";
 pub const STAGING_ENVIRONMENT: &str = "staging";
 
-/// A `rotation:` value that promises a cadence, and so an `__EXPIRES_AT`.
+/// A `rotation` value that promises a cadence, and so an `__EXPIRES_AT`.
 pub fn is_rotating(cadence: &str) -> bool {
     cadence != NON_ROTATING && !NON_ROTATING_ALIASES.contains(&cadence)
 }
@@ -252,6 +282,64 @@ mod tests {
         assert_eq!(groups["consumer"], ["ci", "agent"]);
         assert_eq!(groups["other"], ["team-x"]);
         assert!(!groups.contains_key("sensitivity"));
+    }
+
+    #[test]
+    fn real_slugs_are_grouped_like_the_colon_form() {
+        let groups = group_tags([
+            "function-dns-edit",
+            "sensitivity-high",
+            "consumer-terraform",
+            "rotation-90d",
+            "rotation-non-rotating",
+        ]);
+        assert_eq!(groups["function"], ["dns-edit"]);
+        assert_eq!(groups["sensitivity"], ["high"]);
+        assert_eq!(groups["consumer"], ["terraform"]);
+        assert_eq!(groups["rotation"], ["90d", "non-rotating"]);
+        assert!(!groups.contains_key("other"));
+    }
+
+    #[test]
+    fn tag_parsing_needs_a_dimension_a_separator_and_a_value() {
+        assert_eq!(parse_tag("function-dns-edit"), Some(("function", "dns-edit")));
+        assert_eq!(parse_tag("function:dns-edit"), Some(("function", "dns-edit")));
+        assert_eq!(
+            parse_tag("rotation-non-rotating"),
+            Some(("rotation", "non-rotating"))
+        );
+        for outside in [
+            "function",
+            "function-",
+            "function:",
+            "functional-x",
+            "functions-x",
+            "Function-x",
+            "team-x",
+            "",
+            "-function-x",
+        ] {
+            assert_eq!(parse_tag(outside), None, "{outside:?}");
+        }
+        assert_eq!(tag_slug("sensitivity", "high"), "sensitivity-high");
+    }
+
+    #[test]
+    fn a_tag_name_speaks_only_when_the_slug_does_not() {
+        assert_eq!(
+            tag_label("dns-edit-fn", Some("function:dns-edit")),
+            "function:dns-edit"
+        );
+        assert_eq!(
+            tag_label("function-dns-edit", Some("function-dns-edit")),
+            "function-dns-edit"
+        );
+        assert_eq!(
+            tag_label("function-dns-edit", Some("sensitivity:high")),
+            "function-dns-edit"
+        );
+        assert_eq!(tag_label("team-x", Some("team x")), "team-x");
+        assert_eq!(tag_label("team-x", None), "team-x");
     }
 
     fn vendors() -> Vec<String> {

@@ -278,3 +278,36 @@ fn a_surprising_glob_is_served_as_the_vault_reads_it_but_called_out() {
     );
     assert!(!wire.touched());
 }
+
+/// Issue 16: `/X/*` grants below `/X` but not `/X` itself (picomatch, as in
+/// Infisical); `serve` starts anyway and says which entry to write instead.
+#[test]
+fn a_glob_that_leaves_out_its_own_folder_is_called_out_at_start_up() {
+    let wire = Tripwire::new();
+    let mut env = base(&wire.url());
+    env.retain(|(k, _)| *k != "INFISICAL_SCOPE");
+    env.push((
+        "INFISICAL_SCOPE",
+        "dev:/agents/** prod:/MooseQuest/raxx-dev-bot/* prod:/bots/raxx-*/**".into(),
+    ));
+    let (code, stderr) = run(&env, &[]);
+    assert_eq!(code, 0, "a warning, not an error: {stderr}");
+    assert!(
+        stderr.contains(
+            "scope entry prod:/MooseQuest/raxx-dev-bot/* does not cover the folder \
+             /MooseQuest/raxx-dev-bot itself"
+        ) && stderr.contains("write prod:/MooseQuest/raxx-dev-bot/** to cover"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("scope entry prod:/bots/raxx-*/** does not cover a folder such as /bots/raxx-a")
+            && stderr.contains("add prod:/bots/raxx-* beside it, or write prod:/bots/**"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("dev:/agents/**"),
+        "clean entries are not named: {stderr}"
+    );
+    assert!(stderr.contains("WARN"), "logged at warn: {stderr}");
+    assert!(!wire.touched());
+}

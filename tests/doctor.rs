@@ -600,3 +600,32 @@ async fn configuration_errors_exit_2_before_any_network_call() {
     assert_eq!(run.code, 2);
     assert!(run.stdout.contains("--probe"), "{}", run.stdout);
 }
+
+/// Issue 16: the runbook's `/MooseQuest/<bot>/*` leaves out the bot's own
+/// folder; doctor's config step turns amber and names the glob to write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scope_glob_that_leaves_out_its_folder_is_a_config_warning() {
+    let vault = vault_gen(Generation::Legacy, login_gate(), read_only()).await;
+    let dir = project_dir().await;
+    let mut env = env_for(&vault.base_url());
+    env.insert(
+        "INFISICAL_SCOPE".into(),
+        "dev:/agents/warden/** prod:/MooseQuest/raxx-dev-bot/*".into(),
+    );
+    let run = doctor(&env, &["--json"], dir.path()).await;
+    assert_step(&run, "config", "warn", None, "rewrite the glob");
+    let detail = run.step("config")["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        detail.contains("scope entry prod:/MooseQuest/raxx-dev-bot/* does not cover the folder /MooseQuest/raxx-dev-bot itself")
+            && detail.contains("write prod:/MooseQuest/raxx-dev-bot/**"),
+        "{detail}"
+    );
+    assert_eq!(run.code, 0, "a warning, not a failure: {}", run.stdout);
+
+    // `/X/**` covers `/X`: no warning.
+    let run = doctor(&env_for(&vault.base_url()), &["--json"], dir.path()).await;
+    assert_step(&run, "config", "pass", None, "");
+}

@@ -1,5 +1,5 @@
 //! Fake vault: secret list / get / write routes, permission evaluation per
-//! generation (`infisical-api.md` §3, §6), validation, expansion and imports.
+//! generation (docs/vault-api.md, "Secrets" and "Permissions"), validation, expansion and imports.
 
 mod fakevault_support;
 
@@ -75,10 +75,10 @@ async fn list_in_scope_on_v4_and_v3() -> TestResult {
         assert_eq!(
             tags,
             [
-                "function:vault-read",
-                "sensitivity:low",
-                "consumer:agent",
-                "rotation:90d"
+                "function-vault-read",
+                "sensitivity-low",
+                "consumer-agent",
+                "rotation-90d"
             ]
         );
         assert_eq!(
@@ -567,7 +567,7 @@ async fn hidden_values_and_tag_filters() -> TestResult {
         &c,
         &v4(
             &v,
-            "environment=prod&secretPath=/&recursive=true&tagSlugs=function:agent-identity",
+            "environment=prod&secretPath=/&recursive=true&tagSlugs=function-agent-identity",
         ),
         &admin,
     )

@@ -1,7 +1,7 @@
 //! `github-token` end to end: the real binary against the fake vault (behind
 //! the fake Cloudflare gate) and a fake GitHub API on loopback that verifies
 //! the App JWT with the public key, as GitHub does. One row per failure of
-//! the mint runbook's table (seed 004), and a leak check at RUST_LOG=trace.
+//! the mint runbook's table (docs/runbook-modes.md), and a leak check at RUST_LOG=trace.
 //!
 //! Keys are throwaway RSA keys generated once per test run, never stored.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -512,7 +512,12 @@ async fn no_read_permission_on_the_bot_path() {
     assert_failure(
         &r,
         "Infisical fetch failed at /MooseQuest/locked-bot (environment prod): permission denied",
-        "add read permission on /MooseQuest/locked-bot/*",
+        "add read permission on the bot path",
+    );
+    assert!(
+        r.stderr.contains("with the glob /MooseQuest/locked-bot/** — /MooseQuest/locked-bot/* (the runbook's example) matches only what lies below"),
+        "{}",
+        r.stderr
     );
     assert!(github.seen().is_empty());
 }
@@ -529,8 +534,64 @@ async fn no_read_permission_on_a_current_vault_reads_as_an_empty_folder() {
     assert_failure(
         &r,
         "bot secrets at /MooseQuest/locked-bot/ missing keys: APP_ID, INSTALLATION_ID, PRIVATE_KEY_PEM",
-        "grant it read on the bot path",
+        "grant it read on the bot path, with the glob /MooseQuest/locked-bot/**",
     );
+}
+
+/// The bot-token runbook grants `read on /MooseQuest/<bot>/*`, which Infisical's
+/// picomatch does not match against the bot's own folder: on either build the
+/// failure names the glob that does.
+#[tokio::test]
+async fn the_runbooks_bot_glob_misses_the_bot_folder_and_the_error_says_so() {
+    for generation in [Generation::Legacy, Generation::Current] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let identity = Identity::new(
+            CLIENT_ID,
+            CLIENT_SECRET,
+            vec![PermissionRule::read("prod", "/MooseQuest/raxx-dev-bot/*")],
+        );
+        let vault = FakeVault::new(data())
+            .generation(generation)
+            .gate(login_gate())
+            .identity(identity)
+            .start(listener)
+            .await
+            .unwrap();
+        let github = FakeGithub::start().await;
+        let r = run(&env(&vault), "raxx-dev-bot", &github.url, &[]).await;
+        assert_eq!(r.code, Some(1), "{generation:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("with the glob /MooseQuest/raxx-dev-bot/** — /MooseQuest/raxx-dev-bot/* (the runbook's example) matches only what lies below /MooseQuest/raxx-dev-bot, not the folder itself"),
+            "{generation:?}: {}",
+            r.stderr
+        );
+        assert!(github.seen().is_empty());
+    }
+}
+
+/// The same glob as a client-side scope is refused before any request, naming
+/// the entry and the one to write.
+#[tokio::test]
+async fn a_scope_entry_below_the_bot_folder_is_named() {
+    let (vault, github) = (
+        vault(Generation::Current, login_gate()).await,
+        FakeGithub::start().await,
+    );
+    let scope = ["--scope", "prod:/MooseQuest/raxx-dev-bot/*"];
+    let r = run(&env(&vault), "raxx-dev-bot", &github.url, &scope).await;
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("prod:/MooseQuest/raxx-dev-bot/* reaches only what lies below /MooseQuest/raxx-dev-bot, not the folder itself")
+            && r.stderr.contains("write 'prod:/MooseQuest/raxx-dev-bot/**'"),
+        "{}",
+        r.stderr
+    );
+    assert!(vault.requests().is_empty() && github.seen().is_empty());
+    // Another bot's entry is not blamed for this one.
+    let scope = ["--scope", "prod:/MooseQuest/raxx-ops-bot/*"];
+    let r = run(&env(&vault), "raxx-dev-bot", &github.url, &scope).await;
+    assert_eq!(r.code, Some(2));
+    assert!(!r.stderr.contains("reaches only what lies below"), "{}", r.stderr);
 }
 
 /// "missing keys: PRIVATE_KEY_PEM": stored under other names; says which.

@@ -22,10 +22,10 @@ const CLIENT_SECRET: &str = "ua-secret-LINT-5e5e";
 /// Every planted value carries this marker; none may be printed.
 const MARK: &str = "PLANTED";
 const TAGS: [&str; 4] = [
-    "function:dns-edit",
-    "sensitivity:high",
-    "consumer:ci",
-    "rotation:non-rotating",
+    "function-dns-edit",
+    "sensitivity-high",
+    "consumer-ci",
+    "rotation-non-rotating",
 ];
 
 fn value(name: &str) -> String {
@@ -165,7 +165,7 @@ fn cases() -> VaultData {
         .project(PROJECT, "lint", "lint")
         .environment(PROJECT, "prod", "Production")
         .environment(PROJECT, "staging", "Staging");
-    let rotating = with(&TAGS, "rotation:", "rotation:90d");
+    let rotating = with(&TAGS, "rotation-", "rotation-90d");
     d = put(d, "prod", "/name-pattern/pos", "cf_dns_edit", &TAGS);
     d = put(d, "prod", "/name-pattern/neg", "CF_DNS_EDIT", &TAGS);
     d = put(d, "prod", "/unknown-vendor/pos", "HEROKU_API_KEY", &TAGS);
@@ -173,18 +173,18 @@ fn cases() -> VaultData {
     d = put(d, "prod", "/tag-missing/pos", "CF_A", &TAGS[..3]);
     d = put(d, "prod", "/tag-missing/neg", "CF_A", &TAGS);
     let mut dup = TAGS.to_vec();
-    dup.push("function:waf-edit");
+    dup.push("function-waf-edit");
     d = put(d, "prod", "/tag-duplicate/pos", "CF_A", &dup);
     let mut consumers = TAGS.to_vec();
-    consumers.push("consumer:terraform");
+    consumers.push("consumer-terraform");
     d = put(d, "prod", "/tag-duplicate/neg", "CF_A", &consumers);
     d = put(d, "prod", "/tag-multiple-consumers/pos", "CF_A", &consumers);
     d = put(d, "prod", "/tag-multiple-consumers/neg", "CF_A", &TAGS);
-    let odd = with(&TAGS, "sensitivity:", "sensitivity:extreme");
+    let odd = with(&TAGS, "sensitivity-", "sensitivity-extreme");
     d = put(d, "prod", "/tag-unknown-value/pos", "CF_A", &odd);
     d = put(d, "prod", "/tag-unknown-value/neg", "CF_A", &TAGS);
     let mut extra = TAGS.to_vec();
-    extra.push("team:edge");
+    extra.push("team-edge");
     d = put(d, "prod", "/tag-extra/pos", "CF_A", &extra);
     d = put(d, "prod", "/tag-extra/neg", "CF_A", &TAGS);
     // Rotating without expiry; negatives: rotating with one, and non-rotating without.
@@ -660,7 +660,7 @@ async fn default_environments_come_from_the_scope() {
 async fn describe_only_secrets_are_linted_without_their_values() {
     // Read on /d, describe only below it: a listing with values drops the
     // lower secrets silently, so lint must list without values too.
-    let rotating = with(&TAGS, "rotation:", "rotation:90d");
+    let rotating = with(&TAGS, "rotation-", "rotation-90d");
     let mut d = VaultData::new()
         .project(PROJECT, "lint", "lint")
         .environment(PROJECT, "prod", "Production");
@@ -818,5 +818,90 @@ async fn a_star_scope_audits_every_environment_of_the_project() {
             .as_str()
             .unwrap()
             .contains("project's environments")
+    );
+}
+
+/// Issue 16: a real vault stores the taxonomy's tags as `function-dns-edit`
+/// (no colon is allowed in a slug), on both builds; a newer build may name a
+/// tag `function:dns-edit` (the 2024 build's name is always its slug). Both
+/// read as the four dimensions.
+#[tokio::test]
+async fn real_tag_slugs_and_colon_names_satisfy_the_taxonomy() {
+    let real = [
+        "function-dns-edit",
+        "sensitivity-high",
+        "consumer-terraform",
+        "rotation-90d",
+    ];
+    for generation in [Generation::Current, Generation::Legacy] {
+        let data =
+            VaultData::new()
+                .project(PROJECT, "lint", "lint")
+                .environment(PROJECT, "prod", "Production");
+        let data = put(data, "prod", "/tags/real", "CF_REAL", &real);
+        let data = meta(data, "prod", "/tags/real", "CF_REAL__EXPIRES_AT", "2099-01-01");
+        // Without its expiry, rotation-90d must still count as a cadence.
+        let mut data = put(data, "prod", "/tags/rotating", "CF_ROTATING", &real);
+        if generation == Generation::Current {
+            let named = SecretEntry::new("CF_NAMED", &value("CF_NAMED"))
+                .named_tag("dns-edit-fn", "function:dns-edit")
+                .named_tag("high", "sensitivity:high")
+                .named_tag("tf", "consumer:terraform")
+                .named_tag("every-90d", "rotation:90d");
+            data = data.add_secret(PROJECT, "prod", "/tags/named", named);
+            data = meta(data, "prod", "/tags/named", "CF_NAMED__EXPIRES_AT", "2099-01-01");
+        }
+        let vault = start_as(generation, data, auditor()).await;
+        let env = env_for(&vault, PROJECT, "prod:/tags/**");
+        let run = lint(&env, &["--json"]).await;
+        assert_eq!(
+            run.json()["secretsChecked"],
+            2 + u64::from(generation == Generation::Current)
+        );
+        assert_eq!(
+            run.located(),
+            BTreeSet::from([("expiry-missing".into(), "prod:/tags/rotating/CF_ROTATING".into())]),
+            "{generation:?}: {}",
+            run.stdout
+        );
+    }
+}
+
+/// Issue 16: a scope entry that leaves out the folder it names leaves that
+/// folder out of the audit; the report says so among what it did not cover.
+#[tokio::test]
+async fn a_glob_that_leaves_out_its_folder_is_a_note() {
+    let vault = start(cases(), auditor()).await;
+    let env = env_for(&vault, PROJECT, "prod:/tag-missing/pos/* prod:/tag-extra/**");
+    let run = lint(&env, &["--json"]).await;
+    let notes = run.json()["notes"].clone();
+    let gap: Vec<&str> = notes
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|n| n.contains("does not cover the folder"))
+        .collect();
+    assert_eq!(gap.len(), 1, "{notes}");
+    assert!(
+        gap[0].starts_with(
+            "scope entry prod:/tag-missing/pos/* does not cover the folder /tag-missing/pos itself"
+        ) && gap[0].contains("write prod:/tag-missing/pos/**"),
+        "{notes}"
+    );
+    // And indeed the secret stored in /tag-missing/pos was not audited.
+    assert!(
+        !run.located()
+            .iter()
+            .any(|(_, at)| at.starts_with("prod:/tag-missing/")),
+        "{}",
+        run.stdout
+    );
+    let human = lint(&env, &[]).await;
+    let covered = human.stdout.split("not covered\n").nth(1).unwrap_or_default();
+    assert!(
+        covered.contains("  - scope entry prod:/tag-missing/pos/* does not cover"),
+        "{}",
+        human.stdout
     );
 }

@@ -41,6 +41,25 @@ fn big_value() -> String {
     "BIGVALUE-".repeat(65536 / 9 + 1)[..65536].to_string()
 }
 
+/// The four taxonomy tags as a real Infisical stores them (its slugs allow
+/// no colon).
+const REAL_TAGS: [&str; 4] = [
+    "function-dns-edit",
+    "sensitivity-high",
+    "consumer-terraform",
+    "rotation-90d",
+];
+
+/// What those four group into: one value per dimension, nothing `other`.
+fn real_tag_groups() -> Value {
+    json!({
+        "function": ["dns-edit"],
+        "sensitivity": ["high"],
+        "consumer": ["terraform"],
+        "rotation": ["90d"],
+    })
+}
+
 fn data() -> VaultData {
     VaultData::new()
         .project(PROJECT, "test-project", "test-project")
@@ -55,7 +74,7 @@ fn data() -> VaultData {
             "/agents/warden",
             SecretEntry::new("DB_PASSWORD", DB_PASSWORD)
                 .comment("warden's database")
-                .tags(&["function:db", "sensitivity:medium"]),
+                .tags(&REAL_TAGS),
         )
         .secret(
             PROJECT,
@@ -219,10 +238,8 @@ async fn get_secret_returns_values_verbatim_through_the_cf_gate() {
             json!({"secretName": "DB_PASSWORD", "secretPath": "/agents/warden"}),
         )
         .await;
-    assert_eq!(
-        structured(&first)["tags"],
-        json!(["function:db", "sensitivity:medium"])
-    );
+    assert_eq!(structured(&first)["tags"], json!(REAL_TAGS));
+    assert_eq!(structured(&first)["tagGroups"], real_tag_groups());
     assert_eq!(structured(&first)["comment"], json!("warden's database"));
     assert_eq!(structured(&first)["expiresAt"], json!(expires()));
     assert_eq!(structured(&first)["expiryStatus"], json!("ok"));
@@ -297,7 +314,7 @@ async fn list_secrets_gives_names_and_expiry_but_never_values() {
         db.get("clientId").is_none(),
         "a companion value shown without --list-values"
     );
-    assert_eq!(db["tagGroups"]["function"], json!(["db"]));
+    assert_eq!(db["tagGroups"], real_tag_groups());
     assert!(
         !keys.iter().any(|k| k.contains("__")),
         "companions listed as secrets: {keys:?}"

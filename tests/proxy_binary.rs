@@ -329,3 +329,38 @@ async fn curl_through_the_proxy() {
     let gated: Vec<_> = vault.requests().into_iter().filter(|r| !r.gate_passed).collect();
     assert!(gated.is_empty(), "every request passed the CF gate");
 }
+
+/// Issue 16: a proxy scope entry like `/X/*` leaves out `/X` itself; the
+/// proxy starts and logs, at warn, the entry to write instead.
+#[tokio::test]
+async fn a_scope_glob_that_leaves_out_its_folder_is_logged_at_start_up() {
+    let vault = fake_vault().await;
+    let env = fake_env(&vault);
+    let env = env_refs(&env);
+    let mut proxy = spawn_binary(
+        &[
+            "proxy",
+            "--listen",
+            "127.0.0.1:0",
+            "--scope",
+            "prod:/MooseQuest/raxx-dev-bot/*",
+        ],
+        &env,
+    );
+    proxy.wait_listening();
+    proxy.signal("TERM");
+    let (status, proxy) = tokio::task::spawn_blocking(move || {
+        let s = proxy.wait_exit();
+        (s, proxy)
+    })
+    .await
+    .unwrap();
+    assert!(status.success());
+    let log = proxy.stderr_text();
+    assert!(
+        log.lines().any(|l| l.contains("WARN")
+            && l.contains("scope entry prod:/MooseQuest/raxx-dev-bot/* does not cover the folder")
+            && l.contains("write prod:/MooseQuest/raxx-dev-bot/**")),
+        "{log}"
+    );
+}

@@ -1,6 +1,6 @@
 //! Real third-party clients through the real proxy binary, in front of an
 //! the fake vault with its Cloudflare Access gate on: the official Node MCP server
-//! (`@infisical/mcp`, the Option A setup of seed 000) and the Python SDK
+//! (`@infisical/mcp`, the proxy setup of docs/runbook-modes.md) and the Python SDK
 //! (`infisicalsdk`). `.ci/run` installs both into tests/clients (npm and a
 //! venv); a local run without them skips, CI without them fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -144,7 +144,7 @@ async fn official_node_mcp_server_logs_in_and_reads_through_the_proxy() {
     let env = fake_env(&vault);
     let mut proxy = spawn_binary(&["--proxy", "--listen", "127.0.0.1:0"], &env_refs(&env));
     proxy.wait_listening();
-    // Option A of seed 000: INFISICAL_HOST_URL points at the proxy.
+    // The runbook's proxy setup: INFISICAL_HOST_URL points at the proxy.
     let host_url = format!("http://localhost:{}", proxy.addr.unwrap().port());
     let text = tokio::task::spawn_blocking(move || {
         let mut cmd = Command::new("node");

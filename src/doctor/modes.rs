@@ -1,5 +1,5 @@
-//! The proxy runbook's failure modes A–E (`shared/seeds/001*`, "Known failure
-//! modes"), with its titles, causes and fixes in its own words; the commands
+//! The proxy runbook's failure modes A–E (docs/runbook-modes.md), with its
+//! titles, causes and fixes in its own words; the commands
 //! of the Python proxy and `enable-vault-mcp.sh` are swapped for this binary's
 //! (`proxy`, `mcp-config --write`), which replace them.
 

@@ -1,5 +1,5 @@
-//! The vault's content: projects → environments → folders (keyed by their
-//! normalised path) → secrets, tags and secret imports, plus a chainable
+//! The vault's content: projects (with their tags) → environments → folders
+//! (keyed by their normalised path) → secrets and secret imports, plus a chainable
 //! builder. Missing parents are created on the way, so a builder call never
 //! fails; ids are derived from names so that fixtures are stable across runs.
 
@@ -21,7 +21,23 @@ pub(crate) struct Project {
     pub(crate) slug: String,
     pub(crate) org_id: String,
     pub(crate) environments: Vec<Environment>,
+    /// The project's tags, in creation order; secrets carry copies of them.
+    pub(crate) tags: Vec<ProjectTag>,
 }
+
+/// A tag as the project's tag routes list it.
+#[derive(Clone, Debug)]
+pub(crate) struct ProjectTag {
+    pub(crate) tag: Tag,
+    pub(crate) created_at: String,
+    /// The user or identity id that created it.
+    pub(crate) created_by: String,
+    /// `user` or `identity`.
+    pub(crate) created_by_actor_type: &'static str,
+}
+
+/// The admin user fixture tags are attributed to.
+pub(crate) const FIXTURE_ADMIN_USER_ID: &str = "8c0d81f7-5b99-40ae-8d4c-e1e0f16dcce5";
 
 #[derive(Clone, Debug)]
 pub(crate) struct Environment {
@@ -56,7 +72,7 @@ pub(crate) struct Secret {
     pub(crate) history: Vec<(u32, String)>,
 }
 
-/// A secret tag; `name` defaults to the slug.
+/// A secret tag; `name` defaults to the slug, as on the 2024 build.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tag {
     pub id: String,
@@ -66,9 +82,11 @@ pub struct Tag {
 }
 
 impl Tag {
-    /// A tag whose colour is picked by its dimension (`function:`, …).
+    /// A tag whose colour is picked by its taxonomy dimension. The builder
+    /// takes any slug (tests need what a real vault may hold from older
+    /// days); the tag routes refuse what Infisical refuses.
     pub fn new(slug: &str) -> Self {
-        let color = match slug.split(':').next() {
+        let color = match crate::taxonomy::parse_tag(slug).map(|(d, _)| d) {
             Some("function") => "#3b82f6",
             Some("sensitivity") => "#ef4444",
             Some("consumer") => "#10b981",
@@ -80,6 +98,15 @@ impl Tag {
             slug: slug.to_owned(),
             name: slug.to_owned(),
             color: color.to_owned(),
+        }
+    }
+
+    /// A tag whose name differs from its slug, as newer builds allow
+    /// (`function-dns-edit` named `function:dns-edit`).
+    pub fn named(slug: &str, name: &str) -> Self {
+        Tag {
+            name: name.to_owned(),
+            ..Tag::new(slug)
         }
     }
 }
@@ -114,9 +141,15 @@ impl SecretEntry {
         self
     }
 
-    /// Adds a tag by slug (e.g. `"sensitivity:high"`).
+    /// Adds a tag by slug (e.g. `"sensitivity-high"`).
     pub fn tag(mut self, slug: &str) -> Self {
         self.tags.push(Tag::new(slug));
+        self
+    }
+
+    /// Adds a tag whose name is not its slug.
+    pub fn named_tag(mut self, slug: &str, name: &str) -> Self {
+        self.tags.push(Tag::named(slug, name));
         self
     }
 
@@ -144,6 +177,7 @@ impl VaultData {
                 slug: slug.to_owned(),
                 org_id: ORG_ID.to_owned(),
                 environments: Vec::new(),
+                tags: Vec::new(),
             }),
         }
         self
@@ -164,9 +198,22 @@ impl VaultData {
         self.add_secret(project_id, env, path, SecretEntry::new(key, value))
     }
 
-    /// Adds (or replaces) a secret, creating its folder if needed.
+    /// Adds a project tag that no secret need carry (yet).
+    pub fn tag(mut self, project_id: &str, tag: Tag) -> Self {
+        if self.project_by_id(project_id).is_none() {
+            self = self.project(project_id, project_id, project_id);
+        }
+        if let Some(project) = self.project_mut(project_id) {
+            project.register_tag(&tag);
+        }
+        self
+    }
+
+    /// Adds (or replaces) a secret, creating its folder if needed; its tags
+    /// become project tags too.
     pub fn add_secret(mut self, project_id: &str, env: &str, path: &str, entry: SecretEntry) -> Self {
         let id = stable_id(&["secret", project_id, env, path, &entry.key]);
+        let tags = entry.tags.clone();
         let folder = self.folder_mut(project_id, env, path);
         folder.secrets.retain(|s| s.key != entry.key);
         folder.secrets.push(Secret {
@@ -181,6 +228,11 @@ impl VaultData {
             updated_at: FIXTURE_TIME.to_owned(),
             history: vec![(1, entry.value)],
         });
+        if let Some(project) = self.project_mut(project_id) {
+            for tag in &tags {
+                project.register_tag(tag);
+            }
+        }
         self
     }
 
@@ -267,6 +319,18 @@ impl VaultData {
 }
 
 impl Project {
+    /// Records `tag` among the project's tags unless its slug is there.
+    fn register_tag(&mut self, tag: &Tag) {
+        if !self.tags.iter().any(|t| t.tag.slug == tag.slug) {
+            self.tags.push(ProjectTag {
+                tag: tag.clone(),
+                created_at: FIXTURE_TIME.to_owned(),
+                created_by: FIXTURE_ADMIN_USER_ID.to_owned(),
+                created_by_actor_type: "user",
+            });
+        }
+    }
+
     pub(crate) fn env(&self, slug: &str) -> Option<&Environment> {
         self.environments.iter().find(|e| e.slug == slug)
     }

@@ -1,6 +1,6 @@
 //! A fake Infisical vault: an in-process HTTP server that answers with the
 //! routes, bodies, status codes and permission behaviour of a real Infisical
-//! (`shared/infisical-api.md`), in either of two generations, optionally
+//! (docs/vault-api.md), in either of two generations, optionally
 //! behind a fake Cloudflare Access gate, with injectable faults.
 //!
 //! It backs the integration tests and the shipped `demo` command, so it is
@@ -44,7 +44,7 @@ pub enum Generation {
     /// Current source: v4 secrets, v2 folders, plus the v3 raw / v1 routes.
     #[default]
     Current,
-    /// The 2024 self-hosted build (`infisical-api.md` §6): no v4 secrets or
+    /// The 2024 self-hosted build (docs/vault-api.md): no v4 secrets or
     /// v2 folders, parent-path lists 403, its own error texts and shapes.
     Legacy,
 }

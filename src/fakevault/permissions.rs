@@ -1,5 +1,5 @@
 //! Identities and their secret permissions, evaluated the way Infisical's CASL
-//! rules are (`shared/infisical-api.md` §3): an `environment` condition (`$eq`,
+//! rules are (docs/vault-api.md, "Permissions"): an `environment` condition (`$eq`,
 //! or any environment), a `secretPath` `$glob` condition, and a set of actions.
 //!
 //! The glob matcher lives in [`glob_matches`] alone so that it can be swapped
@@ -124,6 +124,9 @@ pub struct Identity {
     pub client_id: String,
     pub client_secret: String,
     pub rules: Vec<PermissionRule>,
+    /// Actions on the project's `tags` subject (`read`, `create`, `delete`);
+    /// none for an agent, which still sees the tags inside secrets.
+    pub tag_actions: Vec<Action>,
     pub access_token_ttl: Duration,
     pub access_token_max_ttl: Duration,
 }
@@ -135,9 +138,16 @@ impl Identity {
             client_id: client_id.to_owned(),
             client_secret: client_secret.to_owned(),
             rules,
+            tag_actions: Vec::new(),
             access_token_ttl: DEFAULT_TOKEN_TTL,
             access_token_max_ttl: DEFAULT_TOKEN_TTL,
         }
+    }
+
+    /// Grants `actions` on the project's tags (an admin's identity).
+    pub fn tag_actions(mut self, actions: &[Action]) -> Self {
+        self.tag_actions = actions.to_vec();
+        self
     }
 
     pub fn ttl(mut self, ttl: Duration, max_ttl: Duration) -> Self {
@@ -154,6 +164,7 @@ impl fmt::Debug for Identity {
             .field("client_id", &self.client_id)
             .field("client_secret", &"<redacted>")
             .field("rules", &self.rules)
+            .field("tag_actions", &self.tag_actions)
             .field("access_token_ttl", &self.access_token_ttl)
             .field("access_token_max_ttl", &self.access_token_max_ttl)
             .finish()

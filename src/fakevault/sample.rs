@@ -1,5 +1,5 @@
 //! The demo dataset and demo credentials: one project laid out like the
-//! operator's vault (`shared/seeds/003`: `<VENDOR>_<FUNCTION>_<SCOPE>` names,
+//! operator's vault (docs/taxonomy.md: `<VENDOR>_<FUNCTION>_<SCOPE>` names,
 //! `__EXPIRES_AT` / `__SCOPES` companions, four tag dimensions), with the
 //! awkward cases a client must survive — a multi-line PEM, unicode, an empty
 //! value, an expired and an expiring credential, references and imports —
@@ -88,46 +88,46 @@ impl VaultData {
         let cf = "/MooseQuest/cloudflare";
         let bot = "/MooseQuest/github/raxx-dev-bot";
         let cf_dns = [
-            "function:dns-edit",
-            "sensitivity:high",
-            "consumer:terraform",
-            "rotation:90d",
+            "function-dns-edit",
+            "sensitivity-high",
+            "consumer-terraform",
+            "rotation-90d",
         ];
         let cf_waf = [
-            "function:waf-edit",
-            "sensitivity:high",
-            "consumer:ci",
-            "rotation:90d",
+            "function-waf-edit",
+            "sensitivity-high",
+            "consumer-ci",
+            "rotation-90d",
         ];
         let cf_svc = [
-            "function:access-bypass",
-            "sensitivity:high",
-            "consumer:agent",
-            "rotation:90d",
+            "function-access-bypass",
+            "sensitivity-high",
+            "consumer-agent",
+            "rotation-90d",
         ];
         let hk_full = [
-            "function:platform-api",
-            "sensitivity:critical",
-            "consumer:ci",
-            "rotation:90d",
+            "function-platform-api",
+            "sensitivity-critical",
+            "consumer-ci",
+            "rotation-90d",
         ];
         let aws_boot = [
-            "function:platform-api",
-            "sensitivity:high",
-            "consumer:operator",
-            "rotation:30d",
+            "function-platform-api",
+            "sensitivity-high",
+            "consumer-operator",
+            "rotation-30d",
         ];
         let gh_app = [
-            "function:agent-identity",
-            "sensitivity:high",
-            "consumer:agent",
-            "rotation:annual",
+            "function-agent-identity",
+            "sensitivity-high",
+            "consumer-agent",
+            "rotation-annual",
         ];
         let warden = [
-            "function:vault-read",
-            "sensitivity:low",
-            "consumer:agent",
-            "rotation:90d",
+            "function-vault-read",
+            "sensitivity-low",
+            "consumer-agent",
+            "rotation-90d",
         ];
         VaultData::new()
             .project(p, "raxx-secrets", DEMO_PROJECT_SLUG)
@@ -200,10 +200,10 @@ impl VaultData {
                     "GH_READONLY",
                     "ghp_FAKEreadonly000000000000000000000000",
                     [
-                        "function:repo-read",
-                        "sensitivity:low",
-                        "consumer:agent",
-                        "rotation:90d",
+                        "function-repo-read",
+                        "sensitivity-low",
+                        "consumer-agent",
+                        "rotation-90d",
                     ],
                 ),
             )
@@ -235,10 +235,10 @@ impl VaultData {
                     "ALP_PAPER_TRADING__KEY_ID",
                     "PKFAKE0000PAPER",
                     [
-                        "function:trading-paper",
-                        "sensitivity:medium",
-                        "consumer:raptor",
-                        "rotation:180d",
+                        "function-trading-paper",
+                        "sensitivity-medium",
+                        "consumer-raptor",
+                        "rotation-180d",
                     ],
                 ),
             )
@@ -250,10 +250,10 @@ impl VaultData {
                     "ALP_PAPER_TRADING__SECRET_KEY",
                     "paper-FAKE-secret-Zx81",
                     [
-                        "function:trading-paper",
-                        "sensitivity:medium",
-                        "consumer:raptor",
-                        "rotation:180d",
+                        "function-trading-paper",
+                        "sensitivity-medium",
+                        "consumer-raptor",
+                        "rotation-180d",
                     ],
                 ),
             )
@@ -265,10 +265,10 @@ impl VaultData {
                     "ALP_PAPER_TRADING",
                     "${ALP_PAPER_TRADING__KEY_ID}:${ALP_PAPER_TRADING__SECRET_KEY}",
                     [
-                        "function:trading-paper",
-                        "sensitivity:medium",
-                        "consumer:raptor",
-                        "rotation:180d",
+                        "function-trading-paper",
+                        "sensitivity-medium",
+                        "consumer-raptor",
+                        "rotation-180d",
                     ],
                 ),
             )
@@ -280,10 +280,10 @@ impl VaultData {
                     "SL_BOT_NOTIFY",
                     "xoxb-FAKE-slack-notify-0000",
                     [
-                        "function:notify",
-                        "sensitivity:medium",
-                        "consumer:raptor",
-                        "rotation:annual",
+                        "function-notify",
+                        "sensitivity-medium",
+                        "consumer-raptor",
+                        "rotation-annual",
                     ],
                 ),
             )
@@ -313,7 +313,7 @@ impl VaultData {
                 PROD,
                 "/MooseQuest/heroku",
                 SecretEntry::new("HEROKU_API_KEY", "hk-FAKE-legacy-api-key-2222")
-                    .tags(&["function:platform-api", "sensitivity:critical"])
+                    .tags(&["function-platform-api", "sensitivity-critical"])
                     .comment("lint: unknown-vendor, tag-missing (pre-taxonomy name)"),
             )
             .add_secret(
@@ -324,10 +324,10 @@ impl VaultData {
                     "dh_dns_mgmt",
                     "dh-FAKE-dns-mgmt-3333",
                     [
-                        "function:dns-edit",
-                        "sensitivity:medium",
-                        "consumer:operator",
-                        "rotation:non-rotating",
+                        "function-dns-edit",
+                        "sensitivity-medium",
+                        "consumer-operator",
+                        "rotation-non-rotating",
                     ],
                 )
                 .comment("lint: name-pattern"),
@@ -338,11 +338,11 @@ impl VaultData {
                 "/MooseQuest/postmark",
                 SecretEntry::new("PM_SERVER_MAIL", "pm-FAKE-server-mail-4444")
                     .tags(&[
-                        "function:mail-send",
-                        "sensitivity:medium",
-                        "sensitivity:high",
-                        "consumer:raptor",
-                        "rotation:180d",
+                        "function-mail-send",
+                        "sensitivity-medium",
+                        "sensitivity-high",
+                        "consumer-raptor",
+                        "rotation-180d",
                     ])
                     .comment("lint: tag-duplicate, expiry-unparseable"),
             )
@@ -360,13 +360,13 @@ impl VaultData {
                     "PM_ACCOUNT_MGMT",
                     "pm-FAKE-account-mgmt-5555",
                     [
-                        "function:mail-admin",
-                        "sensitivity:high",
-                        "consumer:operator",
-                        "rotation:manual",
+                        "function-mail-admin",
+                        "sensitivity-high",
+                        "consumer-operator",
+                        "rotation-manual",
                     ],
                 )
-                .comment("lint: tag-unknown-value (the seed says rotation:non-rotating)"),
+                .comment("lint: tag-unknown-value (the taxonomy says rotation-non-rotating)"),
             )
             .add_secret(
                 p,
@@ -374,12 +374,12 @@ impl VaultData {
                 "/MooseQuest/anthropic",
                 SecretEntry::new("ANT_CLAUDE_SDK", "sk-ant-FAKE-claude-sdk-6666")
                     .tags(&[
-                        "function:ai-sdk",
-                        "sensitivity:high",
-                        "consumer:agent",
-                        "consumer:raptor",
-                        "rotation:90d",
-                        "team:platform",
+                        "function-ai-sdk",
+                        "sensitivity-high",
+                        "consumer-agent",
+                        "consumer-raptor",
+                        "rotation-90d",
+                        "team-platform",
                     ])
                     .comment("lint: tag-multiple-consumers, tag-extra"),
             )
@@ -389,7 +389,7 @@ impl VaultData {
                 "/MooseQuest/anthropic",
                 SecretEntry::new("ANT_CLAUDE_SDK__EXPIRES_AT", &expiry_in_days(120)),
             )
-            // A key pair whose base name is only the logical credential (seed §4, AWS).
+            // A key pair whose base name is only the logical credential (docs/taxonomy.md, Section 1).
             .add_secret(
                 p,
                 PROD,
@@ -424,10 +424,10 @@ impl VaultData {
                     "AWS_ACCOUNT_ID",
                     "000000000000",
                     [
-                        "function:platform-api",
-                        "sensitivity:low",
-                        "consumer:operator",
-                        "rotation:non-rotating",
+                        "function-platform-api",
+                        "sensitivity-low",
+                        "consumer-operator",
+                        "rotation-non-rotating",
                     ],
                 )
                 .comment("a config value, not a secret: no __EXPIRES_AT needed"),
@@ -451,10 +451,10 @@ impl VaultData {
                     "HK_PLATFORM_FULL",
                     "hk-FAKE-platform-staging-0000",
                     [
-                        "function:platform-api",
-                        "sensitivity:critical",
-                        "consumer:ci",
-                        "rotation:90d",
+                        "function-platform-api",
+                        "sensitivity-critical",
+                        "consumer-ci",
+                        "rotation-90d",
                     ],
                 ),
             )
@@ -474,10 +474,10 @@ impl VaultData {
                     "STR_BILLING_WRITE",
                     "rk_test_FAKE000000000000",
                     [
-                        "function:billing-write",
-                        "sensitivity:critical",
-                        "consumer:raptor",
-                        "rotation:90d",
+                        "function-billing-write",
+                        "sensitivity-critical",
+                        "consumer-raptor",
+                        "rotation-90d",
                     ],
                 ),
             )
@@ -538,10 +538,10 @@ impl VaultData {
                     "SLACK_WEBHOOK",
                     "https://hooks.slack.example/FAKE/0000",
                     [
-                        "function:notify",
-                        "sensitivity:medium",
-                        "consumer:agent",
-                        "rotation:annual",
+                        "function-notify",
+                        "sensitivity-medium",
+                        "consumer-agent",
+                        "rotation-annual",
                     ],
                 ),
             )
@@ -557,4 +557,44 @@ fn expiry_in_days(days: i64) -> String {
     (time::OffsetDateTime::now_utc() + time::Duration::days(days))
         .format(&format)
         .unwrap_or_else(|_| "2099-01-01T00:00:00Z".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every tag of the sample could exist in a real Infisical: its slug
+    /// rule allows `a-z`, `0-9` and `-` only (no `function:x`).
+    #[test]
+    fn sample_tags_are_slugs_a_real_vault_accepts() {
+        let data = VaultData::sample();
+        let mut seen = 0;
+        for project in &data.projects {
+            for tag in &project.tags {
+                let slug = &tag.tag.slug;
+                assert!(
+                    !slug.is_empty()
+                        && slug
+                            .bytes()
+                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                    "{slug}"
+                );
+                seen += 1;
+            }
+            for env in &project.environments {
+                for folder in env.folders.values() {
+                    for secret in &folder.secrets {
+                        for tag in &secret.tags {
+                            assert!(
+                                project.tags.iter().any(|t| t.tag.slug == tag.slug),
+                                "{}",
+                                tag.slug
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        assert!(seen > 20, "{seen} tags");
+    }
 }

@@ -1,5 +1,5 @@
 //! `github-token`'s flags and variables → one validated [`GithubTokenConfig`],
-//! before any network call. Accepts the mint runbook's names (seed 004) as
+//! before any network call. Accepts the mint runbook's names (docs/runbook-modes.md) as
 //! aliases: `INFISICAL_HOST`, `INFISICAL_ENV`, `INFISICAL_PATH_PREFIX`, and its
 //! defaults (environment `prod`, prefix `/MooseQuest/`).
 //!
@@ -189,6 +189,7 @@ impl GithubTokenArgs {
 
         if let Some(scope) = parse_scope(&self.scope, env, false)? {
             check_in_scope(&scope, &environment, &path)?;
+            warnings.extend(scope.warnings());
         }
 
         let github_api_url = match pick(
@@ -221,6 +222,27 @@ impl GithubTokenArgs {
 fn check_in_scope(scope: &Scope, environment: &str, path: &SecretPath) -> Result<(), ConfigError> {
     if scope.allows(environment, path) {
         return Ok(());
+    }
+    // `/MooseQuest/bot/*` reaches below the bot's folder but not the folder
+    // itself: name that entry and the glob that does cover it.
+    let stopping: Vec<String> = scope
+        .entries_stopping_below(environment, path)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    if !stopping.is_empty() {
+        return Err(ConfigError::new(
+            "--bot",
+            format!(
+                "{environment}:{path} is outside the scope ({scope}): {} reaches only what lies below \
+                 {path}, not the folder itself where the bot's secrets are; nothing was read",
+                stopping.join(", ")
+            ),
+            format!(
+                "write '{environment}:{path}/**' in --scope / INFISICAL_SCOPE (and grant the identity \
+                 {path}/** in Infisical, not {path}/*)"
+            ),
+        ));
     }
     Err(ConfigError::new(
         "--bot",

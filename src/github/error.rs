@@ -1,6 +1,6 @@
 //! Every way `github-token` can fail after its configuration was accepted,
 //! each with its own one-line cause and fix: the rows of the mint runbook's
-//! failure table (seed 004), and the ones it did not list.
+//! failure table (docs/runbook-modes.md), and the ones it did not list.
 //!
 //! No variant ever holds the private key, the JWT or the minted token; texts
 //! quoted from GitHub or the vault are error messages, never values.
@@ -138,12 +138,16 @@ impl GithubError {
                 ..
             } => vault_hint(self, source, *cf_configured),
             Self::MissingKeys {
-                folder_empty: true, ..
-            } => "store APP_ID, INSTALLATION_ID and PRIVATE_KEY_PEM in that folder (check --bot, \
+                folder_empty: true,
+                path,
+                ..
+            } => format!(
+                "store APP_ID, INSTALLATION_ID and PRIVATE_KEY_PEM in that folder (check --bot, \
                 --path-prefix / INFISICAL_PATH_PREFIX and --environment / INFISICAL_ENV); if they are \
                 there, the identity cannot see them: Infisical leaves out of a listing what the identity \
-                may not read, so grant it read on the bot path"
-                .into(),
+                may not read, so grant it read on the bot path, {}",
+                folder_glob_note(path)
+            ),
             Self::MissingKeys { .. } => "rename them in Infisical to APP_ID / INSTALLATION_ID / \
                 PRIVATE_KEY_PEM exactly (upper case, underscores)"
                 .into(),
@@ -216,6 +220,16 @@ impl GithubError {
     }
 }
 
+/// The glob that reaches the bot's own folder, and the runbook's one that
+/// does not: Infisical's picomatch matches `/X/*` below `/X` only, while the
+/// bot's secrets live in `/X` itself (docs/runbook-modes.md).
+fn folder_glob_note(path: &str) -> String {
+    format!(
+        "with the glob {path}/** — {path}/* (the runbook's example) matches only what lies below \
+         {path}, not the folder itself where the bot's secrets are"
+    )
+}
+
 /// The vault's own hint, except for the rows the runbook spells out.
 fn vault_hint(error: &GithubError, source: &VaultError, cf_configured: bool) -> String {
     match (source, error) {
@@ -233,7 +247,9 @@ fn vault_hint(error: &GithubError, source: &VaultError, cf_configured: bool) -> 
             .into(),
         (VaultError::PermissionDenied { .. }, GithubError::Fetch { path, .. }) => {
             format!(
-                "add read permission on {path}/* for the identity in Infisical (project roles or an additional privilege)"
+                "add read permission on the bot path for the identity in Infisical (project roles or an \
+                 additional privilege), {}",
+                folder_glob_note(path)
             )
         }
         (VaultError::NotFound { .. }, GithubError::Fetch { .. }) => "check --bot, --path-prefix \

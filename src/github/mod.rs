@@ -1,6 +1,6 @@
 //! `github-token`: mint a GitHub App installation token from a bot's secrets
 //! in the vault — the native replacement for the mint runbook's script
-//! (seed 004).
+//! (docs/runbook-modes.md, "github-token").
 //!
 //! Flow: [`config`] validates flags and variables (and the scope) → [`bot`]
 //! logs in and reads `APP_ID`, `INSTALLATION_ID`, `PRIVATE_KEY_PEM` in one

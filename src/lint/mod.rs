@@ -1,5 +1,5 @@
 //! `lint`: a read-only audit of what the identity can see, against the token
-//! taxonomy of `shared/seeds/003` (names, companions, tag dimensions, expiry,
+//! taxonomy of docs/taxonomy.md (names, companions, tag dimensions, expiry,
 //! `_FULL`, Rule 2). With the same vault and scope configuration as `serve`
 //! it lists, per environment, every folder the scope allows (recursively,
 //! without imports or reference expansion), checks the [`rules`], and reports
@@ -246,6 +246,9 @@ pub async fn run(config: &LintConfig, client: &VaultClient) -> Report {
         }
     };
     let mut notes: Vec<String> = rule2_coverage_note(&environments).into_iter().collect();
+    // A glob that leaves out the folder it names (`/X/*` and `/X`) leaves it
+    // out of the audit too; picomatch-3 surprises belong with them.
+    notes.extend(config.scope.warnings());
     for environment in &environments {
         for start in starts(&config.scope, environment, &config.path) {
             let at = Location {
@@ -298,7 +301,11 @@ pub async fn run(config: &LintConfig, client: &VaultClient) -> Report {
                     environment: environment.clone(),
                     path,
                     key: secret.secret_key,
-                    tags: secret.tags.into_iter().map(|t| t.slug).collect(),
+                    tags: secret
+                        .tags
+                        .into_iter()
+                        .map(|t| taxonomy::tag_label(&t.slug, t.name.as_deref()).to_owned())
+                        .collect(),
                     value,
                 });
             }

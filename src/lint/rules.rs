@@ -60,7 +60,7 @@ pub const RULES: [(&str, Severity, &str); 16] = [
     (
         TAG_DUPLICATE,
         Severity::Error,
-        "more than one function:, sensitivity: or rotation: tag",
+        "more than one function-, sensitivity- or rotation- tag",
     ),
     (
         EXPIRY_UNPARSEABLE,
@@ -86,17 +86,17 @@ pub const RULES: [(&str, Severity, &str); 16] = [
     (
         TAG_MISSING,
         Severity::Warning,
-        "no function:, sensitivity:, consumer: or rotation: tag",
+        "no function-, sensitivity-, consumer- or rotation- tag",
     ),
     (
         TAG_UNKNOWN_VALUE,
         Severity::Warning,
-        "a sensitivity: or rotation: value the taxonomy lacks",
+        "a sensitivity- or rotation- value the taxonomy lacks",
     ),
     (
         EXPIRY_MISSING,
         Severity::Warning,
-        "rotating token (not rotation:non-rotating), no __EXPIRES_AT",
+        "rotating token (not rotation-non-rotating), no __EXPIRES_AT",
     ),
     (
         EXPIRING,
@@ -116,7 +116,7 @@ pub const RULES: [(&str, Severity, &str); 16] = [
     (
         TAG_MULTIPLE_CONSUMERS,
         Severity::Info,
-        "several consumer: tags (allowed; the primary one preferred)",
+        "several consumer- tags (allowed; the primary one preferred)",
     ),
     (TAG_EXTRA, Severity::Info, "a tag outside the four dimensions"),
     (
@@ -257,7 +257,8 @@ pub fn check(entries: &[Entry], settings: &Settings) -> (Vec<Finding>, usize) {
                 .iter()
                 .filter(|(b, _)| b == base)
                 .flat_map(|(_, e)| e.tags.iter())
-                .filter_map(|t| t.strip_prefix("rotation:"))
+                .filter_map(|t| taxonomy::parse_tag(t).filter(|(d, _)| *d == "rotation"))
+                .map(|(_, cadence)| cadence)
                 .any(taxonomy::is_rotating);
             let expires_at = companions.get(base).and_then(|c| c.get(taxonomy::EXPIRES_AT));
             expiry_rules(
@@ -342,26 +343,38 @@ fn tag_rules(e: &Entry, findings: &mut Vec<Finding>) {
         .filter(|d| groups.get(*d).is_none_or(Vec::is_empty))
         .collect();
     if !missing.is_empty() {
-        let list: Vec<String> = missing.iter().map(|d| format!("{d}:")).collect();
+        let list: Vec<String> = missing.iter().map(|d| format!("{d}-")).collect();
+        let slugs: Vec<String> = missing.iter().map(|d| taxonomy::tag_slug(d, "<value>")).collect();
         findings.push(finding(
             TAG_MISSING,
             format!("missing tag dimension {}", list.join(", ")),
-            format!("add exactly one tag for each of {} (Section 2)", list.join(", ")),
+            format!(
+                "add exactly one tag for each: {} (docs/taxonomy.md, Section 2)",
+                slugs.join(", ")
+            ),
         ));
     }
     for dimension in ["function", "sensitivity", "rotation"] {
         if let Some(values) = groups.get(dimension).filter(|v| v.len() > 1) {
             findings.push(finding(
                 TAG_DUPLICATE,
-                format!("{} {dimension}: tags ({})", values.len(), values.join(", ")),
-                format!("keep exactly one {dimension}: tag"),
+                format!(
+                    "{} {dimension}- tags ({})",
+                    values.len(),
+                    slugs(dimension, values)
+                ),
+                format!("keep exactly one {dimension}- tag"),
             ));
         }
     }
     if let Some(consumers) = groups.get("consumer").filter(|v| v.len() > 1) {
         findings.push(finding(
             TAG_MULTIPLE_CONSUMERS,
-            format!("{} consumer: tags ({})", consumers.len(), consumers.join(", ")),
+            format!(
+                "{} consumer- tags ({})",
+                consumers.len(),
+                slugs("consumer", consumers)
+            ),
             "allowed; consider keeping only the primary consumer (the one paged if it expires)".into(),
         ));
     }
@@ -374,12 +387,12 @@ fn tag_rules(e: &Entry, findings: &mut Vec<Finding>) {
             if !known.contains(&value.as_str()) {
                 findings.push(finding(
                     TAG_UNKNOWN_VALUE,
-                    format!("{dimension}:{value} is not a taxonomy value"),
+                    format!("{} is not a taxonomy value", taxonomy::tag_slug(dimension, value)),
                     format!(
                         "use one of {}",
                         known
                             .iter()
-                            .map(|k| format!("{dimension}:{k}"))
+                            .map(|k| taxonomy::tag_slug(dimension, k))
                             .collect::<Vec<_>>()
                             .join(", ")
                     ),
@@ -391,9 +404,20 @@ fn tag_rules(e: &Entry, findings: &mut Vec<Finding>) {
         findings.push(finding(
             TAG_EXTRA,
             format!("tag {other} is outside the four dimensions"),
-            "remove it, or propose a dimension change to the taxonomy doc".into(),
+            "remove it, or propose a dimension change to the taxonomy doc (a taxonomy tag is a \
+             dimension, '-', then a value: function-dns-edit)"
+                .into(),
         ));
     }
+}
+
+/// `function-a, function-b`: values written back as the slugs they came from.
+fn slugs(dimension: &str, values: &[String]) -> String {
+    values
+        .iter()
+        .map(|v| taxonomy::tag_slug(dimension, v))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
@@ -529,10 +553,10 @@ mod tests {
 
     const NOW: OffsetDateTime = datetime!(2026-05-01 12:00 UTC);
     const TAGS: [&str; 4] = [
-        "function:dns-edit",
-        "sensitivity:high",
-        "consumer:ci",
-        "rotation:90d",
+        "function-dns-edit",
+        "sensitivity-high",
+        "consumer-ci",
+        "rotation-90d",
     ];
 
     fn settings() -> Settings {
@@ -601,17 +625,20 @@ mod tests {
     #[test]
     fn expiry_is_needed_only_when_rotating() {
         let missing = |rotation: &str| {
-            let tags = ["function:x", "sensitivity:low", "consumer:ci", rotation];
+            let tags = ["function-x", "sensitivity-low", "consumer-ci", rotation];
             rules(&[entry("prod", "/", "AWS_ACCOUNT_ID", "1", &tags)])
         };
         assert_eq!(
-            missing("rotation:30d"),
+            missing("rotation-30d"),
             [(EXPIRY_MISSING, "prod:/AWS_ACCOUNT_ID".to_string())]
         );
-        assert_eq!(missing("rotation:non-rotating"), []);
-        let manual = missing("rotation:manual");
+        assert_eq!(missing("rotation-non-rotating"), []);
+        let manual = missing("rotation-manual");
         assert_eq!(manual.len(), 1);
-        assert_eq!(manual[0].0, TAG_UNKNOWN_VALUE, "manual is not the seed's word");
+        assert_eq!(
+            manual[0].0, TAG_UNKNOWN_VALUE,
+            "manual is not the taxonomy's word"
+        );
     }
 
     #[test]
@@ -624,31 +651,99 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(
-            found(&["function:x", "rotation:non-rotating"]),
+            found(&["function-x", "rotation-non-rotating"]),
             [(
                 TAG_MISSING,
-                "missing tag dimension sensitivity:, consumer:".to_string()
+                "missing tag dimension sensitivity-, consumer-".to_string()
             )]
         );
         let dup = found(&[
-            "function:x",
-            "sensitivity:low",
-            "sensitivity:high",
-            "consumer:ci",
-            "rotation:non-rotating",
+            "function-x",
+            "sensitivity-low",
+            "sensitivity-high",
+            "consumer-ci",
+            "rotation-non-rotating",
         ]);
         assert_eq!(dup.len(), 1);
         assert_eq!(dup[0].0, TAG_DUPLICATE);
         let consumers = found(&[
-            "function:x",
-            "sensitivity:low",
-            "consumer:ci",
-            "consumer:terraform",
-            "rotation:non-rotating",
+            "function-x",
+            "sensitivity-low",
+            "consumer-ci",
+            "consumer-terraform",
+            "rotation-non-rotating",
             "team-x",
         ]);
         let ids: Vec<_> = consumers.iter().map(|(r, _)| *r).collect();
         assert_eq!(ids, [TAG_EXTRA, TAG_MULTIPLE_CONSUMERS]);
+    }
+
+    #[test]
+    fn real_slugs_and_the_colon_form_are_the_same_tags() {
+        let real = [
+            "function-dns-edit",
+            "sensitivity-high",
+            "consumer-terraform",
+            "rotation-90d",
+        ];
+        let colon = [
+            "function:dns-edit",
+            "sensitivity:high",
+            "consumer:terraform",
+            "rotation:90d",
+        ];
+        for tags in [real, colon] {
+            let entries = [
+                entry("prod", "/cf", "CF_DNS_EDIT", "v1", &tags),
+                entry("prod", "/cf", "CF_DNS_EDIT__EXPIRES_AT", "2027-01-01", &[]),
+            ];
+            assert_eq!(rules(&entries), [], "{tags:?}");
+            // rotation-90d is a cadence: without __EXPIRES_AT it is missed.
+            assert_eq!(
+                rules(&entries[..1]),
+                [(EXPIRY_MISSING, "prod:/cf/CF_DNS_EDIT".to_string())],
+                "{tags:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn messages_and_fixes_use_the_real_notation() {
+        let found = check(
+            &[entry(
+                "prod",
+                "/",
+                "CF_X",
+                "v",
+                &["function-a", "function:b", "sensitivity-extreme", "team-x"],
+            )],
+            &settings(),
+        )
+        .0;
+        let text: Vec<String> = found
+            .iter()
+            .map(|f| format!("{}: {} / {}", f.rule, f.message, f.fix))
+            .collect();
+        let all = text.join("\n");
+        assert!(
+            all.contains("missing tag dimension consumer-, rotation-"),
+            "{all}"
+        );
+        assert!(all.contains("consumer-<value>, rotation-<value>"), "{all}");
+        assert!(all.contains("2 function- tags (function-a, function-b)"), "{all}");
+        assert!(
+            all.contains("sensitivity-extreme is not a taxonomy value"),
+            "{all}"
+        );
+        assert!(
+            all.contains("use one of sensitivity-critical, sensitivity-high"),
+            "{all}"
+        );
+        assert!(all.contains("tag team-x is outside the four dimensions"), "{all}");
+        assert!(
+            !all.contains("function:") && !all.contains("sensitivity:") && !all.contains("consumer:"),
+            "{all}"
+        );
     }
 
     #[test]
@@ -692,10 +787,10 @@ mod tests {
     #[test]
     fn rule2_compares_values_not_names() {
         let tags = [
-            "function:x",
-            "sensitivity:low",
-            "consumer:ci",
-            "rotation:non-rotating",
+            "function-x",
+            "sensitivity-low",
+            "consumer-ci",
+            "rotation-non-rotating",
         ];
         let entries = [
             entry("prod", "/cf", "CF_DNS", "same-value", &tags),

@@ -103,7 +103,7 @@ pub struct SecretOutput {
     pub version: u64,
     /// Empty when the secret has no comment.
     pub comment: String,
-    /// Tag slugs, e.g. function:dns-edit.
+    /// Tag slugs, e.g. function-dns-edit.
     pub tags: Vec<String>,
     #[serde(flatten)]
     pub metadata: Metadata,

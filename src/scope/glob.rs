@@ -59,6 +59,29 @@ impl fmt::Display for Glob {
 /// Characters that make a path segment a pattern rather than a folder name.
 const GLOB_SYNTAX: [char; 12] = ['*', '?', '[', ']', '{', '}', '(', ')', '!', '+', '@', '\\'];
 
+/// A folder a glob seems to grant but does not match (issue 16): `/X/*`
+/// names `/X` yet matches only what lies below it, and `/X/p-*/**` matches
+/// below `/X/p-a` but not `/X/p-a` itself. Found by asking the matcher, so it
+/// is reported exactly when picomatch (and so Infisical) leaves it out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FolderGap {
+    /// The folder an operator most likely meant, which the glob does not match.
+    pub folder: SecretPath,
+    /// Globs that do match it, each checked with the matcher: the one to use
+    /// instead (or, for a prefix segment, the one to add beside it) first,
+    /// then the broad `/X/**`.
+    pub fixes: Vec<String>,
+}
+
+/// `dir/tail` as glob text (`/tail` under the root).
+fn glob_below(dir: &SecretPath, tail: &str) -> String {
+    if dir.is_root() {
+        format!("/{tail}")
+    } else {
+        format!("{dir}/{tail}")
+    }
+}
+
 /// The text inside each top-level `{…}` of a pattern.
 fn brace_groups(pattern: &str) -> impl Iterator<Item = &str> {
     pattern
@@ -157,6 +180,51 @@ impl Glob {
         found
     }
 
+    /// The folder this glob seems to grant but does not match, if any: for
+    /// `/X/*` (or `/X/*/**`) it is `/X`; for `/X/p-*/**` (or `/X/p-*/*`) it is
+    /// `/X/p-a`, a folder the wildcard segment names. Other shapes (negations,
+    /// classes, braces, literal segments after the wildcard) name no single
+    /// folder and are left alone.
+    pub fn folder_gap(&self) -> Option<FolderGap> {
+        if self.program.is_none() || self.pattern.starts_with('!') {
+            return None;
+        }
+        let segments: Vec<&str> = self.pattern.split('/').skip(1).collect();
+        let first = segments.iter().position(|s| s.contains(GLOB_SYNTAX))?;
+        let literal = self.literal_prefix();
+        if literal.as_str().split('/').filter(|s| !s.is_empty()).count() != first {
+            return None;
+        }
+        let is_star = |s: &str| s == "*" || s == "**";
+        let wildcard = segments[first];
+        let rest = &segments[first + 1..];
+        if !rest.iter().all(|s| is_star(s)) {
+            return None;
+        }
+        let (folder, fixes) = if is_star(wildcard) {
+            let fixes = vec![glob_below(&literal, "**")];
+            (literal, fixes)
+        } else {
+            let simple = wildcard
+                .chars()
+                .all(|c| c == '*' || c == '?' || !GLOB_SYNTAX.contains(&c));
+            if rest.is_empty() || !simple {
+                return None;
+            }
+            let folder = literal.join(&wildcard.replace(['*', '?'], "a")).ok()?;
+            let fixes = vec![glob_below(&literal, wildcard), glob_below(&literal, "**")];
+            (folder, fixes)
+        };
+        if self.is_match(folder.as_str()) {
+            return None;
+        }
+        let fixes: Vec<String> = fixes
+            .into_iter()
+            .filter(|f| *f != self.pattern && Glob::new(f).is_ok_and(|g| g.is_match(folder.as_str())))
+            .collect();
+        (!fixes.is_empty()).then_some(FolderGap { folder, fixes })
+    }
+
     /// picomatch 3.x `isMatch(path, glob, {strictSlashes: false})`. Paths too
     /// large for the matcher's memory budget (thousands of characters) do not
     /// match, which fails closed.
@@ -215,6 +283,91 @@ mod tests {
     }
 
     #[test]
+    fn folder_gaps_of_the_runbook_globs() {
+        let g = |p: &str| Glob::new(p).unwrap();
+        // The facts behind the warning, from the matcher itself.
+        assert!(!g("/MooseQuest/raxx-dev-bot/*").is_match("/MooseQuest/raxx-dev-bot"));
+        assert!(g("/MooseQuest/raxx-dev-bot/**").is_match("/MooseQuest/raxx-dev-bot"));
+        assert!(!g("/X/prefix-*/**").is_match("/X/prefix-a"));
+        let gap = g("/MooseQuest/raxx-dev-bot/*").folder_gap().unwrap();
+        assert_eq!(gap.folder.as_str(), "/MooseQuest/raxx-dev-bot");
+        assert_eq!(gap.fixes, ["/MooseQuest/raxx-dev-bot/**"]);
+        let gap = g("/X/prefix-*/**").folder_gap().unwrap();
+        assert_eq!(gap.folder.as_str(), "/X/prefix-a");
+        assert_eq!(gap.fixes, ["/X/prefix-*", "/X/**"]);
+        assert_eq!(g("/X/*/**").folder_gap().unwrap().folder.as_str(), "/X");
+        for none in [
+            "/X/**",
+            "/X/prefix-*",
+            "/X/*/Y",
+            "!/X/*",
+            "/X/{a,b}/**",
+            "/X/[ab]*/**",
+            "/X/Y",
+            "",
+        ] {
+            assert_eq!(g(none).folder_gap(), None, "{none}");
+        }
+    }
+
+    /// The warning fires exactly when the matcher leaves the meant folder
+    /// out, and every fix it suggests covers that folder and what lies below.
+    #[test]
+    fn folder_gaps_agree_with_the_matcher() {
+        let dirs = ["", "/X", "/MooseQuest/raxx-dev-bot", "/a-b/c_d", "/x/.hidden"];
+        let shapes: [(&str, Option<&str>); 10] = [
+            ("/*", Some("")),
+            ("/**", Some("")),
+            ("/*/**", Some("")),
+            ("/**/*", Some("")),
+            ("/*/*", Some("")),
+            ("/p-*/**", Some("/p-a")),
+            ("/p-*/*", Some("/p-a")),
+            ("/*-bot/**", Some("/a-bot")),
+            ("/p-?/**", Some("/p-a")),
+            ("/p-*", None),
+        ];
+        let mut gaps = 0;
+        for dir in dirs {
+            for (tail, meant) in shapes {
+                let pattern = format!("{dir}{tail}");
+                let glob = Glob::new(&pattern).unwrap();
+                let gap = glob.folder_gap();
+                let Some(meant) = meant.map(|m| format!("{dir}{m}")) else {
+                    assert_eq!(gap, None, "{pattern}");
+                    continue;
+                };
+                let meant = if meant.is_empty() { "/".to_string() } else { meant };
+                let covered = glob.is_match(&meant);
+                let has_fix = gap.is_some();
+                if covered {
+                    assert!(!has_fix, "{pattern} covers {meant} yet warns");
+                    continue;
+                }
+                let Some(gap) = gap else {
+                    // Only when no fix differs from the entry itself (`/**` at the root).
+                    assert_eq!(
+                        Glob::new(&format!("{}/**", dir)).unwrap().as_str(),
+                        pattern,
+                        "{pattern}"
+                    );
+                    continue;
+                };
+                gaps += 1;
+                assert_eq!(gap.folder.as_str(), meant, "{pattern}");
+                for fix in &gap.fixes {
+                    let fix = Glob::new(fix).unwrap();
+                    assert!(fix.is_match(&meant), "{pattern}: {fix} misses {meant}");
+                }
+                let broad = Glob::new(gap.fixes.last().unwrap()).unwrap();
+                let below = format!("{}/sub/deeper", meant.trim_end_matches('/'));
+                assert!(broad.is_match(&below), "{pattern}: {broad} misses {below}");
+            }
+        }
+        assert!(gaps >= 30, "{gaps} gaps found");
+    }
+
+    #[test]
     fn surprises_are_named_where_the_meaning_differs() {
         let g = |p: &str| Glob::new(p).unwrap();
         // Each warning describes what the matcher really does.
@@ -229,7 +382,7 @@ mod tests {
 
     #[test]
     fn infisical_table() {
-        // shared/infisical-api.md §3, observed on picomatch 3.x.
+        // docs/vault-api.md, "Permissions"; observed on picomatch 3.x.
         let rows = [
             ("/x/**", "/x", true),
             ("/x/**", "/x/a", true),

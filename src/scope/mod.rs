@@ -12,7 +12,7 @@ pub mod path;
 use std::fmt;
 use std::str::FromStr;
 
-pub use glob::{Glob, GlobError};
+pub use glob::{FolderGap, Glob, GlobError};
 pub use path::{PathError, SecretPath};
 
 use glob::quote;
@@ -99,6 +99,28 @@ impl ScopeEntry {
     fn covers_environment(&self, environment: &str) -> bool {
         self.environment == "*" || self.environment == environment
     }
+
+    /// The warning for a glob that leaves out the folder it seems to name
+    /// (see [`Glob::folder_gap`]), with the entry to write instead.
+    pub fn folder_gap_warning(&self) -> Option<String> {
+        let gap = self.glob.folder_gap()?;
+        let env = &self.environment;
+        let fixes: Vec<String> = gap.fixes.iter().map(|f| format!("{env}:{f}")).collect();
+        let folder = &gap.folder;
+        Some(match fixes.as_slice() {
+            [instead] => format!(
+                "scope entry {self} does not cover the folder {folder} itself, only what lies below \
+                 it (Infisical's glob matching works the same way), so secrets stored directly in \
+                 {folder} are out of reach; write {instead} to cover {folder} and everything below it"
+            ),
+            [beside, broad, ..] => format!(
+                "scope entry {self} does not cover a folder such as {folder} itself, only what lies \
+                 below it (Infisical's glob matching works the same way); add {beside} beside it, or \
+                 write {broad} (which also covers the rest of its parent)"
+            ),
+            [] => return None,
+        })
+    }
 }
 
 impl fmt::Display for ScopeEntry {
@@ -161,7 +183,9 @@ impl Scope {
     }
 
     /// One line per entry whose glob means something other than it seems
-    /// (see [`Glob::surprises`]): `scope entry ENV:GLOB: why`.
+    /// (see [`Glob::surprises`]): `scope entry ENV:GLOB: why`; and one per
+    /// entry that leaves out the folder it seems to name (see
+    /// [`ScopeEntry::folder_gap_warning`]).
     pub fn warnings(&self) -> Vec<String> {
         self.entries
             .iter()
@@ -170,6 +194,20 @@ impl Scope {
                     .surprises()
                     .into_iter()
                     .map(move |why| format!("scope entry {e}: {why}"))
+                    .chain(e.folder_gap_warning())
+            })
+            .collect()
+    }
+
+    /// Entries of `environment` that reach below `folder` but do not match
+    /// `folder` itself: why a folder just above a granted glob is refused.
+    pub fn entries_stopping_below(&self, environment: &str, folder: &SecretPath) -> Vec<&ScopeEntry> {
+        self.entries
+            .iter()
+            .filter(|e| {
+                e.covers_environment(environment)
+                    && !e.glob.is_match(folder.as_str())
+                    && e.glob.could_match_at_or_below(folder.as_str())
             })
             .collect()
     }
@@ -191,6 +229,36 @@ impl fmt::Display for Scope {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn folder_gaps_are_warned_and_found_from_the_folder() {
+        let scope =
+            Scope::parse_list(&["dev:/a/** prod:/MooseQuest/raxx-dev-bot/* *:/b/p-*/** prod:/c/*/x".into()])
+                .unwrap();
+        let warnings = scope.warnings();
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].starts_with(
+            "scope entry prod:/MooseQuest/raxx-dev-bot/* does not cover the folder /MooseQuest/raxx-dev-bot itself"
+        ));
+        assert!(warnings[0].ends_with(
+            "write prod:/MooseQuest/raxx-dev-bot/** to cover /MooseQuest/raxx-dev-bot and everything below it"
+        ));
+        assert!(warnings[1].contains("add *:/b/p-* beside it, or write *:/b/**"));
+        let bot = p("/MooseQuest/raxx-dev-bot");
+        let stopping = scope.entries_stopping_below("prod", &bot);
+        assert_eq!(stopping.len(), 1);
+        assert_eq!(stopping[0].to_string(), "prod:/MooseQuest/raxx-dev-bot/*");
+        assert!(
+            scope.entries_stopping_below("dev", &bot).is_empty(),
+            "other environment"
+        );
+        assert!(
+            scope
+                .entries_stopping_below("prod", &p("/MooseQuest/raxx-dev-bot/sub"))
+                .is_empty()
+        );
+        assert_eq!(scope.entries_stopping_below("dev", &p("/b/p-a")).len(), 1);
+    }
 
     #[test]
     fn warnings_name_the_entry() {

@@ -18,7 +18,7 @@ pub const WARDEN_SECRET: &str = "warden-FAKE-client-secret";
 pub const ADMIN_ID: &str = "admin-client-id";
 pub const ADMIN_SECRET: &str = "admin-FAKE-client-secret";
 
-/// The identity of the observations in `infisical-api.md` §6: only `read` on
+/// The identity of the 2024-build observations (docs/vault-api.md): only `read` on
 /// `dev:/agents/warden/**`.
 pub fn warden() -> Identity {
     Identity::new(

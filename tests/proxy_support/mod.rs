@@ -100,7 +100,7 @@ fn generated(n: u64) -> impl futures::Stream<Item = Bytes> + Send + 'static {
     })
 }
 
-/// A secret in the shape of Infisical's `secretRawSchema` (§2.3).
+/// A secret in the shape of Infisical's `secretRawSchema` (docs/vault-api.md, "Secrets").
 pub fn secret(key: &str) -> serde_json::Value {
     serde_json::json!({
         "id": "6f1c2a4e-0000-4000-8000-000000000001", "_id": "6f1c2a4e-0000-4000-8000-000000000001",

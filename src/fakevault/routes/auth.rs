@@ -1,5 +1,5 @@
-//! Universal-auth login, token renewal and revocation (`infisical-api.md`
-//! §2.1, §2.2, and the 2024 build's differences in §6).
+//! Universal-auth login, token renewal and revocation, on both generations
+//! (docs/vault-api.md, "Authentication").
 
 use std::sync::atomic::Ordering;
 

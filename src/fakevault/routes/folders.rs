@@ -1,5 +1,5 @@
 //! Folder listing: current `GET /api/v2/folders` (`projectId`) and deprecated
-//! `GET /api/v1/folders` (`workspaceId`, `directory` alias) (§2.4). Infisical
+//! `GET /api/v1/folders` (`workspaceId`, `directory` alias) (docs/vault-api.md, "Folders"). Infisical
 //! does not permission-check folder names at all, so neither does this.
 
 use serde::Serialize;

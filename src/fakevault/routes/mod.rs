@@ -9,6 +9,7 @@ mod projects;
 mod secret_json;
 mod secret_writes;
 mod secrets;
+mod tags;
 
 use bytes::Bytes;
 use hyper::{HeaderMap, Method, StatusCode};
@@ -16,7 +17,7 @@ use serde_json::Value;
 
 use super::errors::{ApiError, Reply, enum_issue, type_issue};
 use super::tokens::TokenCheck;
-use super::{Generation, PermissionRule, Shared, lock};
+use super::{Action, Generation, PermissionRule, Shared, lock};
 
 /// One request as the routes see it.
 pub(crate) struct Ctx<'a> {
@@ -85,6 +86,13 @@ pub(crate) fn dispatch(shared: &Shared, ctx: &Ctx<'_>) -> Result<Reply, ApiError
         ["api", "v1", "secret-imports"] if m == Method::GET => imports::list(shared, ctx, Api::V1),
         ["api", "v1", "workspace"] if m == Method::GET => projects::list(shared, ctx),
         ["api", "v1", "workspace", id] if m == Method::GET => projects::get(shared, ctx, &percent_decode(id)),
+        ["api", "v1", "workspace", id, "tags"] if m == Method::GET => {
+            tags::list(shared, ctx, &percent_decode(id))
+        }
+        ["api", "v1", "workspace", id, "tags"] if m == Method::POST => {
+            tags::create(shared, ctx, &percent_decode(id))
+        }
+
         _ => Err(not_found(ctx)),
     }
 }
@@ -104,7 +112,9 @@ fn not_found(ctx: &Ctx<'_>) -> ApiError {
 
 /// The authenticated caller of a route.
 pub(crate) struct Caller {
+    pub(crate) client_id: String,
     pub(crate) rules: Vec<PermissionRule>,
+    pub(crate) tag_actions: Vec<Action>,
 }
 
 /// `Authorization` handling per `inject-identity.ts` / `verify-auth.ts`: the
@@ -122,9 +132,17 @@ pub(crate) fn authenticate(shared: &Shared, ctx: &Ctx<'_>) -> Result<Caller, Api
     let token = header.get(7..).unwrap_or("");
     let check = lock(&shared.tokens).check(token);
     match check {
-        TokenCheck::Valid { client_id, .. } => Ok(Caller {
-            rules: shared.identity(&client_id).map(|i| i.rules).unwrap_or_default(),
-        }),
+        TokenCheck::Valid { client_id, .. } => {
+            let (rules, tag_actions) = shared
+                .identity(&client_id)
+                .map(|i| (i.rules, i.tag_actions))
+                .unwrap_or_default();
+            Ok(Caller {
+                client_id,
+                rules,
+                tag_actions,
+            })
+        }
         other => Err(token_failure(other)),
     }
 }

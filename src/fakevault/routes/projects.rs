@@ -1,4 +1,5 @@
-//! `GET /api/status` and the projects ("workspace") routes (§2.5, §2.7).
+//! `GET /api/status` and the projects ("workspace") routes (docs/vault-api.md,
+//! "Projects" and "Requests and errors").
 //! Every identity is treated as a member of every project.
 
 use hyper::StatusCode;

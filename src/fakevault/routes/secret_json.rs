@@ -1,5 +1,5 @@
 //! The JSON shapes of secrets in answers (`secretRawSchema` plus the route
-//! extensions, `infisical-api.md` §2.3), per generation: the 2024 build lacks
+//! extensions, docs/vault-api.md, "Secrets"), per generation: the 2024 build lacks
 //! the rotation and hidden-value fields.
 
 use serde::Serialize;

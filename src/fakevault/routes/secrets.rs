@@ -1,7 +1,7 @@
 //! Secrets: list and get-by-name on v4 (`projectId`) and v3 raw
-//! (`workspaceId|workspaceSlug`), with Infisical's permission
-//! order (§3): list filters per secret on the current build and 403s on the
-//! 2024 one; get checks permission before existence, so a forbidden path
+//! (`workspaceId|workspaceSlug`), with Infisical's permission order
+//! (docs/vault-api.md, "Secrets"): list filters per secret on the current
+//! build and 403s on the 2024 one; get checks permission before existence, so a forbidden path
 //! never reveals whether a secret exists.
 
 use hyper::StatusCode;

@@ -88,6 +88,14 @@ fn split_companions(entries: Vec<Found>) -> (Vec<(Found, String)>, Companions) {
     (parents, companions)
 }
 
+/// What each tag says for the taxonomy: its slug (`function-dns-edit`), or
+/// its name where only the name carries a dimension (`function:dns-edit`).
+fn tag_labels(tags: &[crate::vault::Tag]) -> Vec<String> {
+    tags.iter()
+        .map(|t| taxonomy::tag_label(&t.slug, t.name.as_deref()).to_string())
+        .collect()
+}
+
 /// The metadata companions of `key` among a folder's secrets: suffix and
 /// value (empty where the vault did not show it).
 fn companions_of(key: &str, folder: &[Secret]) -> Vec<(String, SecretString)> {
@@ -325,9 +333,10 @@ impl Context {
             secret.secret_value.expose_secret().to_string()
         };
         let tags: Vec<String> = secret.tags.iter().map(|t| t.slug.clone()).collect();
+        let labels = tag_labels(&secret.tags);
         let imported = !found.chain.is_empty();
         Ok(SecretOutput {
-            metadata: self.metadata(Some(&companions).filter(|c| !c.is_empty()), &tags, false),
+            metadata: self.metadata(Some(&companions).filter(|c| !c.is_empty()), &labels, false),
             cached_age_seconds: found.cached_age.map(|d| d.as_secs()),
             secret_key: secret.secret_key.clone(),
             secret_value: value,
@@ -490,6 +499,7 @@ impl Context {
         for (found, base) in entries {
             let key = (found.environment.clone(), found.path.clone(), base);
             let secret = found.secret;
+            let labels = tag_labels(&secret.tags);
             let tags: Vec<String> = secret.tags.into_iter().map(|t| t.slug).collect();
             let mut secret_value = (self.list_values && !secret.secret_value_hidden)
                 .then(|| secret.secret_value.expose_secret().to_string());
@@ -517,7 +527,7 @@ impl Context {
                 };
             }
             summaries.push(SecretSummary {
-                metadata: self.metadata(companions.get(&key), &tags, self.list_values),
+                metadata: self.metadata(companions.get(&key), &labels, self.list_values),
                 secret_value,
                 secret_key: secret.secret_key,
                 secret_path: found.path.to_string(),

@@ -1,0 +1,680 @@
+//! `provision` / `deprovision` through the real binary against the fake vault
+//! behind the fake Cloudflare Access gate, on both API generations: the full
+//! onboarding, a re-run, `--rotate-secret`, `deprovision` (twice), `--dry-run`
+//! writing nothing, a failure injected at each step being undone, the glob
+//! guard rails, a same-named identity refused, an identity without the right
+//! to manage identities, and — after every run — no client secret (or other
+//! credential) anywhere in stdout or stderr at `RUST_LOG=trace`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::collections::HashMap;
+use std::process::Stdio;
+
+use common::{CF_ID, CF_SECRET, command, login_gate};
+use infisical_mcp_rs::fakevault::{
+    Action, FakeVault, Generation, Identity, PermissionRule, RunningVault, VaultData,
+};
+use serde_json::Value;
+
+const PROJECT: &str = "664ba048-fc91-4735-8948-7d7d3ee03887";
+const ADMIN_ID: &str = "89e3718c-be88-4a85-927f-7a452dde22d7";
+const ADMIN_SECRET: &str = "admin-mi-SECRET-0b0b0b";
+const WARDEN_ID: &str = "warden-ro-client";
+const WARDEN_SECRET: &str = "warden-ro-SECRET-1c1c";
+const BOT_VALUE: &str = "raxx-bot-token-prod-fake";
+const OTHER_AGENT_SECRET: &str = "other-agent-SECRET-2d2d";
+const NAME: &str = "mcp-probe-agent";
+const STORE: &str = "/MooseQuest/identities/mcp-probe-agent";
+const GLOB: &str = "/MooseQuest/raxx-dev-bot/**";
+
+fn data() -> VaultData {
+    VaultData::new()
+        .project(PROJECT, "Oracle Project", "oracle-project")
+        .environment(PROJECT, "dev", "Development")
+        .environment(PROJECT, "prod", "Production")
+        .secret(
+            PROJECT,
+            "prod",
+            "/MooseQuest/raxx-dev-bot",
+            "RAXX_BOT_TOKEN",
+            BOT_VALUE,
+        )
+        .secret(PROJECT, "prod", "/shared", "SHARED_TOKEN", "shared-fake")
+        .secret(
+            PROJECT,
+            "prod",
+            "/MooseQuest/identities/other-agent",
+            "OTHER_AGENT_CLIENT_SECRET",
+            OTHER_AGENT_SECRET,
+        )
+        .secret(
+            PROJECT,
+            "prod",
+            "/legacy-bots",
+            "OLD_BOT_CLIENT_SECRET",
+            "old-bot-SECRET-3e3e",
+        )
+}
+
+async fn vault(generation: Generation) -> RunningVault {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let admin = Identity::new(
+        ADMIN_ID,
+        ADMIN_SECRET,
+        vec![PermissionRule::new(
+            &[Action::Read, Action::Create, Action::Edit, Action::Delete],
+            "*",
+            "/**",
+        )],
+    );
+    let warden = Identity::new(
+        WARDEN_ID,
+        WARDEN_SECRET,
+        vec![PermissionRule::read("dev", "/agents/warden/**")],
+    );
+    let vault = FakeVault::new(data())
+        .generation(generation)
+        .gate(login_gate())
+        .identity(admin)
+        .identity(warden)
+        .start(listener)
+        .await
+        .unwrap();
+    vault.allow_identity_management(ADMIN_ID);
+    vault
+}
+
+fn env_for(vault: &RunningVault, client_id: &str, client_secret: &str) -> HashMap<String, String> {
+    HashMap::from([
+        ("INFISICAL_HOST_URL".into(), vault.base_url()),
+        ("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID".into(), client_id.into()),
+        (
+            "INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET".into(),
+            client_secret.into(),
+        ),
+        ("CF_ACCESS_CLIENT_ID".into(), CF_ID.into()),
+        ("CF_ACCESS_CLIENT_SECRET".into(), CF_SECRET.into()),
+        ("INFISICAL_PROJECT_ID".into(), PROJECT.into()),
+        ("RUST_LOG".into(), "trace".into()),
+    ])
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", self.stdout, self.stderr))
+    }
+
+    fn result(&self) -> String {
+        self.json()["result"].as_str().unwrap_or_default().to_owned()
+    }
+
+    fn names(&self, section: &str) -> Vec<(String, String)> {
+        self.json()[section]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                (
+                    l["name"].as_str().unwrap().to_owned(),
+                    l["status"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+}
+
+/// Runs the binary as `who`, then checks that no credential the vault ever
+/// issued or holds appears in its output.
+async fn run_as(vault: &RunningVault, who: (&str, &str), args: &[&str]) -> Run {
+    let env = env_for(vault, who.0, who.1);
+    let out = command(&env, args).stdin(Stdio::null()).output().await.unwrap();
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    let mut secrets = vault.all_client_secrets();
+    secrets.extend(
+        [
+            ADMIN_SECRET,
+            CF_SECRET,
+            WARDEN_SECRET,
+            BOT_VALUE,
+            OTHER_AGENT_SECRET,
+        ]
+        .map(String::from),
+    );
+    for secret in secrets {
+        assert!(
+            !run.stdout.contains(&secret),
+            "stdout of {args:?} leaks a secret:\n{}",
+            run.stdout
+        );
+        assert!(!run.stderr.contains(&secret), "stderr of {args:?} leaks a secret");
+    }
+    run
+}
+
+async fn run(vault: &RunningVault, args: &[&str]) -> Run {
+    run_as(vault, (ADMIN_ID, ADMIN_SECRET), args).await
+}
+
+fn provision_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut argv = vec!["provision", NAME, "--environment", "prod", "--glob", GLOB];
+    argv.extend_from_slice(extra);
+    argv
+}
+
+fn stored(vault: &RunningVault, key: &str) -> Option<String> {
+    vault.stored_value(PROJECT, "prod", STORE, key)
+}
+
+fn assert_nothing_made(vault: &RunningVault, context: &str) {
+    assert!(
+        vault.managed_identities().is_empty(),
+        "{context}: {:?}",
+        vault.managed_identities()
+    );
+    assert!(
+        vault.live_client_secrets().is_empty(),
+        "{context}: a client secret is live"
+    );
+    assert_eq!(stored(vault, "MCP_PROBE_AGENT_CLIENT_ID"), None, "{context}");
+    assert_eq!(stored(vault, "MCP_PROBE_AGENT_CLIENT_SECRET"), None, "{context}");
+    assert!(
+        !vault.folder_exists(PROJECT, "prod", STORE),
+        "{context}: the credentials folder is left"
+    );
+    assert!(
+        vault.folder_exists(PROJECT, "prod", "/MooseQuest/identities/other-agent"),
+        "{context}"
+    );
+}
+
+async fn full_flow(generation: Generation) {
+    let vault = vault(generation).await;
+    let first = run(&vault, &provision_args(&["--json"])).await;
+    assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
+    assert_eq!(first.result(), "provisioned");
+    let step_names: Vec<String> = first.names("steps").into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        step_names,
+        [
+            "project",
+            "lookup",
+            "identity",
+            "universal-auth",
+            "client-secret",
+            "folder",
+            "store",
+            "store",
+            "membership",
+            "privilege"
+        ],
+        "the runbook's order"
+    );
+    assert_eq!(
+        first.names("verification"),
+        [
+            ("login", "pass"),
+            ("in-scope", "pass"),
+            ("out-of-scope", "pass"),
+            ("write-refused", "pass")
+        ]
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    );
+
+    let made = vault.managed_identities();
+    assert_eq!(made.len(), 1, "{made:?}");
+    let identity = &made[0];
+    assert_eq!(identity.name, NAME);
+    assert_eq!(identity.active_client_secrets, 1);
+    assert_eq!(identity.project_ids, [PROJECT]);
+    assert_eq!(identity.privileges.len(), 1);
+    let (slug, env, glob, actions) = &identity.privileges[0];
+    assert!(slug.starts_with("mcp-probe-agent-read-"), "{slug}");
+    assert_eq!((env.as_str(), glob.as_str()), ("prod", GLOB));
+    assert_eq!(actions, &["read"], "read only");
+    assert_eq!(stored(&vault, "MCP_PROBE_AGENT_CLIENT_ID"), identity.client_id);
+    assert_eq!(
+        stored(&vault, "MCP_PROBE_AGENT_CLIENT_SECRET"),
+        vault.live_client_secrets().first().cloned(),
+        "the stored secret is the live one"
+    );
+    let json = first.json();
+    assert_eq!(json["identityId"], identity.id.as_str());
+    let legacy = generation == Generation::Legacy;
+    assert_eq!(
+        json["apiGeneration"].as_str().unwrap().starts_with("2024"),
+        legacy
+    );
+    let exports: Vec<&str> = json["export"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["variable"].as_str().unwrap())
+        .collect();
+    assert!(exports.contains(&"MCP_PROBE_AGENT_CLIENT_SECRET"), "{exports:?}");
+    assert!(
+        json["mcpConfig"]
+            .as_str()
+            .unwrap()
+            .contains("--client-secret-var MCP_PROBE_AGENT_CLIENT_SECRET")
+    );
+
+    // The generation is learned once: one v2 privilege request on the 2024 build.
+    let v2_calls = vault
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.path
+                .starts_with("/api/v2/identity-project-additional-privilege")
+        })
+        .count();
+    let v1_calls = vault
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/api/v1/additional-privilege"))
+        .count();
+    if legacy {
+        assert_eq!((v2_calls, v1_calls), (1, 1));
+    } else {
+        assert_eq!((v2_calls, v1_calls), (1, 0));
+    }
+    // Every request carried the Cloudflare headers (the gate lets nothing else in).
+    assert!(vault.requests().iter().all(|r| r.gate_passed));
+
+    // Re-run: nothing new, "already provisioned", verified again.
+    let again = run(&vault, &provision_args(&[])).await;
+    assert_eq!(again.code, 0, "{}", again.stdout);
+    assert!(
+        again.stdout.contains("result: already provisioned"),
+        "{}",
+        again.stdout
+    );
+    assert!(again.stdout.contains("✔ write-refused"), "{}", again.stdout);
+    assert!(
+        again.stdout.contains("infisical-mcp-rs mcp-config"),
+        "{}",
+        again.stdout
+    );
+    assert!(again.stdout.contains("MCP_PROBE_AGENT_CLIENT_SECRET  <- vault prod:/MooseQuest/identities/mcp-probe-agent/MCP_PROBE_AGENT_CLIENT_SECRET"), "{}", again.stdout);
+    let after = vault.managed_identities();
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].active_client_secrets, 1, "no second client secret");
+    assert_eq!(after[0].privileges.len(), 1, "no second privilege");
+
+    // A second glob on a re-run adds only its privilege.
+    let wider = run(&vault, &provision_args(&["--glob", "/shared/**", "--json"])).await;
+    assert_eq!(wider.code, 0, "{}", wider.stdout);
+    assert_eq!(wider.result(), "provisioned (completed what was missing)");
+    assert_eq!(vault.managed_identities()[0].privileges.len(), 2);
+
+    let gone = run(&vault, &["deprovision", NAME, "--environment", "prod", "--json"]).await;
+    assert_eq!(gone.code, 0, "{}", gone.stdout);
+    assert_eq!(gone.result(), "deprovisioned");
+    assert_nothing_made(&vault, "after deprovision");
+    assert_eq!(
+        vault.all_client_secrets().len(),
+        1,
+        "the one secret was revoked, then went with the identity"
+    );
+
+    let twice = run(&vault, &["deprovision", NAME, "--environment", "prod", "--json"]).await;
+    assert_eq!(twice.code, 0, "{}", twice.stdout);
+    assert_eq!(twice.result(), "nothing to remove");
+}
+
+#[tokio::test]
+async fn full_flow_rerun_and_deprovision_current() {
+    full_flow(Generation::Current).await;
+}
+
+#[tokio::test]
+async fn full_flow_rerun_and_deprovision_legacy() {
+    full_flow(Generation::Legacy).await;
+}
+
+async fn rotation(generation: Generation) {
+    let vault = vault(generation).await;
+    assert_eq!(run(&vault, &provision_args(&[])).await.code, 0);
+    let old = stored(&vault, "MCP_PROBE_AGENT_CLIENT_SECRET").unwrap();
+    let rotated = run(
+        &vault,
+        &[
+            "provision",
+            NAME,
+            "--environment",
+            "prod",
+            "--rotate-secret",
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(rotated.code, 0, "{}", rotated.stdout);
+    assert_eq!(rotated.result(), "rotated");
+    let new = stored(&vault, "MCP_PROBE_AGENT_CLIENT_SECRET").unwrap();
+    assert_ne!(new, old);
+    assert_eq!(vault.live_client_secrets(), [new], "only the new secret is live");
+    assert_eq!(vault.managed_identities()[0].revoked_client_secrets, 1);
+    let steps: Vec<String> = rotated.names("steps").into_iter().map(|(n, _)| n).collect();
+    let login = steps.iter().position(|n| n == "login").unwrap();
+    let revoke = steps.iter().position(|n| n == "revoke").unwrap();
+    assert!(login < revoke, "verified before revoking: {steps:?}");
+    let notes = rotated.json()["notes"].to_string();
+    assert!(
+        notes.contains("does not end access tokens already issued"),
+        "{notes}"
+    );
+    assert!(notes.contains("3600 s") && notes.contains("7200 s"), "{notes}");
+    // The stored credentials still log in (a re-run verifies with them).
+    let check = run(&vault, &provision_args(&["--json"])).await;
+    assert_eq!(check.result(), "already provisioned", "{}", check.stdout);
+}
+
+#[tokio::test]
+async fn rotate_secret_current() {
+    rotation(Generation::Current).await;
+}
+
+#[tokio::test]
+async fn rotate_secret_legacy() {
+    rotation(Generation::Legacy).await;
+}
+
+#[tokio::test]
+async fn dry_run_writes_nothing() {
+    for generation in [Generation::Current, Generation::Legacy] {
+        let vault = vault(generation).await;
+        let plan = run(&vault, &provision_args(&["--dry-run", "--json"])).await;
+        assert_eq!(plan.code, 0, "{}", plan.stdout);
+        assert_eq!(plan.result(), "plan");
+        assert!(plan.names("steps").iter().any(|(n, _)| n == "privilege"));
+        assert_nothing_made(&vault, "dry run");
+        let writes: Vec<String> = vault
+            .requests()
+            .iter()
+            .filter(|r| r.method != "GET")
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
+        // The only POST is the admin's own login.
+        assert_eq!(
+            writes,
+            ["POST /api/v1/auth/universal-auth/login"],
+            "{generation:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_failure_at_each_step_is_undone() {
+    let steps = [
+        ("POST", "/api/v1/identities", "identity"),
+        (
+            "POST",
+            "/api/v1/auth/universal-auth/identities/",
+            "universal-auth",
+        ),
+        ("POST", "/client-secrets", "client-secret"),
+        ("POST", "/api/v1/folders", "folder"),
+        ("POST", "/api/v3/secrets/raw/MCP_PROBE_AGENT_CLIENT_ID", "store"),
+        (
+            "POST",
+            "/api/v3/secrets/raw/MCP_PROBE_AGENT_CLIENT_SECRET",
+            "store",
+        ),
+        ("POST", "/identity-memberships/", "membership"),
+        ("POST", "privilege", "privilege"),
+    ];
+    for generation in [Generation::Current, Generation::Legacy] {
+        for (method, path, step) in steps {
+            let vault = vault(generation).await;
+            vault.fail_next_request(method, path, 500);
+            let failed = run(&vault, &provision_args(&["--json"])).await;
+            let context = format!("{generation:?} failing {method} {path}");
+            assert_eq!(failed.code, 1, "{context}: {}", failed.stdout);
+            assert_eq!(failed.result(), "failed", "{context}");
+            let last = failed.names("steps").pop().unwrap();
+            assert_eq!(last, (step.to_owned(), "fail".to_owned()), "{context}");
+            assert!(failed.names("undo").iter().all(|(_, s)| s == "pass"), "{context}");
+            assert!(
+                failed.json()["remains"].as_array().unwrap().is_empty(),
+                "{context}"
+            );
+            assert_nothing_made(&vault, &context);
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_undo_that_fails_says_what_remains() {
+    let vault = vault(Generation::Legacy).await;
+    vault.fail_next_request("POST", "/identity-memberships/", 500);
+    vault.fail_next_request("DELETE", "/api/v1/identities/", 500);
+    let failed = run(&vault, &provision_args(&[])).await;
+    assert_eq!(failed.code, 1, "{}", failed.stdout);
+    let made = vault.managed_identities();
+    assert_eq!(made.len(), 1);
+    assert!(
+        failed.stdout.contains("still in the vault (remove by hand):"),
+        "{}",
+        failed.stdout
+    );
+    assert!(
+        failed.stdout.contains(&made[0].id),
+        "names the identity left behind: {}",
+        failed.stdout
+    );
+    // What could be undone was: the stored credentials are gone.
+    assert_eq!(stored(&vault, "MCP_PROBE_AGENT_CLIENT_SECRET"), None);
+}
+
+#[tokio::test]
+async fn broad_and_store_covering_globs_are_refused() {
+    for generation in [Generation::Current, Generation::Legacy] {
+        let vault = vault(generation).await;
+        let broad = run(
+            &vault,
+            &[
+                "provision",
+                NAME,
+                "--environment",
+                "prod",
+                "--glob",
+                "/**",
+                "--json",
+            ],
+        )
+        .await;
+        assert_eq!(broad.code, 2, "{}", broad.stdout);
+        assert!(broad.result().contains("--allow-broad"), "{}", broad.result());
+
+        // Even allowed as broad, /** reaches the credential store.
+        let allowed = run(
+            &vault,
+            &[
+                "provision",
+                NAME,
+                "--environment",
+                "prod",
+                "--glob",
+                "/**",
+                "--allow-broad",
+                "--json",
+            ],
+        )
+        .await;
+        assert_eq!(allowed.code, 2, "{}", allowed.stdout);
+        assert!(
+            allowed.result().contains("credential store"),
+            "{}",
+            allowed.result()
+        );
+
+        // The runbook's own example.
+        let runbook = run(
+            &vault,
+            &[
+                "provision",
+                NAME,
+                "--environment",
+                "prod",
+                "--glob",
+                "/MooseQuest/**",
+            ],
+        )
+        .await;
+        assert_eq!(runbook.code, 2, "{}", runbook.stdout);
+        assert!(
+            runbook
+                .stdout
+                .contains("can match the credential store prod:/MooseQuest/identities"),
+            "{}",
+            runbook.stdout
+        );
+        assert!(
+            runbook.stdout.contains("--glob '/MooseQuest/raxx-dev-bot/**'"),
+            "suggests a narrower glob: {}",
+            runbook.stdout
+        );
+        assert!(
+            !runbook.stdout.contains("--glob '/MooseQuest/identities/**'"),
+            "{}",
+            runbook.stdout
+        );
+
+        // A folder holding another *_CLIENT_SECRET outside the store.
+        let companion = run(
+            &vault,
+            &[
+                "provision",
+                NAME,
+                "--environment",
+                "prod",
+                "--glob",
+                "/legacy-bots/**",
+                "--json",
+            ],
+        )
+        .await;
+        assert_eq!(companion.code, 2, "{}", companion.stdout);
+        assert!(
+            companion.result().contains("/legacy-bots"),
+            "{}",
+            companion.result()
+        );
+
+        assert_nothing_made(&vault, "refused globs");
+
+        // The pitfall is warned, not refused.
+        let shallow = run(
+            &vault,
+            &[
+                "provision",
+                NAME,
+                "--environment",
+                "prod",
+                "--glob",
+                "/MooseQuest/raxx-dev-bot/*",
+                "--json",
+            ],
+        )
+        .await;
+        assert_eq!(shallow.code, 0, "{}", shallow.stdout);
+        assert!(
+            shallow.json()["warnings"]
+                .to_string()
+                .contains("does not cover /MooseQuest/raxx-dev-bot itself")
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_same_named_identity_not_made_here_is_refused() {
+    for generation in [Generation::Current, Generation::Legacy] {
+        let vault = vault(generation).await;
+        let stranger = vault.create_identity_directly(NAME);
+        let refused = run(&vault, &provision_args(&["--json"])).await;
+        assert_eq!(refused.code, 1, "{}", refused.stdout);
+        assert_eq!(refused.result(), "refused");
+        assert!(
+            refused.stdout.contains(&stranger) && refused.stdout.contains("did not make"),
+            "{}",
+            refused.stdout
+        );
+        assert_eq!(vault.managed_identities().len(), 1, "no second identity");
+        let kept = run(&vault, &["deprovision", NAME, "--environment", "prod", "--json"]).await;
+        assert_eq!(kept.code, 1, "deprovision refuses it too: {}", kept.stdout);
+        assert_eq!(vault.managed_identities().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn only_an_identity_allowed_to_manage_identities_can_provision() {
+    for generation in [Generation::Current, Generation::Legacy] {
+        let vault = vault(generation).await;
+        let denied = run_as(&vault, (WARDEN_ID, WARDEN_SECRET), &provision_args(&["--json"])).await;
+        assert_eq!(denied.code, 1, "{}", denied.stdout);
+        assert!(
+            denied.stdout.contains("You are not allowed to read on identity"),
+            "{}",
+            denied.stdout
+        );
+        assert_nothing_made(&vault, "denied");
+    }
+}
+
+#[tokio::test]
+async fn configuration_errors_exit_2() {
+    let vault = vault(Generation::Current).await;
+    for (args, needle) in [
+        (vec!["provision", NAME, "--glob", GLOB], "--environment"),
+        (vec!["provision", NAME, "--environment", "prod"], "--glob"),
+        (
+            vec!["provision", "bad/name", "--environment", "prod", "--glob", GLOB],
+            "NAME",
+        ),
+        (
+            vec!["provision", NAME, "--environment", "staging", "--glob", GLOB],
+            "--environment",
+        ),
+        (
+            vec![
+                "provision",
+                NAME,
+                "--environment",
+                "prod",
+                "--glob",
+                GLOB,
+                "--ttl",
+                "9000",
+            ],
+            "--ttl",
+        ),
+        (
+            vec![
+                "provision",
+                NAME,
+                "--environment",
+                "prod",
+                "--glob",
+                "MooseQuest/**",
+            ],
+            "--glob",
+        ),
+    ] {
+        let out = run(&vault, &args).await;
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stdout);
+        assert!(out.stdout.contains(needle), "{args:?}: {}", out.stdout);
+    }
+    assert_nothing_made(&vault, "configuration errors");
+}

@@ -678,3 +678,50 @@ async fn configuration_errors_exit_2() {
     }
     assert_nothing_made(&vault, "configuration errors");
 }
+
+/// `doctor`, run as an agent identity, flags one that can read stored client
+/// secrets (the runbook's `/MooseQuest/**`) and passes a narrow one.
+#[tokio::test]
+async fn doctor_flags_an_identity_that_can_read_the_credential_store() {
+    for generation in [Generation::Current, Generation::Legacy] {
+        let vault = vault(generation).await;
+        for (id, secret, glob, expected) in [
+            ("broad-agent", "broad-SECRET-4f4f", "/MooseQuest/**", "fail"),
+            ("narrow-agent", "narrow-SECRET-5a5a", GLOB, "pass"),
+        ] {
+            vault.add_identity(Identity::new(
+                id,
+                secret,
+                vec![PermissionRule::read("prod", glob)],
+            ));
+            let mut env = env_for(&vault, id, secret);
+            env.insert("INFISICAL_SCOPE".into(), format!("prod:{glob}"));
+            let dir = tempfile::tempdir().unwrap();
+            let out = command(&env, &["doctor", "--json"])
+                .current_dir(dir.path())
+                .stdin(Stdio::null())
+                .output()
+                .await
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(!stdout.contains(OTHER_AGENT_SECRET) && !stdout.contains(secret));
+            let doc: Value = serde_json::from_str(&stdout).unwrap();
+            let step = doc["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["name"] == "credential-store")
+                .cloned()
+                .unwrap();
+            assert_eq!(step["status"], expected, "{generation:?} {glob}: {step}");
+            if expected == "fail" {
+                let detail = step["detail"].as_str().unwrap();
+                assert!(
+                    detail.contains("prod:/MooseQuest/identities/other-agent/OTHER_AGENT_CLIENT_SECRET"),
+                    "{detail}"
+                );
+                assert_eq!(out.status.code(), Some(1));
+            }
+        }
+    }
+}

@@ -725,3 +725,148 @@ async fn doctor_flags_an_identity_that_can_read_the_credential_store() {
         }
     }
 }
+
+/// The fake's identity routes against the 2024 build's recorded answers,
+/// replayed in the recorded order: error bodies must be identical (ids
+/// mapped to the fake's), successful ones must carry the same fields.
+#[tokio::test]
+async fn the_fake_answers_the_identity_routes_like_the_recording() {
+    let recorded: Value =
+        serde_json::from_str(include_str!("../src/provision/recorded-2024-10.json")).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let admin = Identity::new(
+        ADMIN_ID,
+        ADMIN_SECRET,
+        vec![PermissionRule::new(
+            &[Action::Read, Action::Create, Action::Edit, Action::Delete],
+            "*",
+            "/**",
+        )],
+    );
+    let warden = Identity::new(
+        WARDEN_ID,
+        WARDEN_SECRET,
+        vec![PermissionRule::read("dev", "/agents/warden/**")],
+    );
+    let vault = FakeVault::new(data())
+        .generation(Generation::Legacy)
+        .identity(admin)
+        .identity(warden)
+        .start(listener)
+        .await
+        .unwrap();
+    vault.allow_identity_management(ADMIN_ID);
+    let admin_token = vault.issue_token(ADMIN_ID);
+    let warden_token = vault.issue_token(WARDEN_ID);
+    let http = reqwest::Client::new();
+    let workspace: Value = http
+        .get(format!("{}/api/v1/workspace/{PROJECT}", vault.base_url()))
+        .bearer_auth(&admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let org_id = workspace["workspace"]["orgId"].as_str().unwrap().to_owned();
+    // Recorded id → the fake's, learned as the answers come in.
+    let mut ids: Vec<(String, String)> = vec![("848a7218-65d8-4f61-aa6b-8f9c7a6f2dec".into(), org_id)];
+    let map = |ids: &[(String, String)], text: &str| {
+        ids.iter()
+            .fold(text.to_owned(), |t, (from, to)| t.replace(from, to))
+    };
+    let keys = |v: &Value| -> Vec<String> {
+        let inner = v.as_object().unwrap().values().next().unwrap();
+        let mut k: Vec<String> = inner
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
+        k.sort();
+        k
+    };
+    let cases = [
+        ("prov-create-identity", &admin_token),
+        ("prov-ua-attach", &admin_token),
+        ("prov-client-secret", &admin_token),
+        ("prov-membership", &admin_token),
+        ("prov-privilege-v2", &admin_token),
+        ("prov-privilege-v1-with-v2-body", &admin_token),
+        ("prov-privilege-v1-action-array", &admin_token),
+        ("prov-privilege-v1-permissions", &admin_token),
+        ("err-identity-same-name", &admin_token),
+        ("err-privilege-non-member", &admin_token),
+        ("err-privilege-same-slug", &admin_token),
+        ("err-membership-twice", &admin_token),
+        ("err-privilege-slug-uppercase", &admin_token),
+        ("err-privilege-slug-colon", &admin_token),
+        ("err-privilege-unknown-project-slug", &admin_token),
+        ("err-privilege-no-permissions", &admin_token),
+        ("err-privilege-write-action", &admin_token),
+        ("err-ua-attach-twice", &admin_token),
+        ("err-ua-ttl-above-max", &admin_token),
+        ("err-create-identity-warden-ro", &warden_token),
+        ("err-membership-warden-ro", &warden_token),
+        ("err-privilege-warden-ro", &warden_token),
+        ("clean-client-secret-delete-route", &admin_token),
+        ("clean-client-secret-revoke", &admin_token),
+        ("clean-privilege-delete-v1", &admin_token),
+        ("clean-privilege-delete-again", &admin_token),
+        ("clean-membership-delete", &admin_token),
+        ("clean-membership-delete-again", &admin_token),
+        ("clean-identity-delete", &admin_token),
+        ("clean-identity-delete-again", &admin_token),
+    ];
+    for (case, token) in cases {
+        let rec = &recorded["records"][case];
+        let url = format!("{}{}", vault.base_url(), map(&ids, rec["url"].as_str().unwrap()));
+        let method = reqwest::Method::from_bytes(rec["method"].as_str().unwrap().as_bytes()).unwrap();
+        let mut request = http.request(method, &url).bearer_auth(token);
+        if !rec["request"].is_null() {
+            request = request
+                .header("content-type", "application/json")
+                .body(map(&ids, &rec["request"].to_string()));
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(
+            u64::from(status),
+            rec["status"].as_u64().unwrap(),
+            "{case}: {body}"
+        );
+        if status == 200 {
+            assert_eq!(keys(&body), keys(&rec["body"]), "{case}: {body}");
+        } else {
+            let expected: Value = serde_json::from_str(&map(&ids, &rec["body"].to_string())).unwrap();
+            assert_eq!(body, expected, "{case}");
+        }
+        // Learn the ids this answer introduced.
+        let learn = |path: &[&str]| {
+            let pick = |v: &Value| {
+                path.iter()
+                    .fold(v.clone(), |v, k| v[*k].clone())
+                    .as_str()
+                    .map(str::to_owned)
+            };
+            pick(&rec["body"]).zip(pick(&body))
+        };
+        for path in [
+            &["identity", "id"][..],
+            &["identityUniversalAuth", "clientId"],
+            &["clientSecretData", "id"],
+            &["privilege", "id"],
+            &["identityMembership", "id"],
+        ] {
+            if let Some(pair) = learn(path) {
+                ids.push(pair);
+            }
+        }
+    }
+    let left = vault.managed_identities();
+    assert!(
+        left.len() == 1
+            && left[0].name == "infisical-identity-mcp-probe-agent"
+            && left[0].client_id.is_none(),
+        "only the duplicate is left: {left:?}"
+    );
+}

@@ -220,9 +220,11 @@ fn list_org(shared: &Shared, ctx: &Ctx<'_>, org_id: &str) -> Result<Reply, ApiEr
     let mut q = Query::new(ctx);
     q.number("offset");
     let limit = q.number("limit").unwrap_or(100) as usize;
-    // The 2024 build drops unknown query keys; current filters by name.
+    // The 2024 build drops unknown query keys; current filters by name
+    // (`textFilter` in earlier current builds, `search` in the newest).
     let filter = if shared.generation == Generation::Current {
-        q.string("textFilter").unwrap_or("").to_owned()
+        let text = q.string("textFilter").unwrap_or("");
+        q.string("search").unwrap_or(text).to_owned()
     } else {
         String::new()
     };

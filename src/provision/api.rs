@@ -997,7 +997,10 @@ mod tests {
         );
         api.create_membership(PROJECT, AGENT).await.unwrap();
         api.revoke_client_secret(AGENT, &secret.id).await.unwrap();
-        assert_eq!(api.client_secret_ids(AGENT).await.unwrap(), std::slice::from_ref(&secret.id));
+        assert_eq!(
+            api.client_secret_ids(AGENT).await.unwrap(),
+            std::slice::from_ref(&secret.id)
+        );
         assert!(
             !api.delete_membership(PROJECT, AGENT).await.unwrap(),
             "a 404 means already gone"

@@ -870,3 +870,99 @@ async fn the_fake_answers_the_identity_routes_like_the_recording() {
         "only the duplicate is left: {left:?}"
     );
 }
+
+#[tokio::test]
+async fn a_missing_stored_secret_is_replaced_and_the_unknown_ones_revoked() {
+    let vault = vault(Generation::Current).await;
+    assert_eq!(run(&vault, &provision_args(&[])).await.code, 0);
+    // Someone deleted the stored client secret: its value is lost.
+    let lost = vault.live_client_secrets();
+    let http = reqwest::Client::new();
+    let deleted = http
+        .delete(format!(
+            "{}/api/v3/secrets/raw/MCP_PROBE_AGENT_CLIENT_SECRET",
+            vault.base_url()
+        ))
+        .header("cf-access-client-id", CF_ID)
+        .header("cf-access-client-secret", CF_SECRET)
+        .bearer_auth(vault.issue_token(ADMIN_ID))
+        .json(&serde_json::json!({"workspaceId": PROJECT, "environment": "prod", "secretPath": STORE}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 200);
+    let again = run(&vault, &provision_args(&["--json"])).await;
+    assert_eq!(again.code, 0, "{}", again.stdout);
+    assert_eq!(again.result(), "provisioned (completed what was missing)");
+    let live = vault.live_client_secrets();
+    assert_eq!(live.len(), 1);
+    assert_ne!(live, lost);
+    assert_eq!(
+        stored(&vault, "MCP_PROBE_AGENT_CLIENT_SECRET").as_ref(),
+        live.first()
+    );
+}
+
+#[tokio::test]
+async fn a_rotation_that_cannot_store_keeps_the_old_secret() {
+    for generation in [Generation::Current, Generation::Legacy] {
+        let vault = vault(generation).await;
+        assert_eq!(run(&vault, &provision_args(&[])).await.code, 0);
+        let old = stored(&vault, "MCP_PROBE_AGENT_CLIENT_SECRET").unwrap();
+        vault.fail_next_request("PATCH", "/api/v3/secrets/raw/MCP_PROBE_AGENT_CLIENT_SECRET", 500);
+        let failed = run(
+            &vault,
+            &[
+                "provision",
+                NAME,
+                "--environment",
+                "prod",
+                "--rotate-secret",
+                "--json",
+            ],
+        )
+        .await;
+        assert_eq!(failed.code, 1, "{}", failed.stdout);
+        assert_eq!(
+            vault.live_client_secrets(),
+            std::slice::from_ref(&old),
+            "the new secret was revoked, the old one kept"
+        );
+        assert_eq!(stored(&vault, "MCP_PROBE_AGENT_CLIENT_SECRET"), Some(old));
+        let unknown = run(
+            &vault,
+            &[
+                "provision",
+                "nobody",
+                "--environment",
+                "prod",
+                "--rotate-secret",
+                "--json",
+            ],
+        )
+        .await;
+        assert_eq!(unknown.code, 1, "{}", unknown.stdout);
+    }
+}
+
+#[tokio::test]
+async fn a_pre_issued_admin_token_works_too() {
+    let vault = vault(Generation::Legacy).await;
+    let mut env = env_for(&vault, ADMIN_ID, ADMIN_SECRET);
+    env.remove("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID");
+    env.remove("INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET");
+    let token = vault.issue_token(ADMIN_ID);
+    env.insert("INFISICAL_TOKEN".into(), token.clone());
+    let out = command(&env, &provision_args(&["--json"]))
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    for secret in vault.all_client_secrets().into_iter().chain([token]) {
+        assert!(!stdout.contains(&secret) && !stderr.contains(&secret));
+    }
+    assert_eq!(vault.managed_identities().len(), 1);
+}

@@ -439,6 +439,9 @@ pub(super) async fn complete(
         return Ok("plan".into());
     }
     let mut changed = false;
+    // Set when the stored secret was missing and a new one was made: the
+    // older client secrets' values are then known to no one.
+    let mut replaced_secret = None;
     let secret = match stored {
         Some(v) => {
             pass(
@@ -453,6 +456,7 @@ pub(super) async fn complete(
             changed = true;
             let fresh = new_secret(run, identity).await?;
             store(run, &secret_key, &fresh.secret).await?;
+            replaced_secret = Some(fresh.id.clone());
             fresh.secret
         }
     };
@@ -483,9 +487,54 @@ pub(super) async fn complete(
         changed = true;
     }
     verify(run, &ua.client_id, &secret).await?;
+    if let Some(kept) = replaced_secret {
+        revoke_unknown_secrets(run, identity, &kept).await;
+    }
     Ok(if changed {
         "provisioned (completed what was missing)".into()
     } else {
         "already provisioned".into()
     })
+}
+
+/// Revokes every client secret but `kept`: nobody holds their values once
+/// the stored one was missing. A failure here leaves them live, said so.
+async fn revoke_unknown_secrets(run: &mut Run<'_>, identity: &str, kept: &str) {
+    let started = Instant::now();
+    let ids = match run.api.client_secret_ids(identity).await {
+        Ok(ids) => ids,
+        Err(e) => {
+            run.outcome.steps.push(Line::new(
+                "revoke",
+                Status::Warn,
+                started,
+                format!("cannot list the older client secrets to revoke them: {e}"),
+            ));
+            return;
+        }
+    };
+    let mut revoked = 0;
+    for id in ids.iter().filter(|id| id.as_str() != kept) {
+        match run.api.revoke_client_secret(identity, id).await {
+            Ok(()) => revoked += 1,
+            Err(e) => {
+                run.outcome.steps.push(Line::new(
+                    "revoke",
+                    Status::Warn,
+                    started,
+                    format!("cannot revoke the older client secret {id}: {e}"),
+                ));
+                run.outcome.remains.push(format!(
+                    "older client secret {id} of identity {identity} (revoke it in Infisical)"
+                ));
+                return;
+            }
+        }
+    }
+    pass(
+        run,
+        "revoke",
+        started,
+        format!("revoked {revoked} older client secret(s) whose value was not stored"),
+    );
 }

@@ -966,3 +966,32 @@ async fn a_pre_issued_admin_token_works_too() {
     }
     assert_eq!(vault.managed_identities().len(), 1);
 }
+
+#[tokio::test]
+async fn a_failed_verification_is_undone_too() {
+    let vault = vault(Generation::Current).await;
+    let mut env = env_for(&vault, ADMIN_ID, ADMIN_SECRET);
+    env.remove("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID");
+    env.remove("INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET");
+    env.insert("INFISICAL_TOKEN".into(), vault.issue_token(ADMIN_ID));
+    // With a pre-issued admin token, the only login is the new identity's.
+    vault.fail_next_request("POST", "/api/v1/auth/universal-auth/login", 500);
+    let out = command(&env, &provision_args(&["--json"]))
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{doc}");
+    assert_eq!(doc["verification"][0]["name"], "login");
+    assert_eq!(doc["verification"][0]["status"], "fail");
+    assert!(
+        doc["undo"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["status"] == "pass"),
+        "{doc}"
+    );
+    assert_nothing_made(&vault, "failed verification");
+}

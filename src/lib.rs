@@ -14,6 +14,7 @@ pub mod lifecycle;
 pub mod lint;
 pub mod mcp;
 pub mod mcp_config;
+pub mod provision;
 pub mod proxy;
 pub mod scope;
 pub mod taxonomy;

@@ -14,6 +14,7 @@ use infisical_mcp_rs::lifecycle::shutdown_signal;
 use infisical_mcp_rs::lint::{self, LintArgs};
 use infisical_mcp_rs::mcp::{Context, Server};
 use infisical_mcp_rs::mcp_config::{self, McpConfigArgs};
+use infisical_mcp_rs::provision::{self, DeprovisionArgs, Outcome, ProvisionArgs};
 use infisical_mcp_rs::proxy::{self, ProxyArgs};
 use infisical_mcp_rs::scope::Scope;
 use infisical_mcp_rs::vault::VaultClient;
@@ -61,6 +62,15 @@ enum Command {
     /// Exit 0: no errors (warnings allowed); 1: errors found; 2: configuration error.
     #[command(after_long_help = lint::help_text())]
     Lint(Box<LintArgs>),
+    /// Onboard a read-only agent identity (seed-001's 11 steps), verified;
+    /// re-runs complete what is missing; --rotate-secret, --dry-run.
+    /// Exit 0: done; 1: failed (undone); 2: configuration error.
+    #[command(after_long_help = ENV_HELP)]
+    Provision(Box<ProvisionArgs>),
+    /// Remove an identity made by provision: secrets, privileges, membership,
+    /// identity and stored credentials; idempotent.
+    #[command(after_long_help = ENV_HELP)]
+    Deprovision(Box<DeprovisionArgs>),
 }
 
 /// Crates whose debug/trace output includes message payloads.
@@ -262,6 +272,23 @@ async fn run_lint(args: LintArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(report.exit_code()))
 }
 
+/// Runs `provision` / `deprovision` and prints its report on stdout. The
+/// client secret never reaches this code: only names and ids do.
+async fn run_provision(
+    json: bool,
+    run: impl std::future::Future<Output = Outcome>,
+) -> anyhow::Result<ExitCode> {
+    let _guard = init_logging(&LogArgs::default(), "warn")?;
+    let outcome = run.await;
+    let text = if json {
+        outcome.to_json()?
+    } else {
+        outcome.to_text()
+    };
+    std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes())?;
+    Ok(ExitCode::from(outcome.exit))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse_from(proxy::proxy_flag_to_subcommand(std::env::args_os()));
     let mut builder = tokio::runtime::Builder::new_multi_thread();
@@ -288,6 +315,12 @@ fn main() -> ExitCode {
             Some(Command::Doctor(args)) => doctor(*args).await,
             Some(Command::McpConfig(args)) => mcp_config(&args),
             Some(Command::Lint(args)) => run_lint(*args).await,
+            Some(Command::Provision(args)) => {
+                run_provision(args.json, provision::provision(&args, &ProcessEnv)).await
+            }
+            Some(Command::Deprovision(args)) => {
+                run_provision(args.json, provision::deprovision(&args, &ProcessEnv)).await
+            }
             Some(Command::Demo(args)) => {
                 // The demo's own chatter would drown the walkthrough: warnings only.
                 let _guard = init_logging(&LogArgs::default(), "warn")?;

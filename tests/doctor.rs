@@ -200,7 +200,7 @@ async fn healthy_vault_passes_every_step() {
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains("8 passed, 0 failed"), "{}", run.stdout);
+    assert!(run.stdout.contains("9 passed, 0 failed"), "{}", run.stdout);
     // The probes named keys that do not exist: nothing was changed.
     let deletes: Vec<_> = vault
         .requests()
@@ -247,6 +247,7 @@ async fn json_is_one_document_with_the_documented_shape() {
             "in-scope-read",
             "out-of-scope-read",
             "write-probe",
+            "credential-store",
             "mcp-json"
         ]
     );
@@ -262,7 +263,7 @@ async fn json_is_one_document_with_the_documented_shape() {
         assert!(step["elapsedMs"].is_u64());
         assert!(step["detail"].is_string());
     }
-    assert_eq!(steps[7]["status"], "skip", "not a project directory");
+    assert_eq!(steps[8]["status"], "skip", "not a project directory");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

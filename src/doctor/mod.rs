@@ -18,6 +18,7 @@ mod modes;
 mod net;
 mod probes;
 mod report;
+mod store;
 
 use std::future::Future;
 use std::io::Write;
@@ -41,6 +42,7 @@ pub const LOGIN: &str = "login";
 pub const IN_SCOPE: &str = "in-scope-read";
 pub const OUT_OF_SCOPE: &str = "out-of-scope-read";
 pub const WRITE_PROBE: &str = "write-probe";
+pub const CREDENTIAL_STORE: &str = "credential-store";
 pub const MCP_JSON: &str = mcpjson::NAME;
 
 #[derive(Debug, Clone, Args)]
@@ -205,7 +207,15 @@ pub async fn run(args: &DoctorArgs, env: &dyn EnvSource, dir: &Path) -> Report {
         Err(mut step) => {
             step.elapsed_ms = millis(started);
             steps.push(step);
-            for name in [REACHABLE, STATUS, LOGIN, IN_SCOPE, OUT_OF_SCOPE, WRITE_PROBE] {
+            for name in [
+                REACHABLE,
+                STATUS,
+                LOGIN,
+                IN_SCOPE,
+                OUT_OF_SCOPE,
+                WRITE_PROBE,
+                CREDENTIAL_STORE,
+            ] {
                 steps.push(Step::skip(name, "the configuration is invalid"));
             }
             steps.push(timed(async { mcpjson::check(dir) }).await);

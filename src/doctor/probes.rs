@@ -14,7 +14,9 @@ use super::modes::{
 };
 use super::net::{self, NetFailure};
 use super::report::Step;
-use super::{IN_SCOPE, LOGIN, OUT_OF_SCOPE, Prepared, REACHABLE, STATUS, WRITE_PROBE, timed};
+use super::{
+    CREDENTIAL_STORE, IN_SCOPE, LOGIN, OUT_OF_SCOPE, Prepared, REACHABLE, STATUS, WRITE_PROBE, timed,
+};
 
 const PLAIN: ReadOptions = ReadOptions {
     expand_references: false,
@@ -100,10 +102,29 @@ pub(super) async fn vault_steps(p: &Prepared, steps: &mut Vec<Step>) {
     } else {
         Step::skip(WRITE_PROBE, "needs an in-scope folder that could be read")
     });
+    steps.push(match (&found.project, &found.environment) {
+        (Some(project), Some(environment)) => {
+            timed(super::store::check(
+                &p.client,
+                project,
+                std::slice::from_ref(environment),
+            ))
+            .await
+        }
+        _ => Step::skip(CREDENTIAL_STORE, "needs a concrete environment and project"),
+    });
 }
 
 fn skip_from(steps: &mut Vec<Step>, first: &'static str, because: &str) {
-    let order = [REACHABLE, STATUS, LOGIN, IN_SCOPE, OUT_OF_SCOPE, WRITE_PROBE];
+    let order = [
+        REACHABLE,
+        STATUS,
+        LOGIN,
+        IN_SCOPE,
+        OUT_OF_SCOPE,
+        WRITE_PROBE,
+        CREDENTIAL_STORE,
+    ];
     let start = order.iter().position(|n| *n == first).unwrap_or(order.len());
     for name in &order[start..] {
         steps.push(Step::skip(name, because));

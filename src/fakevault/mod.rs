@@ -14,6 +14,7 @@ mod data;
 mod errors;
 mod faults;
 mod gate;
+mod org;
 mod permissions;
 mod references;
 mod reqlog;
@@ -30,6 +31,7 @@ use tokio::net::TcpListener;
 pub use data::{SecretEntry, Tag, VaultData};
 pub use faults::Faults;
 pub use gate::{CfGate, FAKE_ACCESS_TEAM};
+pub use org::ManagedIdentityView;
 pub use permissions::{Action, DEFAULT_TOKEN_TTL, Identity, PermissionRule, glob_matches};
 pub use reqlog::RecordedRequest;
 pub use sample::{
@@ -123,6 +125,7 @@ impl FakeVault {
             logins: AtomicUsize::new(0),
             arrivals: AtomicUsize::new(0),
             login_lockout: lockout,
+            org: org::OrgStore::default(),
         });
         let server = server::spawn(listener, Arc::clone(&shared));
         Ok(RunningVault {
@@ -147,6 +150,8 @@ pub(crate) struct Shared {
     /// answered, after any injected latency).
     pub(crate) arrivals: AtomicUsize,
     pub(crate) login_lockout: bool,
+    /// Identities made through the identity-management routes.
+    pub(crate) org: org::OrgStore,
 }
 
 impl Shared {
@@ -155,6 +160,7 @@ impl Shared {
             .iter()
             .find(|i| i.client_id == client_id)
             .cloned()
+            .or_else(|| self.org.identity(client_id))
     }
 }
 

@@ -3,7 +3,7 @@
 //! the current routes (v4 secrets, v2 folders) to the ones an older
 //! self-hosted vault still has (v3 raw, v1 folders).
 
-mod auth;
+pub(crate) mod auth;
 mod error;
 pub(crate) mod http;
 mod reuse;

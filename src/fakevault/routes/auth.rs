@@ -56,7 +56,11 @@ pub(super) fn login(shared: &Shared, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
             "This identity auth method is temporarily locked, please try again later",
         ));
     }
-    if identity.client_secret != client_secret {
+    let accepted = shared
+        .org
+        .check_secret(&client_id, &client_secret)
+        .unwrap_or(identity.client_secret == client_secret);
+    if !accepted {
         if shared.login_lockout {
             tokens.record_failure(&client_id);
         }

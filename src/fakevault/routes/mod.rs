@@ -3,7 +3,9 @@
 //! Routes a generation does not have fall through to fastify's 404.
 
 mod auth;
+mod folder_writes;
 mod folders;
+pub(crate) mod identities;
 mod imports;
 mod projects;
 mod secret_json;
@@ -71,6 +73,9 @@ pub(crate) fn dispatch(shared: &Shared, ctx: &Ctx<'_>) -> Result<Reply, ApiError
     };
     let segs: Vec<&str> = path.split('/').skip(1).collect();
     let m = ctx.method;
+    if let Some(answer) = identities::route(shared, ctx, &segs) {
+        return answer;
+    }
     match segs.as_slice() {
         ["api", "status"] if m == Method::GET => Ok(projects::status()),
         ["api", "v1", "auth", "universal-auth", "login"] if m == Method::POST => auth::login(shared, ctx),
@@ -132,6 +137,9 @@ pub(crate) fn authenticate(shared: &Shared, ctx: &Ctx<'_>) -> Result<Caller, Api
     let token = header.get(7..).unwrap_or("");
     let check = lock(&shared.tokens).check(token);
     match check {
+        TokenCheck::Valid { client_id, .. } if shared.org.is_deleted(&client_id) => {
+            Err(ApiError::unauthorized("No identity access token found"))
+        }
         TokenCheck::Valid { client_id, .. } => {
             let (rules, tag_actions) = shared
                 .identity(&client_id)

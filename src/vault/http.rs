@@ -57,6 +57,29 @@ impl Drop for Request {
     }
 }
 
+/// A buffer that is overwritten when its last owner lets go of it.
+struct Wiped(Vec<u8>);
+
+impl AsRef<[u8]> for Wiped {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for Wiped {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+/// `bytes` as `Bytes` whose memory is wiped when hyper (or whoever holds
+/// the last clone) is done with it: for request bodies holding a credential
+/// and answers holding values. Copies hyper or rustls make on the way
+/// (TLS records, read buffers) are out of reach.
+pub(crate) fn wiped_on_drop(bytes: Vec<u8>) -> bytes::Bytes {
+    bytes::Bytes::from_owner(Wiped(bytes))
+}
+
 /// A complete HTTP answer from the vault. The body may hold secret values, so
 /// it is wiped when dropped.
 pub(crate) struct Answer {

@@ -437,3 +437,50 @@ async fn remote_clients_need_the_client_token() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_applies_the_scope_flag_and_says_so_in_help() {
+    let help = std::process::Command::new(binary_path())
+        .args(["proxy", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    for needle in [
+        "expandSecretReferences=false",
+        "includeImports=false",
+        "INFISICAL_PROXY_TOKEN",
+        "--max-response-mib",
+    ] {
+        assert!(help.contains(needle), "proxy --help lacks {needle}:\n{help}");
+    }
+
+    let vault = vault(Generation::Legacy).await;
+    let mut env = vec![
+        ("INFISICAL_HOST_URL", vault.base_url()),
+        ("CF_ACCESS_CLIENT_ID", CF_ID.to_string()),
+        ("CF_ACCESS_CLIENT_SECRET", CF_SECRET.to_string()),
+    ];
+    env.push(("INFISICAL_SCOPE", SCOPE.to_string()));
+    let mut proxy = spawn_binary(&["proxy", "--listen", "127.0.0.1:0"], &env_refs(&env));
+    proxy.wait_listening();
+    let base = proxy.url("");
+    let token = login_wide(&base).await;
+    for target in [
+        v3(Some("SHARED_TOKEN"), "/agents/warden", "&include_imports=true"),
+        v3(Some("REF_OUT"), "/agents/warden", "&expandSecretReferences=true"),
+        v3(
+            None,
+            "/agents",
+            "&recursive=true&include_imports=true&expandSecretReferences=true",
+        ),
+    ] {
+        let (_, _, body) = get(&base, &target, &token).await;
+        assert!(
+            !body.contains(SHARED) && !body.contains(OTHER),
+            "{target}: {body}"
+        );
+    }
+    let (status, _, body) = get(&base, &v3(None, "/agents", "&recursive=true"), &token).await;
+    assert_eq!(status, 200);
+    assert!(body.contains(WARDEN) && body.contains(DEEP), "{body}");
+}

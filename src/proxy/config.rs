@@ -355,6 +355,17 @@ mod tests {
     const HOST: (&str, &str) = ("INFISICAL_HOST_URL", "https://vault.example.com");
 
     #[test]
+    fn help_says_what_a_scope_turns_off() {
+        for needle in [
+            "expandSecretReferences=false",
+            "include_imports / includeImports=false",
+            "X-Infisical-Proxy-Turned-Off",
+        ] {
+            assert!(PROXY_HELP.contains(needle), "{needle}");
+        }
+    }
+
+    #[test]
     fn listen_defaults_and_the_runbook_port_variable() {
         let s = settings(&[], &[HOST]).unwrap();
         assert_eq!(s.listen.to_string(), "127.0.0.1:2019");

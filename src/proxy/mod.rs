@@ -94,6 +94,12 @@ pub async fn run(
         scope = %shared.policy.scope.as_ref().map(|s| s.scope.to_string()).unwrap_or_else(|| "none (vault RBAC only)".into()),
         "vault proxy listening"
     );
+    if shared.policy.allow_writes && shared.policy.scope.is_some() {
+        tracing::warn!(
+            "--allow-writes has no effect with a scope: a scoped proxy forwards no writes but login and renew \
+             (a write's target is in its body, which the scope cannot check)"
+        );
+    }
     if !shared.upstream.has_cf_access() {
         tracing::warn!(
             "no Cloudflare Access service token (CF_ACCESS_CLIENT_ID / CF_ACCESS_CLIENT_SECRET): requests go out without CF headers"

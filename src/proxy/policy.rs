@@ -58,7 +58,7 @@ pub struct Plan {
     pub route: Route,
     /// The query to send instead of the client's (scoped secret reads).
     pub query: Option<String>,
-    /// Parameters the client asked for (or left to a default) that the
+    /// Parameters the client sent with a value other than `false`, which the
     /// proxy turned off; named in a response header so a client can tell.
     pub turned_off: Vec<&'static str>,
     /// Set when the answer must be buffered and checked before the client

@@ -389,3 +389,39 @@ async fn a_vault_answering_30_percent_plain_500s_serves_98_percent() {
     assert!(injected > 0, "the soak injected nothing");
     assert!(rate >= 98.0, "only {rate:.1} % succeeded: {failed:?}");
 }
+
+/// Harsher: every read request (retries included) independently meets a
+/// plain 500 with a 30 % chance, so a call fails only if all its attempts
+/// do (0.3⁴ ≈ 0.8 %). The figure is printed with the seed.
+#[tokio::test]
+async fn independent_30_percent_plain_500s_on_every_attempt() {
+    const CALLS: u32 = 200;
+    let mut rng = seeded("independent_30_percent_plain_500s_on_every_attempt");
+    let vault = vault(Generation::Current, identity()).await;
+    let client = client(&vault, Duration::from_secs(10));
+    read(&client).await.unwrap();
+    vault.clear_requests();
+    vault
+        .faults()
+        .fail_fraction_on("/api/v4/secrets", 0.30, 500, rng.random());
+    let (mut ok, mut failed) = (0u32, Vec::new());
+    for _ in 0..CALLS {
+        match read(&client).await {
+            Ok(value) => {
+                assert_eq!(value, "value-RES-1");
+                ok += 1;
+            }
+            Err(e) => failed.push(e.kind()),
+        }
+    }
+    let statuses = read_statuses(&vault);
+    let refused = statuses.iter().filter(|s| **s == Some(500)).count();
+    let rate = f64::from(ok) * 100.0 / f64::from(CALLS);
+    eprintln!(
+        "independent plain-500 soak: {ok}/{CALLS} calls succeeded ({rate:.1} %); \
+         {refused} of {} requests answered 500; failures: {failed:?}",
+        statuses.len()
+    );
+    assert!(refused > 0, "nothing was injected");
+    assert!(rate >= 96.5, "only {rate:.1} % succeeded: {failed:?}");
+}

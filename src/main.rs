@@ -19,6 +19,10 @@ use infisical_mcp_rs::proxy::{self, ProxyArgs};
 use infisical_mcp_rs::scope::Scope;
 use infisical_mcp_rs::vault::VaultClient;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Layer as _;
+use tracing_subscriber::filter::FilterExt as _;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// Read-only, scoped access to a self-hosted Infisical vault behind
 /// Cloudflare Access: an MCP server over stdio (the default mode), or with
@@ -73,8 +77,33 @@ enum Command {
     Deprovision(Box<DeprovisionArgs>),
 }
 
-/// Crates whose debug/trace output includes message payloads.
-const PAYLOAD_LOGGING_CRATES: [&str; 6] = ["rmcp", "hyper", "hyper_util", "h2", "reqwest", "rustls"];
+/// Crates whose debug/trace output includes message payloads: MCP results
+/// carry secret values, HTTP frames and TLS state carry tokens and headers.
+const PAYLOAD_LOGGING_CRATES: [&str; 12] = [
+    "rmcp",
+    "hyper",
+    "hyper_util",
+    "hyper_rustls",
+    "h2",
+    "http",
+    "reqwest",
+    "rustls",
+    "tokio_rustls",
+    "tower",
+    "tower_http",
+    "mio",
+];
+
+/// Whether an event or span from `target` is a dependency's debug/trace
+/// output, which no `RUST_LOG` may turn on.
+fn is_payload_logging(target: &str, level: &tracing::Level) -> bool {
+    *level > tracing::Level::INFO
+        && PAYLOAD_LOGGING_CRATES.iter().any(|krate| {
+            target
+                .strip_prefix(krate)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+        })
+}
 
 /// Log lines queued for the writer thread before new ones are dropped. The
 /// queue is allocated (and touched) in full up front: tracing-appender's
@@ -101,14 +130,13 @@ fn init_logging(
     log: &LogArgs,
     default_filter: &str,
 ) -> anyhow::Result<Option<tracing_appender::non_blocking::WorkerGuard>> {
-    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
-    // These crates print whole messages at debug/trace: MCP results carry
-    // secret values and HTTP frames carry tokens. No RUST_LOG may raise them.
-    for quiet in PAYLOAD_LOGGING_CRATES {
-        if let Ok(directive) = format!("{quiet}=info").parse() {
-            filter = filter.add_directive(directive);
-        }
-    }
+    let env_filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    // A cap beside the EnvFilter, not a directive inside it: in an EnvFilter
+    // the most specific directive wins, so `rmcp::service=trace` used to
+    // override an added `rmcp=info`. This filter is checked on its own, so
+    // no RUST_LOG, however targeted, lets a dependency's debug/trace through.
+    let cap = tracing_subscriber::filter::filter_fn(|meta| !is_payload_logging(meta.target(), meta.level()));
+    let filter = env_filter.and(cap);
     match &log.log_dir {
         Some(dir) => {
             let appender = tracing_appender::rolling::Builder::new()
@@ -119,10 +147,13 @@ fn init_logging(
                 .build(dir)
                 .with_context(|| format!("cannot write logs to --log-dir {}", dir.display()))?;
             let (writer, guard) = log_writer(appender);
-            tracing_subscriber::fmt()
-                .with_env_filter(filter)
-                .with_writer(writer)
-                .with_ansi(false)
+            tracing_subscriber::registry()
+                .with(
+                    tracing_subscriber::fmt::layer()
+                        .with_writer(writer)
+                        .with_ansi(false)
+                        .with_filter(filter),
+                )
                 .init();
             Ok(Some(guard))
         }
@@ -135,10 +166,13 @@ fn init_logging(
             // server's lines still reach the terminal at once.
             let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
             let (writer, guard) = log_writer(std::io::BufWriter::new(std::io::stderr()));
-            tracing_subscriber::fmt()
-                .with_env_filter(filter)
-                .with_writer(writer)
-                .with_ansi(ansi)
+            tracing_subscriber::registry()
+                .with(
+                    tracing_subscriber::fmt::layer()
+                        .with_writer(writer)
+                        .with_ansi(ansi)
+                        .with_filter(filter),
+                )
                 .init();
             Ok(Some(guard))
         }
@@ -336,6 +370,30 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("infisical-mcp-rs: {e:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracing::Level;
+
+    #[test]
+    fn dependency_debug_is_capped_whatever_the_target_spelling() {
+        for target in [
+            "rmcp",
+            "rmcp::service",
+            "hyper_util::client::legacy",
+            "rustls::client::hs",
+            "h2::codec",
+        ] {
+            assert!(is_payload_logging(target, &Level::TRACE), "{target}");
+            assert!(is_payload_logging(target, &Level::DEBUG), "{target}");
+            assert!(!is_payload_logging(target, &Level::INFO), "{target}");
+        }
+        for target in ["infisical_mcp_rs::proxy::access", "rmcpx", "hyperion", "log"] {
+            assert!(!is_payload_logging(target, &Level::TRACE), "{target}");
         }
     }
 }

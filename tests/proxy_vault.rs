@@ -252,7 +252,9 @@ async fn scope_refusals_send_nothing_upstream() {
             "/api/v3/secrets/raw/X?workspaceId={PROJECT}&environment=prod&secretPath=/MooseQuest/cloudflare/../identities"
         ),
         format!("/api/v4/secrets?projectId={PROJECT}&environment=dev&secretPath=/MooseQuest/cloudflare"),
-        format!("/api/v4/secrets?projectId={PROJECT}&environment=prod&secretPath=/MooseQuest&recursive=true"),
+        format!("/api/v4/secrets?projectId={PROJECT}&environment=prod&secretPath=/agents&recursive=true"),
+        // Not on a scoped proxy's allow-list: can carry values.
+        format!("/api/v1/workspace/{PROJECT}/secret-snapshots?environment=prod"),
         format!("/api/v2/folders?projectId={PROJECT}&environment=prod&path=/agents"),
     ] {
         let r = c

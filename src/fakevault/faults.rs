@@ -2,10 +2,15 @@
 //! limiting, and connections closed without a response. Each "next N" fault
 //! is a budget consumed by matching requests, optionally only those whose
 //! path starts with a prefix, so a test can fail the secret read but not the
-//! login before it.
+//! login before it. A failure *rate* instead fails each matching request
+//! independently with a given probability, drawn from a seeded generator so
+//! that a run can be replayed.
 
 use std::sync::Mutex;
 use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 
 use super::lock;
 
@@ -19,6 +24,15 @@ pub struct Faults {
 struct State {
     latency: Duration,
     budgets: Vec<Budget>,
+    rate: Option<Rate>,
+}
+
+/// Every matching request fails with `status` with probability `fraction`.
+struct Rate {
+    fraction: f64,
+    status: u16,
+    path_prefix: String,
+    rng: StdRng,
 }
 
 struct Budget {
@@ -78,6 +92,18 @@ impl Faults {
         self.push(Fault::Drop, n, Some(path_prefix));
     }
 
+    /// From now on, fail each request under `path_prefix` with `status`
+    /// with probability `fraction` (0.0 to 1.0), independently, drawing from
+    /// a generator seeded with `seed`. Replaces any earlier rate.
+    pub fn fail_fraction_on(&self, path_prefix: &str, fraction: f64, status: u16, seed: u64) {
+        lock(&self.state).rate = Some(Rate {
+            fraction: fraction.clamp(0.0, 1.0),
+            status,
+            path_prefix: path_prefix.to_owned(),
+            rng: StdRng::seed_from_u64(seed),
+        });
+    }
+
     /// Remove every fault and the latency.
     pub fn clear(&self) {
         *lock(&self.state) = State::default();
@@ -102,6 +128,13 @@ impl Faults {
     /// allow-lists it.
     pub(crate) fn take(&self, path: &str, wanted: impl Fn(&Fault) -> bool) -> Option<Fault> {
         let mut state = lock(&self.state);
+        if let Some(rate) = state.rate.as_mut()
+            && path.starts_with(&rate.path_prefix)
+            && wanted(&Fault::Fail(rate.status))
+            && rate.rng.random_bool(rate.fraction)
+        {
+            return Some(Fault::Fail(rate.status));
+        }
         let pos = state.budgets.iter().position(|b| {
             wanted(&b.kind)
                 && b.path_prefix.as_deref().is_none_or(|p| path.starts_with(p))
@@ -139,5 +172,25 @@ mod tests {
             f.take("/api/v4/secrets", |_| true),
             Some(Fault::RateLimit { retry_after: 60 })
         );
+    }
+
+    #[test]
+    fn a_failure_rate_is_seeded_and_applies_by_prefix() {
+        let draw = |seed| {
+            let f = Faults::default();
+            f.fail_fraction_on("/api/v3/secrets", 0.3, 500, seed);
+            (0..200)
+                .map(|_| f.take("/api/v3/secrets/raw/K", |_| true).is_some())
+                .collect::<Vec<_>>()
+        };
+        let a = draw(7);
+        assert_eq!(a, draw(7), "the same seed fails the same requests");
+        let failed = a.iter().filter(|x| **x).count();
+        assert!((30..=90).contains(&failed), "{failed}/200 at 30 %");
+        let f = Faults::default();
+        f.fail_fraction_on("/api/v3/secrets", 1.0, 500, 1);
+        assert_eq!(f.take("/api/v1/auth/universal-auth/login", |_| true), None);
+        // Only taken where a 500 is wanted (past the edge).
+        assert_eq!(f.take("/api/v3/secrets/raw", |f| *f == Fault::Drop), None);
     }
 }

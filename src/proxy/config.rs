@@ -12,6 +12,9 @@ use std::time::Duration;
 
 use clap::Args;
 
+use secrecy::{ExposeSecret, SecretString};
+
+use super::client_auth::{CLIENT_TOKEN_VAR, MIN_TOKEN_LEN};
 use super::policy::{Policy, ScopeRule};
 use crate::config::{ConfigError, EnvSource, LogArgs, SCOPE_VAR, VaultArgs, VaultSettings};
 use crate::scope::Scope;
@@ -30,19 +33,32 @@ Environment variables (flags win over variables):
   INFISICAL_USER_AGENT      User-Agent sent to the vault (CF Bot Fight Mode blocks stock ones)
   VAULT_PROXY_PORT          port on 127.0.0.1 when --listen is not given (default 2019)
   INFISICAL_SCOPE           client-side scope for secret reads, whitespace-separated ENV:GLOB
+  INFISICAL_PROXY_TOKEN     client token that clients on other machines must send (required
+                            with --allow-remote; at least 16 characters, e.g. openssl rand -hex 32)
+                            as 'X-Proxy-Token: TOKEN' or 'Proxy-Authorization: Bearer TOKEN'
   RUST_LOG                  log filter; access lines use target infisical_mcp_rs::proxy::access
 No Infisical credentials are needed: each client's own Authorization header is forwarded.
 Point clients at http://127.0.0.1:2019 (INFISICAL_HOST_URL, INFISICAL_API_URL, INFISICAL_DOMAIN).
---call-timeout bounds the wait for the vault's answer and each pause in its body
-(bodies are streamed, never held, so there is no response cap).";
+
+With a scope (--scope / INFISICAL_SCOPE) only these routes pass: secret reads
+(/api/v4/secrets, /api/v3/secrets/raw), folder and secret-import listings, all
+checked against the scope; /api/v1/workspace; /api/status; login and renew.
+Secret reads are sent with expandSecretReferences=false and imports off
+(include_imports / includeImports=false), whatever the client asked: values
+come back as stored, ${...} references unexpanded, and imported secrets are not
+served (the answer header X-Infisical-Proxy-Turned-Off names what was turned
+off). Listings drop entries outside the scope; a recursive listing is allowed
+from a folder that leads into the scope and filtered.
+--call-timeout bounds the wait for the vault's answer and each pause in its body.
+Bodies are streamed, except the answers to scoped reads, which are held (up to
+--max-response-mib) to be checked.";
 
 // The shared vault and log flags that mean nothing to a proxy (it never logs
-// in, holds no body, queues no request and has its own access log) stay
-// accepted, so one env file serves both modes, but are not offered in --help.
+// in, queues no request and has its own access log) stay accepted, so one
+// env file serves both modes, but are not offered in --help.
 #[derive(Debug, Clone, Args)]
 #[command(
     mut_arg("client_id", |a| a.hide(true)),
-    mut_arg("max_response_mib", |a| a.hide(true)),
     mut_arg("vault_concurrency", |a| a.hide(true)),
     mut_arg("audit_log", |a| a.hide(true))
 )]
@@ -58,8 +74,9 @@ pub struct ProxyArgs {
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<String>,
 
-    /// Allow --listen on an address that is not loopback. Anyone who can reach
-    /// it gets the Cloudflare Access service token's reach.
+    /// Allow --listen on an address that is not loopback. Clients on other
+    /// machines must then send the client token from INFISICAL_PROXY_TOKEN
+    /// (required with this flag); loopback clients need none.
     #[arg(long)]
     pub allow_remote: bool,
 
@@ -191,6 +208,7 @@ impl ProxyArgs {
             allowed_hosts.push(host.to_ascii_lowercase());
         }
         let scope = self.scope(env)?;
+        let client_token = self.client_token(env)?;
         Ok(ProxySettings {
             vault,
             listen,
@@ -199,9 +217,41 @@ impl ProxyArgs {
                 allow_remote: self.allow_remote,
                 allowed_hosts,
                 scope,
+                client_token,
             },
             drain_timeout: Duration::from_secs(self.drain_timeout),
         })
+    }
+
+    /// Required with `--allow-remote`, ignored without: a relay holding the
+    /// Cloudflare Access token must not serve whoever reaches the port.
+    fn client_token(&self, env: &dyn EnvSource) -> Result<Option<SecretString>, ConfigError> {
+        if !self.allow_remote {
+            return Ok(None);
+        }
+        let Some(raw) = env.var(CLIENT_TOKEN_VAR).map(SecretString::from) else {
+            return Err(error(
+                CLIENT_TOKEN_VAR,
+                "is not set, but --allow-remote needs it: clients on other machines would get the \
+                 Cloudflare Access service token's reach with no credential at all",
+                "export INFISICAL_PROXY_TOKEN=\"$(openssl rand -hex 32)\" and give the same value to \
+                 the remote clients (header X-Proxy-Token), or drop --allow-remote",
+            ));
+        };
+        let token = raw.expose_secret();
+        if token.chars().count() < MIN_TOKEN_LEN
+            || token.trim() != token
+            || token.chars().any(char::is_control)
+        {
+            return Err(error(
+                CLIENT_TOKEN_VAR,
+                format!(
+                    "must be at least {MIN_TOKEN_LEN} characters with no surrounding spaces or control characters"
+                ),
+                "generate one with: openssl rand -hex 32",
+            ));
+        }
+        Ok(Some(raw))
     }
 
     /// Optional here (the MCP server requires one): no `--scope` and no
@@ -282,15 +332,11 @@ mod tests {
             "--call-timeout",
             "--listen",
             "--scope",
+            "--max-response-mib",
         ] {
             assert!(help.contains(used), "{used} missing");
         }
-        for unused in [
-            "--client-id",
-            "--max-response-mib",
-            "--vault-concurrency",
-            "--audit-log",
-        ] {
+        for unused in ["--client-id", "--vault-concurrency", "--audit-log"] {
             assert!(!help.contains(&format!("{unused} ")), "{unused} offered");
         }
         // Still accepted: one env file and flag set serves serve and proxy.
@@ -307,6 +353,17 @@ mod tests {
     }
 
     const HOST: (&str, &str) = ("INFISICAL_HOST_URL", "https://vault.example.com");
+
+    #[test]
+    fn help_says_what_a_scope_turns_off() {
+        for needle in [
+            "expandSecretReferences=false",
+            "include_imports / includeImports=false",
+            "X-Infisical-Proxy-Turned-Off",
+        ] {
+            assert!(PROXY_HELP.contains(needle), "{needle}");
+        }
+    }
 
     #[test]
     fn listen_defaults_and_the_runbook_port_variable() {
@@ -332,8 +389,24 @@ mod tests {
         let e = settings(&["--listen", "0.0.0.0:2019"], &[HOST]).unwrap_err();
         assert_eq!(e.var, "--listen");
         assert!(e.fix.contains("--allow-remote"));
-        let s = settings(&["--listen", "0.0.0.0:2019", "--allow-remote"], &[HOST]).unwrap();
-        assert!(s.policy.allow_remote);
+        let e = settings(&["--listen", "0.0.0.0:2019", "--allow-remote"], &[HOST]).unwrap_err();
+        assert_eq!(e.var, CLIENT_TOKEN_VAR);
+        assert!(e.fix.contains("openssl rand"), "{}", e.fix);
+        let e = settings(
+            &["--listen", "0.0.0.0:2019", "--allow-remote"],
+            &[HOST, (CLIENT_TOKEN_VAR, "short")],
+        )
+        .unwrap_err();
+        assert_eq!(e.var, CLIENT_TOKEN_VAR);
+        let s = settings(
+            &["--listen", "0.0.0.0:2019", "--allow-remote"],
+            &[HOST, (CLIENT_TOKEN_VAR, "0123456789abcdef0123")],
+        )
+        .unwrap();
+        assert!(s.policy.allow_remote && s.policy.client_token.is_some());
+        // Without --allow-remote the variable is not needed, nor used.
+        let s = settings(&[], &[HOST, (CLIENT_TOKEN_VAR, "0123456789abcdef0123")]).unwrap();
+        assert!(s.policy.client_token.is_none());
     }
 
     #[test]

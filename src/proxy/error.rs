@@ -74,6 +74,32 @@ pub enum ProxyError {
     #[error("{0} is not supported by the vault proxy")]
     MethodRefused(String),
 
+    /// A non-loopback client sent no client token (`--allow-remote`).
+    #[error(
+        "this proxy accepts clients on other machines only with its client token: send it as \
+         'X-Proxy-Token: TOKEN' or 'Proxy-Authorization: Bearer TOKEN' (the value of \
+         INFISICAL_PROXY_TOKEN where the proxy runs)"
+    )]
+    ClientTokenMissing,
+
+    /// A non-loopback client sent a client token that is not the proxy's.
+    #[error(
+        "the client token is not this proxy's (INFISICAL_PROXY_TOKEN where the proxy runs); \
+         check the value sent in X-Proxy-Token or Proxy-Authorization"
+    )]
+    ClientTokenRefused,
+
+    /// A scoped read's answer is larger than the proxy will hold to check it.
+    #[error(
+        "the vault's answer is larger than {limit_mib} MiB, the most a scoped proxy holds to check \
+         it; list a narrower path, or restart the proxy with a larger --max-response-mib"
+    )]
+    ResponseTooLarge { limit_mib: usize },
+
+    /// A scoped read's answer is not in a shape the proxy can check.
+    #[error("the vault's answer to a scoped read cannot be checked against the scope: {0}")]
+    UncheckableAnswer(String),
+
     /// The request could not be built into an upstream request.
     #[error("bad request: {0}")]
     BadRequest(String),
@@ -98,7 +124,10 @@ impl ProxyError {
             Self::WriteRefused { .. }
             | Self::HostRefused { .. }
             | Self::OriginRefused { .. }
-            | Self::ScopeRefused { .. } => StatusCode::FORBIDDEN,
+            | Self::ScopeRefused { .. }
+            | Self::ClientTokenRefused => StatusCode::FORBIDDEN,
+            Self::ClientTokenMissing => StatusCode::UNAUTHORIZED,
+            Self::ResponseTooLarge { .. } | Self::UncheckableAnswer(_) => StatusCode::BAD_GATEWAY,
             Self::PathRefused(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::MethodRefused(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::UpstreamTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
@@ -119,6 +148,10 @@ impl ProxyError {
             Self::PathRefused(_) => "ProxyPathRefused",
             Self::MethodRefused(_) => "ProxyMethodRefused",
             Self::BadRequest(_) => "ProxyBadRequest",
+            Self::ClientTokenMissing => "ProxyClientTokenMissing",
+            Self::ClientTokenRefused => "ProxyClientTokenRefused",
+            Self::ResponseTooLarge { .. } => "ProxyResponseTooLarge",
+            Self::UncheckableAnswer(_) => "ProxyAnswerUncheckable",
             Self::UpstreamUnreachable { .. } => "ProxyUpstreamUnreachable",
             Self::UpstreamTimeout { .. } => "ProxyUpstreamTimeout",
             Self::UpstreamFailed { .. } => "ProxyUpstreamFailed",

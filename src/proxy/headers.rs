@@ -53,6 +53,10 @@ const CLIENT_IP_CLAIMS: [&str; 10] = [
     "x-appengine-user-ip",
 ];
 
+/// The proxy's own client-token header (`--allow-remote`): it is for the
+/// proxy, never for the vault.
+const CLIENT_TOKEN_HEADER: &str = "x-proxy-token";
+
 /// The cookie Cloudflare Access issues after a successful service-token check.
 const CF_COOKIE: &str = "CF_Authorization";
 
@@ -150,6 +154,7 @@ fn without_cf_cookie(value: &HeaderValue) -> Option<HeaderValue> {
 pub fn to_upstream(mut out: HeaderMap, injected: &Injected) -> HeaderMap {
     strip_hop_by_hop(&mut out);
     out.remove(header::HOST);
+    out.remove(CLIENT_TOKEN_HEADER);
     if out.keys().any(is_edge_header) {
         let edge_names: Vec<HeaderName> = out.keys().filter(|n| is_edge_header(n)).cloned().collect();
         for name in edge_names {
@@ -247,6 +252,7 @@ mod tests {
             ("transfer-encoding", "chunked"),
             ("upgrade", "h2c"),
             ("proxy-authorization", "Basic x"),
+            ("x-proxy-token", "client-token"),
             ("CF-Access-Client-Id", "forged"),
             ("Cf-Connecting-Ip", "1.2.3.4"),
             ("X-Forwarded-For", "10.0.0.1"),
@@ -270,6 +276,7 @@ mod tests {
             "transfer-encoding",
             "upgrade",
             "proxy-authorization",
+            "x-proxy-token",
             "cf-connecting-ip",
             "x-forwarded-for",
             "x-forwarded",

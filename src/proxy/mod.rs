@@ -2,14 +2,17 @@
 //! not) hold the Cloudflare Access service token reach the vault.
 //!
 //! [`run`] serves HTTP/1.1 on a listener it is given (so tests bind
-//! `127.0.0.1:0`), applies the [`policy`] to each request, forwards what
-//! passes through one shared upstream client ([`forward`]) with the headers
-//! rewritten ([`headers`]), and on `shutdown` stops accepting, lets in-flight
-//! requests finish for up to `drain_timeout`, then returns. Every request gets
-//! one access-log line ([`access`]) without query values, bodies or header
-//! values.
+//! `127.0.0.1:0`), applies the [`policy`] to each request (client token for
+//! remote clients, origin, method, scope), forwards what passes through one
+//! shared upstream client ([`forward`]) with the headers rewritten
+//! ([`headers`]) and, for scoped reads, the answer checked ([`answer`]), and
+//! on `shutdown` stops accepting, lets in-flight requests finish for up to
+//! `drain_timeout`, then returns. Every request gets one access-log line
+//! ([`access`]) without query values, bodies or header values.
 
 mod access;
+pub mod answer;
+pub mod client_auth;
 pub mod config;
 pub mod error;
 mod forward;
@@ -36,6 +39,7 @@ use tokio::task::JoinSet;
 
 pub use config::{ProxyArgs, ProxySettings, proxy_flag_to_subcommand};
 pub use error::ProxyError;
+pub use forward::TURNED_OFF_HEADER;
 pub use policy::{Policy, ScopeRule};
 
 use access::AccessLog;
@@ -86,9 +90,16 @@ pub async fn run(
         upstream = shared.upstream.display(),
         cf_access = shared.upstream.has_cf_access(),
         writes = if shared.policy.allow_writes { "allowed" } else { "refused" },
+        remote_clients = if shared.policy.client_token.is_some() { "with the client token" } else { "no" },
         scope = %shared.policy.scope.as_ref().map(|s| s.scope.to_string()).unwrap_or_else(|| "none (vault RBAC only)".into()),
         "vault proxy listening"
     );
+    if shared.policy.allow_writes && shared.policy.scope.is_some() {
+        tracing::warn!(
+            "--allow-writes has no effect with a scope: a scoped proxy forwards no writes but login and renew \
+             (a write's target is in its body, which the scope cannot check)"
+        );
+    }
     if !shared.upstream.has_cf_access() {
         tracing::warn!(
             "no Cloudflare Access service token (CF_ACCESS_CLIENT_ID / CF_ACCESS_CLIENT_SECRET): requests go out without CF headers"
@@ -160,7 +171,7 @@ async fn serve_connection(
     let _ = stream.set_nodelay(true);
     let service = service_fn(move |req| {
         let shared = shared.clone();
-        async move { Ok::<_, Infallible>(handle(req, &shared).await) }
+        async move { Ok::<_, Infallible>(handle(req, peer, &shared).await) }
     });
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
@@ -180,14 +191,18 @@ async fn serve_connection(
     }
 }
 
-async fn handle(req: Request<Incoming>, shared: &Shared) -> Response<ProxyBody> {
+async fn handle(req: Request<Incoming>, peer: SocketAddr, shared: &Shared) -> Response<ProxyBody> {
     let log = AccessLog::start(&req);
     let policy = &shared.policy;
     let checked = policy
-        .check_origin(req.uri(), req.headers())
+        .check_client(peer.ip(), req.headers())
+        .and_then(|()| policy.check_origin(req.uri(), req.headers()))
         .and_then(|()| policy.check_request(req.method(), req.uri()));
     let outcome = match checked {
-        Ok(_) => shared.upstream.forward(req).await,
+        Ok(plan) => {
+            let scope = policy.scope.as_ref().map(|rule| &rule.scope);
+            shared.upstream.forward(req, plan, scope).await
+        }
         Err(e) => Err(e),
     };
     match outcome {

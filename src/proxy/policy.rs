@@ -1,21 +1,81 @@
 //! What the proxy lets through, decided before any byte goes upstream.
 //!
-//! In order: methods a reverse proxy never forwards (CONNECT, TRACE); the
+//! In order: the client token of a non-loopback client (`--allow-remote`);
+//! methods a reverse proxy never forwards (CONNECT, TRACE); the
 //! DNS-rebinding guard on `Host` / `Origin` / `Sec-Fetch-Site`; ambiguous
 //! request paths; the read-only rule (non-GET/HEAD refused except
 //! universal-auth login and token renew, unless `--allow-writes`); and, when a
-//! scope is configured, the client-side scope on every route that reads
-//! secrets or folder names. Route names are compared on a canonical form
-//! (percent-decoded, lower-cased, empty segments collapsed) so that spelling a
-//! route differently can only make the check stricter, never skip it.
+//! scope is configured, an allow-list of routes, each read checked against
+//! the scope. Route names are compared on a canonical form (percent-decoded,
+//! lower-cased, empty segments collapsed) so that spelling a route
+//! differently can only make the check stricter, never skip it.
+//!
+//! A scoped secret read is not only checked but rewritten ([`Plan`]): the
+//! vault is told neither to follow imports nor to expand references, since
+//! either could bring in a value from outside the scope that the proxy cannot
+//! trace back (a chained import is labelled with its first hop; an expanded
+//! value does not say where it came from). The query is rebuilt from the very
+//! pairs that were checked, so the vault reads what the check read.
 
 use hyper::header::{self, HeaderMap};
 use hyper::{Method, Uri};
 use percent_encoding::percent_decode_str;
 
+use secrecy::SecretString;
+
 use super::error::ProxyError;
 use super::route::{Route, ScopedRead};
 use crate::scope::{Scope, SecretPath};
+
+/// The query parameters that make the vault follow imports or expand
+/// references; a scoped proxy always sends them as `false`. Both spellings
+/// of the imports flag: v3 declares `include_imports`, the newest v4
+/// `includeImports` (the vault drops the key it does not know).
+pub const FORCED_OFF: [&str; 3] = ["expandSecretReferences", "include_imports", "includeImports"];
+
+/// What the vault's answer to a scoped read must be checked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerCheck {
+    pub environment: String,
+    pub folder: SecretPath,
+    pub kind: AnswerKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnswerKind {
+    /// `{"secret": {...}}`: one secret, which must come from the scope.
+    Secret,
+    /// `{"secrets": [...], "imports": [...]}`: entries outside the scope
+    /// dropped, imports dropped.
+    SecretList { recursive: bool },
+    /// `{"folders": [...]}`: only folders in the scope or on the way into it.
+    Folders,
+}
+
+/// A request that passed the policy, and what it needs on its way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub route: Route,
+    /// The query to send instead of the client's (scoped secret reads).
+    pub query: Option<String>,
+    /// Parameters the client sent with a value other than `false`, which the
+    /// proxy turned off; named in a response header so a client can tell.
+    pub turned_off: Vec<&'static str>,
+    /// Set when the answer must be buffered and checked before the client
+    /// sees it.
+    pub check: Option<AnswerCheck>,
+}
+
+impl Plan {
+    fn pass(route: Route) -> Self {
+        Self {
+            route,
+            query: None,
+            turned_off: Vec::new(),
+            check: None,
+        }
+    }
+}
 
 /// The configured scope and where it came from (`--scope`, `INFISICAL_SCOPE`).
 #[derive(Debug, Clone)]
@@ -31,6 +91,8 @@ pub struct Policy {
     /// Extra `Host` names accepted besides loopback ones (`--allow-host`).
     pub allowed_hosts: Vec<String>,
     pub scope: Option<ScopeRule>,
+    /// `INFISICAL_PROXY_TOKEN`: what non-loopback clients must present.
+    pub client_token: Option<SecretString>,
 }
 
 /// Splits a `host[:port]` authority into the host alone.
@@ -156,8 +218,40 @@ impl Policy {
         Ok(())
     }
 
+    /// A client that is not on this machine must present the proxy's client
+    /// token (`X-Proxy-Token: T` or `Proxy-Authorization: Bearer T`);
+    /// loopback clients need none.
+    pub fn check_client(&self, peer: std::net::IpAddr, headers: &HeaderMap) -> Result<(), ProxyError> {
+        if peer.to_canonical().is_loopback() {
+            return Ok(());
+        }
+        let Some(expected) = &self.client_token else {
+            // Only reachable if the listener is not loopback without
+            // --allow-remote's token, which configuration refuses.
+            return Err(ProxyError::ClientTokenMissing);
+        };
+        let presented = headers
+            .get("x-proxy-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .or_else(|| {
+                headers
+                    .get(header::PROXY_AUTHORIZATION)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| {
+                        let (scheme, rest) = v.trim().split_once(' ')?;
+                        scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+                    })
+            });
+        match presented {
+            None | Some("") => Err(ProxyError::ClientTokenMissing),
+            Some(token) if super::client_auth::same_token(token, expected) => Ok(()),
+            Some(_) => Err(ProxyError::ClientTokenRefused),
+        }
+    }
+
     /// Everything but the origin checks: method, path, writes, scope.
-    pub fn check_request(&self, method: &Method, uri: &Uri) -> Result<Route, ProxyError> {
+    pub fn check_request(&self, method: &Method, uri: &Uri) -> Result<Plan, ProxyError> {
         if *method == Method::CONNECT || *method == Method::TRACE {
             return Err(ProxyError::MethodRefused(method.to_string()));
         }
@@ -173,10 +267,16 @@ impl Policy {
                 });
             }
         }
-        if let Some(rule) = &self.scope {
-            check_scope(rule, &route, reading, uri.query().unwrap_or(""))?;
+        match &self.scope {
+            Some(rule) => check_scope(
+                rule,
+                route,
+                *method == Method::GET,
+                reading,
+                uri.query().unwrap_or(""),
+            ),
+            None => Ok(Plan::pass(route)),
         }
-        Ok(route)
     }
 }
 
@@ -211,27 +311,35 @@ fn single<'q>(
     Ok(first)
 }
 
-fn check_scope(rule: &ScopeRule, route: &Route, reading: bool, query: &str) -> Result<(), ProxyError> {
-    let Some(read) = route.scoped_read() else {
-        if route.may_hold_secrets() {
-            return Err(refuse(
-                rule,
-                if reading {
-                    "this route can return secrets but the proxy cannot check it against the scope; \
-                     use the v4 /api/v4/secrets or v3 /api/v3/secrets/raw routes"
-                } else {
-                    "writes to secrets cannot be checked against the scope (their target is in the body)"
-                },
-            ));
-        }
-        return Ok(());
-    };
+fn check_scope(
+    rule: &ScopeRule,
+    route: Route,
+    get: bool,
+    reading: bool,
+    query: &str,
+) -> Result<Plan, ProxyError> {
+    if route.is_auth() && !reading {
+        return Ok(Plan::pass(route));
+    }
     if !reading {
         return Err(refuse(
             rule,
-            "writes to secrets cannot be checked against the scope (their target is in the body)",
+            "a scoped proxy forwards no writes but login and token renew (their target is in the \
+             body, which the scope cannot check)",
         ));
     }
+    if route.is_unscoped_read() {
+        return Ok(Plan::pass(route));
+    }
+    let Some(read) = route.scoped_read() else {
+        return Err(refuse(
+            rule,
+            "this route is not on a scoped proxy's allow-list (secret reads on /api/v4/secrets and \
+             /api/v3/secrets/raw, folder and secret-import listings, /api/v1/workspace, /api/status); \
+             other routes (exports, snapshots, dashboards, service tokens...) can carry values the \
+             scope cannot check",
+        ));
+    };
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
@@ -241,19 +349,25 @@ fn check_scope(rule: &ScopeRule, route: &Route, reading: bool, query: &str) -> R
             "the request names no environment, so the scope cannot be checked",
         ));
     };
-    let folder = match read {
+    let (folder, recursive) = match read {
         ScopedRead::Secrets { list } => {
-            if list
-                && let Some(r) = single(rule, &pairs, &["recursive"])?
-                && r != "false"
-            {
-                return Err(refuse(
-                    rule,
-                    "recursive secret listings can reach folders outside the scope; \
-                             list each folder instead",
-                ));
-            }
-            single(rule, &pairs, &["secretPath"])?.unwrap_or("/").to_string()
+            let recursive = match single(rule, &pairs, &["recursive"])? {
+                None | Some("false") => false,
+                Some("true") if list => true,
+                Some(other) => {
+                    return Err(refuse(
+                        rule,
+                        format!(
+                            "recursive={} cannot be checked: send true or false on a listing",
+                            other.escape_default()
+                        ),
+                    ));
+                }
+            };
+            (
+                single(rule, &pairs, &["secretPath"])?.unwrap_or("/").to_string(),
+                recursive,
+            )
         }
         ScopedRead::Folders => {
             if let Some(r) = single(rule, &pairs, &["recursive"])?
@@ -267,12 +381,14 @@ fn check_scope(rule: &ScopeRule, route: &Route, reading: bool, query: &str) -> R
             }
             let raw = single(rule, &pairs, &["path", "directory"])?.unwrap_or("/");
             // The folder routes put a leading slash in front themselves.
-            if raw.starts_with('/') {
+            let folder = if raw.starts_with('/') {
                 raw.to_string()
             } else {
                 format!("/{raw}")
-            }
+            };
+            (folder, false)
         }
+        ScopedRead::Imports => (single(rule, &pairs, &["path"])?.unwrap_or("/").to_string(), false),
     };
     let path = SecretPath::parse(&folder).map_err(|e| {
         refuse(
@@ -281,7 +397,10 @@ fn check_scope(rule: &ScopeRule, route: &Route, reading: bool, query: &str) -> R
         )
     })?;
     let allowed = match read {
-        ScopedRead::Secrets { .. } => rule.scope.allows(env, &path),
+        ScopedRead::Secrets { .. } if recursive => {
+            rule.scope.allows(env, &path) || rule.scope.leads_into(env, &path)
+        }
+        ScopedRead::Secrets { .. } | ScopedRead::Imports => rule.scope.allows(env, &path),
         ScopedRead::Folders => rule.scope.allows(env, &path) || rule.scope.leads_into(env, &path),
     };
     if !allowed {
@@ -292,13 +411,79 @@ fn check_scope(rule: &ScopeRule, route: &Route, reading: bool, query: &str) -> R
                 match read {
                     ScopedRead::Secrets { .. } => "secrets",
                     ScopedRead::Folders => "folders",
+                    ScopedRead::Imports => "secret imports",
                 },
                 env.escape_default(),
                 path
             ),
         ));
     }
-    Ok(())
+    let environment = env.to_string();
+    let mut plan = Plan::pass(route);
+    match read {
+        ScopedRead::Secrets { list } => {
+            plan.turned_off = FORCED_OFF
+                .iter()
+                .copied()
+                .filter(|name| pairs.iter().any(|(k, v)| k == name && v != "false"))
+                .collect();
+            plan.query = Some(forced_query(&pairs));
+            if get {
+                plan.check = Some(AnswerCheck {
+                    environment,
+                    folder: path,
+                    kind: if list {
+                        AnswerKind::SecretList { recursive }
+                    } else {
+                        AnswerKind::Secret
+                    },
+                });
+            }
+        }
+        ScopedRead::Folders => {
+            // The older build ignores `directory` when `path` is absent and
+            // lists the root (recorded on a real server); current builds
+            // read both. `path` alone means the checked folder on both.
+            plan.query = Some(folder_query(&pairs, &path));
+            if get {
+                plan.check = Some(AnswerCheck {
+                    environment,
+                    folder: path,
+                    kind: AnswerKind::Folders,
+                });
+            }
+        }
+        ScopedRead::Imports => {}
+    }
+    Ok(plan)
+}
+
+/// The checked pairs, re-encoded, with the folder named by `path` only.
+fn folder_query(pairs: &[(String, String)], folder: &SecretPath) -> String {
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        if k != "path" && k != "directory" {
+            out.append_pair(k, v);
+        }
+    }
+    out.append_pair("path", folder.as_str());
+    out.finish()
+}
+
+/// The checked pairs, re-encoded, with imports and expansion forced off.
+/// Any spelling of those flags the vault might also read (case variants)
+/// is dropped rather than passed along.
+fn forced_query(pairs: &[(String, String)]) -> String {
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        if !FORCED_OFF.iter().any(|f| f.eq_ignore_ascii_case(k)) {
+            out.append_pair(k, v);
+        }
+    }
+    for name in FORCED_OFF {
+        out.append_pair(name, "false");
+    }
+    out.finish()
 }
 
 #[cfg(test)]
@@ -316,7 +501,7 @@ mod tests {
         }
     }
 
-    fn check(p: &Policy, method: Method, target: &str) -> Result<Route, ProxyError> {
+    fn check(p: &Policy, method: Method, target: &str) -> Result<Plan, ProxyError> {
         p.check_request(&method, &target.parse::<Uri>().unwrap())
     }
 
@@ -461,10 +646,14 @@ mod tests {
             "/api/v4/secrets/KEY?projectId=p&environment=prod&secretPath=/MooseQuest/a/",
             "/api/v3/secrets/raw?workspaceId=p&environment=prod&secretPath=%2FMooseQuest%2Fb",
             "/api/v3/secrets/raw/KEY?workspaceId=p&environment=prod&secretPath=/MooseQuest&recursive=false",
+            "/api/v3/secrets/raw?workspaceId=p&environment=prod&secretPath=/MooseQuest&recursive=true",
+            "/api/v3/secrets/raw?workspaceId=p&environment=prod&secretPath=/&recursive=true",
             "/api/v1/folders?workspaceId=p&environment=prod&directory=/",
             "/api/v2/folders?projectId=p&environment=prod&path=MooseQuest",
+            "/api/v1/secret-imports?workspaceId=p&environment=prod&path=/MooseQuest/a",
             "/api/status",
             "/api/v1/workspace",
+            "/api/v1/workspace/p",
         ] {
             assert!(check(&p, Method::GET, t).is_ok(), "{t}");
         }
@@ -475,15 +664,26 @@ mod tests {
             "/api/v4/secrets/KEY?projectId=p&secretPath=/MooseQuest",
             "/api/v3/secrets/raw/KEY?workspaceId=p&environment=prod&secretPath=/MooseQuest/cloudflare/../../x",
             "/api/v3/secrets/raw?workspaceId=p&environment=prod&secretPath=/MooseQuest&secretPath=/x",
-            "/api/v3/secrets/raw?workspaceId=p&environment=prod&secretPath=/MooseQuest&recursive=true",
+            "/api/v3/secrets/raw?workspaceId=p&environment=prod&secretPath=/other&recursive=true",
+            "/api/v3/secrets/raw?workspaceId=p&environment=prod&secretPath=/MooseQuest&recursive=1",
+            "/api/v3/secrets/raw/KEY?workspaceId=p&environment=prod&secretPath=/MooseQuest&recursive=true",
             "/API/V4/SECRETS?projectId=p&environment=prod&secretPath=/x",
             "/api//v4/%73ecrets?projectId=p&environment=prod&secretPath=/x",
             "/api/v3/secrets/raw/id/abc",
             "/api/v3/secrets?workspaceId=p&environment=prod&secretPath=/MooseQuest",
             "/api/v1/secret-imports/secrets?workspaceId=p&environment=prod&path=/MooseQuest",
+            "/api/v1/secret-imports?workspaceId=p&environment=prod&path=/other",
             "/api/v1/dashboard/secrets-overview",
             "/api/v1/folders?workspaceId=p&environment=prod&directory=/other",
             "/api/v1/folders?workspaceId=p&environment=prod&directory=/&recursive=true",
+            "/api/v1/folders?workspaceId=p&environment=prod&directory=/MooseQuest&path=/",
+            // Unknown routes: an allow-list, not a name heuristic.
+            "/api/v1/workspace/p/secret-snapshots",
+            "/api/v1/workspace/p/export",
+            "/api/v2/service-token",
+            "/api/v1/identities",
+            "/api/v3/export",
+            "/",
         ] {
             let e = check(&p, Method::GET, t).unwrap_err();
             assert_eq!(e.code(), "ProxyScopeRefused", "{t}");
@@ -493,12 +693,133 @@ mod tests {
             allow_writes: true,
             ..p.clone()
         };
+        for t in [
+            "/api/v3/secrets/raw/X",
+            "/api/v1/folders",
+            "/api/v1/auth/token/revoke",
+        ] {
+            assert_eq!(
+                check(&open, Method::POST, t).unwrap_err().code(),
+                "ProxyScopeRefused",
+                "{t}"
+            );
+        }
+        assert!(check(&open, Method::POST, "/api/v1/auth/universal-auth/login").is_ok());
+    }
+
+    #[test]
+    fn scoped_secret_reads_turn_imports_and_expansion_off() {
+        let p = policy(Some("dev:/agents/warden/**"));
+        let plan = check(
+            &p,
+            Method::GET,
+            "/api/v4/secrets/K?projectId=p&environment=dev&secretPath=/agents/warden&expandSecretReferences=true&includeImports=true&include_imports=false&INCLUDE_IMPORTS=true",
+        )
+        .unwrap();
+        let query = plan.query.unwrap();
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        let get = |k: &str| {
+            pairs
+                .iter()
+                .filter(|(n, _)| n == k)
+                .map(|(_, v)| v.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(get("expandSecretReferences"), ["false"]);
+        assert_eq!(get("includeImports"), ["false"]);
+        assert_eq!(get("include_imports"), ["false"]);
+        assert!(get("INCLUDE_IMPORTS").is_empty());
+        assert_eq!(get("secretPath"), ["/agents/warden"]);
+        assert_eq!(get("projectId"), ["p"]);
+        assert_eq!(plan.turned_off, ["expandSecretReferences", "includeImports"]);
+        let check_of = plan.check.unwrap();
+        assert_eq!(check_of.kind, AnswerKind::Secret);
+        assert_eq!(check_of.environment, "dev");
+
+        let plan = check(
+            &p,
+            Method::GET,
+            "/api/v3/secrets/raw?workspaceId=p&environment=dev&secretPath=/agents&recursive=true",
+        )
+        .unwrap();
         assert_eq!(
-            check(&open, Method::POST, "/api/v3/secrets/raw/X")
+            plan.check.unwrap().kind,
+            AnswerKind::SecretList { recursive: true }
+        );
+        // HEAD carries no body to check, but the vault still gets the flags off.
+        let plan = check(
+            &p,
+            Method::HEAD,
+            "/api/v3/secrets/raw/K?workspaceId=p&environment=dev&secretPath=/agents/warden",
+        )
+        .unwrap();
+        assert!(plan.check.is_none() && plan.query.unwrap().contains("include_imports=false"));
+        // The CLI's folder spelling becomes `path`, read the same by every build.
+        let plan = check(
+            &p,
+            Method::GET,
+            "/api/v1/folders?workspaceId=p&environment=dev&directory=/agents",
+        )
+        .unwrap();
+        assert_eq!(
+            plan.query.unwrap(),
+            "workspaceId=p&environment=dev&path=%2Fagents"
+        );
+        // Without a scope, nothing is rewritten or held.
+        let plan = check(&policy(None), Method::GET, "/api/v4/secrets?includeImports=true").unwrap();
+        assert!(plan.query.is_none() && plan.check.is_none());
+    }
+
+    #[test]
+    fn remote_clients_need_the_client_token() {
+        let p = Policy {
+            allow_remote: true,
+            client_token: Some(SecretString::from("client-token-0123456789")),
+            ..Policy::default()
+        };
+        let remote: std::net::IpAddr = "10.0.0.7".parse().unwrap();
+        assert!(
+            p.check_client("127.0.0.1".parse().unwrap(), &HeaderMap::new())
+                .is_ok()
+        );
+        assert!(
+            p.check_client("::ffff:127.0.0.1".parse().unwrap(), &HeaderMap::new())
+                .is_ok()
+        );
+        assert_eq!(
+            p.check_client(remote, &HeaderMap::new()).unwrap_err().code(),
+            "ProxyClientTokenMissing"
+        );
+        for (name, value) in [
+            ("x-proxy-token", "client-token-0123456789"),
+            ("proxy-authorization", "Bearer client-token-0123456789"),
+            ("proxy-authorization", "bearer  client-token-0123456789 "),
+        ] {
+            assert!(
+                p.check_client(remote, &headers(&[(name, value)])).is_ok(),
+                "{name}: {value}"
+            );
+        }
+        for (name, value) in [
+            ("x-proxy-token", "client-token-0123456780"),
+            ("proxy-authorization", "Bearer nope"),
+        ] {
+            assert_eq!(
+                p.check_client(remote, &headers(&[(name, value)]))
+                    .unwrap_err()
+                    .code(),
+                "ProxyClientTokenRefused"
+            );
+        }
+        assert_eq!(
+            p.check_client(remote, &headers(&[("proxy-authorization", "Basic eDp5")]))
                 .unwrap_err()
                 .code(),
-            "ProxyScopeRefused"
+            "ProxyClientTokenMissing"
         );
-        assert!(check(&open, Method::POST, "/api/v1/auth/universal-auth/login").is_ok());
+        // No token configured: remote peers are refused outright.
+        assert!(Policy::default().check_client(remote, &HeaderMap::new()).is_err());
     }
 }

@@ -1,11 +1,15 @@
-//! The Infisical routes the proxy's policy cares about, recognised from
-//! canonical path segments (see `policy::canonical_segments`).
+//! The Infisical routes the proxy's policy knows, recognised from canonical
+//! path segments (see `policy::canonical_segments`).
 //!
 //! Secret reads: v4 `/api/v4/secrets[/:name]` (the current CLI) and v3
 //! `/api/v3/secrets/raw[/:name]` (the SDKs and the official MCP server).
 //! Folder listings: v1 `/api/v1/folders` (the CLI) and v2 `/api/v2/folders`.
-//! Auth: universal-auth login and token renew, the only writes allowed by
-//! default.
+//! The secret-imports listing (`/api/v1/secret-imports`: which folders a
+//! folder imports, no values), project metadata (`/api/v1/workspace[/:id]`),
+//! `/api/status`, and universal-auth login and token renew. With a scope set,
+//! everything else ([`Route::Other`]) is refused: an allow-list, because
+//! exports, dashboards, snapshots and service-token routes can all carry
+//! values under names no heuristic would catch.
 
 /// What a recognised route reads, for the scope check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,6 +18,8 @@ pub enum ScopedRead {
     Secrets { list: bool },
     /// Folder names under one folder.
     Folders,
+    /// The import rules of one folder (paths and environments, no values).
+    Imports,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,13 +31,15 @@ pub enum Route {
         list: bool,
     },
     Folders,
+    SecretImports,
+    /// `/api/v1/workspace` and `/api/v1/workspace/:id`: project names and
+    /// environments, which the CLI and SDKs read before anything else.
+    ProjectMetadata,
+    Status,
     Login,
     Renew,
-    /// Anything else; `secretish` when a segment mentions secrets, snapshots
-    /// or the dashboard, i.e. it may return secret values by another road.
-    Other {
-        secretish: bool,
-    },
+    /// Anything else: passed without a scope, refused with one.
+    Other,
 }
 
 impl Route {
@@ -43,13 +51,12 @@ impl Route {
             ["api", "v3", "secrets", "raw"] => Route::SecretsV3Raw { list: true },
             ["api", "v3", "secrets", "raw", _name] => Route::SecretsV3Raw { list: false },
             ["api", "v1" | "v2", "folders"] => Route::Folders,
+            ["api", "v1", "secret-imports"] => Route::SecretImports,
+            ["api", "v1", "workspace"] | ["api", "v1", "workspace", _] => Route::ProjectMetadata,
+            ["api", "status"] => Route::Status,
             ["api", "v1", "auth", "universal-auth", "login"] => Route::Login,
             ["api", "v1", "auth", "token", "renew"] => Route::Renew,
-            _ => Route::Other {
-                secretish: s.iter().any(|seg| {
-                    seg.contains("secret") || seg.contains("snapshot") || seg.contains("dashboard")
-                }),
-            },
+            _ => Route::Other,
         }
     }
 
@@ -64,16 +71,15 @@ impl Route {
                 Some(ScopedRead::Secrets { list: *list })
             }
             Route::Folders => Some(ScopedRead::Folders),
+            Route::SecretImports => Some(ScopedRead::Imports),
             _ => None,
         }
     }
 
-    pub fn may_hold_secrets(&self) -> bool {
-        match self {
-            Route::Other { secretish } => *secretish,
-            Route::Login | Route::Renew => false,
-            _ => true,
-        }
+    /// Reads a scoped proxy passes without a path check: they carry no
+    /// secret value and no folder content.
+    pub fn is_unscoped_read(&self) -> bool {
+        matches!(self, Route::Status | Route::ProjectMetadata)
     }
 }
 
@@ -101,13 +107,23 @@ mod tests {
         );
         assert_eq!(route("/api/v1/folders"), Route::Folders);
         assert_eq!(route("/api/v2/folders"), Route::Folders);
+        assert_eq!(route("/api/v1/secret-imports"), Route::SecretImports);
+        assert_eq!(route("/api/v1/workspace"), Route::ProjectMetadata);
+        assert_eq!(route("/api/v1/workspace/p1"), Route::ProjectMetadata);
+        assert_eq!(route("/api/status"), Route::Status);
         assert_eq!(route("/api/v1/auth/universal-auth/login"), Route::Login);
         assert_eq!(route("/api/v1/auth/token/renew"), Route::Renew);
-        assert_eq!(route("/api/status"), Route::Other { secretish: false });
-        assert_eq!(
-            route("/api/v3/secrets/raw/id/x"),
-            Route::Other { secretish: true }
-        );
-        assert_eq!(route("/api/v1/secret-imports"), Route::Other { secretish: true });
+        for other in [
+            "/api/v3/secrets/raw/id/x",
+            "/api/v1/secret-imports/secrets",
+            "/api/v1/workspace/p1/secret-snapshots",
+            "/api/v1/workspace/p1/export",
+            "/api/v1/dashboard/secrets-overview",
+            "/api/v2/service-token",
+            "/api/v3/secrets",
+            "/api/v1/auth/token/revoke",
+        ] {
+            assert_eq!(route(other), Route::Other, "{other}");
+        }
     }
 }

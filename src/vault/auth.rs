@@ -82,6 +82,37 @@ impl Token {
     }
 }
 
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LoginBody<'a> {
+    client_id: &'a str,
+    client_secret: &'a str,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RenewBody<'a> {
+    access_token: &'a str,
+}
+
+/// The login JSON, written straight from the borrowed secret into one
+/// buffer sized for the worst case (every character escaped as `\uXXXX`),
+/// so that no intermediate `String` or reallocation leaves an unwiped copy
+/// behind; the `Request` holding it wipes it when dropped.
+fn login_body(client_id: &str, client_secret: &SecretString) -> Result<Vec<u8>, VaultError> {
+    let secret = client_secret.expose_secret();
+    let mut out = Vec::with_capacity(64 + 6 * (client_id.len() + secret.len()));
+    serde_json::to_writer(
+        &mut out,
+        &LoginBody {
+            client_id,
+            client_secret: secret,
+        },
+    )
+    .map_err(|e| VaultError::Client(e.to_string()))?;
+    Ok(out)
+}
+
 pub(crate) struct Session {
     credentials: Credentials,
     current: Mutex<Option<Token>>,
@@ -159,20 +190,15 @@ impl Session {
         client_secret: &SecretString,
         deadline: Instant,
     ) -> Result<Token, VaultError> {
-        let body = serde_json::json!({
-            "clientId": client_id,
-            "clientSecret": client_secret.expose_secret(),
-        });
         let request = Request {
             method: Method::POST,
             path: LOGIN_PATH.into(),
             query: Vec::new(),
-            body: Some(serde_json::to_vec(&body).map_err(|e| VaultError::Client(e.to_string()))?),
+            body: Some(login_body(client_id, client_secret)?),
             // A second login only mints a second token: safe to retry when the
             // first never arrived.
             idempotent: true,
         };
-        drop(body);
         let login_at = Instant::now();
         self.logins.fetch_add(1, Ordering::Relaxed);
         let answer = transport.execute(&request, None, deadline).await?;
@@ -219,15 +245,17 @@ impl Session {
         old: &Token,
         deadline: Instant,
     ) -> Result<Token, VaultError> {
-        let body = serde_json::json!({ "accessToken": old.value.expose_secret() });
+        let token = old.value.expose_secret();
+        let mut body = Vec::with_capacity(32 + 6 * token.len());
+        serde_json::to_writer(&mut body, &RenewBody { access_token: token })
+            .map_err(|e| VaultError::Client(e.to_string()))?;
         let request = Request {
             method: Method::POST,
             path: RENEW_PATH.into(),
             query: Vec::new(),
-            body: Some(serde_json::to_vec(&body).map_err(|e| VaultError::Client(e.to_string()))?),
+            body: Some(body),
             idempotent: false,
         };
-        drop(body);
         let answer = transport.execute(&request, None, deadline).await?;
         let url = transport.url(RENEW_PATH);
         if let Some(e) = gateway_error(&url, &answer) {
@@ -253,5 +281,22 @@ impl Session {
             Instant::now(),
             old.max_until,
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn the_login_body_is_infisicals_json_and_fits_its_buffer() {
+        let secret = SecretString::from("s\"e\u{1}cr\u{e9}t");
+        let body = login_body("id-1", &secret).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["clientId"], "id-1");
+        assert_eq!(v["clientSecret"], "s\"e\u{1}cr\u{e9}t");
+        // No reallocation happened: the first buffer is the only one.
+        assert!(body.len() <= 64 + 6 * (4 + secret.expose_secret().len()));
     }
 }

@@ -1,6 +1,7 @@
 //! The HTTP transport to the vault: one keep-alive client, the Cloudflare
 //! Access headers and User-Agent on every request, redirects off, bounded
-//! bodies, and bounded jittered retries for idempotent reads.
+//! bodies, and bounded jittered retries for idempotent reads (gateway errors,
+//! dropped connections, a plain 500, and rate limits short enough to wait).
 //!
 //! It knows nothing of tokens or routes; it turns each exchange into an
 //! [`Answer`] or a [`VaultError`], and recognises the answers that come from
@@ -55,6 +56,29 @@ impl Drop for Request {
             body.zeroize();
         }
     }
+}
+
+/// A buffer that is overwritten when its last owner lets go of it.
+struct Wiped(Vec<u8>);
+
+impl AsRef<[u8]> for Wiped {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for Wiped {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+/// `bytes` as `Bytes` whose memory is wiped when hyper (or whoever holds
+/// the last clone) is done with it: for request bodies holding a credential
+/// and answers holding values. Copies hyper or rustls make on the way
+/// (TLS records, read buffers) are out of reach.
+pub(crate) fn wiped_on_drop(bytes: Vec<u8>) -> bytes::Bytes {
+    bytes::Bytes::from_owner(Wiped(bytes))
 }
 
 /// A complete HTTP answer from the vault. The body may hold secret values, so
@@ -285,7 +309,8 @@ impl Transport {
 
     /// Sends `request` until it succeeds, fails for good, or `deadline`
     /// passes. Only idempotent requests are retried, and only on answers that
-    /// say "try again": connection failures, 502/503/504, rate limiting.
+    /// say "try again": connection failures, 502/503/504, rate limiting, and
+    /// for reads (GET) a plain 500.
     pub async fn execute(
         &self,
         request: &Request,
@@ -316,6 +341,17 @@ impl Transport {
                     Some(wait)
                 }
                 Ok(answer) if matches!(answer.status.as_u16(), 502..=504 | 530) => Some(backoff(attempt)),
+                // Infisical's plain "Something went wrong" is often a
+                // passing database or Redis hiccup: reads try again. A login
+                // or renewal is a POST and is not retried on it (a second
+                // login may count against a lockout; a renewal may have
+                // happened).
+                Ok(answer)
+                    if answer.status == StatusCode::INTERNAL_SERVER_ERROR
+                        && request.method == Method::GET =>
+                {
+                    Some(backoff(attempt))
+                }
                 Ok(_) => None,
                 Err(VaultError::Unreachable { .. }) | Err(VaultError::Timeout(_)) => Some(backoff(attempt)),
                 Err(_) => None,
@@ -359,9 +395,11 @@ impl Transport {
             builder = builder.header(reqwest::header::AUTHORIZATION, value);
         }
         if let Some(body) = &request.body {
+            // The copy handed to reqwest may hold the client secret (login):
+            // wiped when hyper lets go of it, like the request's own.
             builder = builder
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body.clone());
+                .body(wiped_on_drop(body.clone()));
         }
         let response = builder
             .send()
@@ -406,6 +444,14 @@ impl Transport {
             if body.len() + chunk.len() > self.max_response_bytes {
                 body.zeroize();
                 return Err(VaultError::ResponseTooLarge { limit_mib });
+            }
+            if body.capacity() - body.len() < chunk.len() {
+                // Grown by hand: a reallocating `extend` would free the old
+                // buffer, values and all, without wiping it.
+                let mut bigger = Vec::with_capacity((body.len() + chunk.len()).max(body.capacity() * 2));
+                bigger.extend_from_slice(&body);
+                body.zeroize();
+                body = bigger;
             }
             body.extend_from_slice(&chunk);
         }

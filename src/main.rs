@@ -91,10 +91,14 @@ fn init_logging(
     log: &LogArgs,
     default_filter: &str,
 ) -> anyhow::Result<Option<tracing_appender::non_blocking::WorkerGuard>> {
-    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let from_env = EnvFilter::try_from_default_env().ok();
+    // Only a RUST_LOG can raise these crates; capping them under a default
+    // filter would instead lift them to info (rmcp's session chatter).
+    let cap = from_env.is_some();
+    let mut filter = from_env.unwrap_or_else(|| EnvFilter::new(default_filter));
     // These crates print whole messages at debug/trace: MCP results carry
     // secret values and HTTP frames carry tokens. No RUST_LOG may raise them.
-    for quiet in PAYLOAD_LOGGING_CRATES {
+    for quiet in PAYLOAD_LOGGING_CRATES.iter().filter(|_| cap) {
         if let Ok(directive) = format!("{quiet}=info").parse() {
             filter = filter.add_directive(directive);
         }
@@ -151,7 +155,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(CONFIG_ERROR));
         }
     };
-    let _guard = init_logging(&args.log, "info,rmcp=warn")?;
+    // Clients such as Claude Code show every stderr line as an error: by
+    // default stderr gets only warnings and errors (RUST_LOG raises it); a
+    // --log-dir the operator asked for keeps the per-call lines.
+    let default_filter = if args.log.log_dir.is_some() {
+        "info,rmcp=warn"
+    } else {
+        "warn"
+    };
+    let _guard = init_logging(&args.log, default_filter)?;
     warn_about_scope(&config.scope);
     let vault = VaultClient::new(&config.vault, config.credentials)
         .context("cannot set up the vault client")?

@@ -165,6 +165,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let _guard = init_logging(&args.log, default_filter)?;
     warn_about_scope(&config.scope);
+    for ignored in &config.sources.ignored {
+        tracing::warn!("{ignored}");
+    }
     let vault = VaultClient::new(&config.vault, config.credentials)
         .context("cannot set up the vault client")?
         .with_cache(config.cache);

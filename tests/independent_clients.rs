@@ -1,7 +1,8 @@
 //! Independent MCP clients — the official TypeScript and Python SDKs, which
 //! validate every `structuredContent` against the tool's `outputSchema`, and
-//! the MCP Inspector CLI, which types `--tool-arg` strings by the input
-//! schema — drive the real binary's `demo` mode. `.ci/run` installs them into
+//! the MCP Inspector CLI (0.15, which types `--tool-arg` strings by the input
+//! schema, and 2.12, whose `--strict` reports schema portability problems)
+//! — drive the real binary's `demo` mode. `.ci/run` installs them into
 //! tests/clients; a local run without them skips, CI without them fails.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -165,4 +166,34 @@ fn the_inspector_cli_calls_every_tool_with_typed_arguments() {
         json!("out_of_scope"),
         "{refused}"
     );
+}
+
+/// Inspector 2.x `--strict` lists every schema construct some client or
+/// model provider reads differently (type arrays, `null` branches, …);
+/// against the schemas before issue 19 it printed 31 warnings. It declares
+/// Node 22 but runs on the Node 20 CI has.
+#[test]
+fn inspector_2_strict_finds_no_schema_portability_problem() {
+    let dir = clients_dir();
+    let cli = dir.join("node_modules/inspector2/clients/launcher/build/index.js");
+    if !installed(&cli, "@modelcontextprotocol/inspector 2.x (as inspector2)") {
+        return;
+    }
+    let out = Command::new("node")
+        .arg(&cli)
+        .args(["--cli", BIN, "demo", "--method", "tools/list", "--strict"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "exit {:?}: {stderr}", out.status.code());
+    let listed: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("no JSON ({e}): {stdout}"));
+    assert_eq!(listed["tools"].as_array().map(Vec::len), Some(3), "{stdout}");
+    // demo's own banner is the only other stderr; any finding starts a line
+    // with its severity and names a tool.
+    let findings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("Warning") || l.starts_with("Error") || l.contains("portability"))
+        .collect();
+    assert!(findings.is_empty(), "{stderr}");
 }

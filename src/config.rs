@@ -57,15 +57,16 @@ impl ConfigError {
     }
 }
 
-pub const HOST_VARS: [&str; 3] = ["INFISICAL_HOST_URL", "INFISICAL_DOMAIN", "INFISICAL_API_URL"];
-/// The vault URL names plus `INFISICAL_HOST`, the seed runbooks' name, for
-/// the modes that replace their scripts (`github-token`).
-pub const SEED_HOST_VARS: [&str; 4] = [
+/// The vault URL's names, the primary first; every command accepts all of
+/// them (`INFISICAL_HOST` is the seed runbooks' `.envrc` name).
+pub const HOST_VARS: [&str; 4] = [
     "INFISICAL_HOST_URL",
     "INFISICAL_DOMAIN",
     "INFISICAL_API_URL",
     "INFISICAL_HOST",
 ];
+/// The environment slug's names (`INFISICAL_ENV` is seed 004's).
+pub const ENVIRONMENT_VARS: [&str; 2] = ["INFISICAL_ENVIRONMENT", "INFISICAL_ENV"];
 pub const CLIENT_ID_VARS: [&str; 2] = ["INFISICAL_UNIVERSAL_AUTH_CLIENT_ID", "INFISICAL_CLIENT_ID"];
 pub const CLIENT_SECRET_VARS: [&str; 2] = [
     "INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET",
@@ -82,7 +83,8 @@ pub const SCOPE_VAR: &str = "INFISICAL_SCOPE";
 pub const ENV_HELP: &str = "\
 Environment variables (flags win over variables; first name listed wins):
   INFISICAL_HOST_URL        vault base URL, e.g. https://vault.example.com
-                            (also INFISICAL_DOMAIN, INFISICAL_API_URL; a trailing /api is fine)
+                            (also INFISICAL_DOMAIN, INFISICAL_API_URL, INFISICAL_HOST;
+                            a trailing /api is fine)
   INFISICAL_UNIVERSAL_AUTH_CLIENT_ID / _CLIENT_SECRET
                             machine identity (universal auth); also INFISICAL_CLIENT_ID /
                             INFISICAL_CLIENT_SECRET. Secrets are read from the environment only.
@@ -91,7 +93,7 @@ Environment variables (flags win over variables; first name listed wins):
   CF_ACCESS_CLIENT_ID / CF_ACCESS_CLIENT_SECRET
                             Cloudflare Access service token (both or neither)
   INFISICAL_PROJECT_ID      default project for tool calls
-  INFISICAL_ENVIRONMENT     default environment slug
+  INFISICAL_ENVIRONMENT     default environment slug (also INFISICAL_ENV)
   INFISICAL_SECRET_PATH     default folder (default /)
   INFISICAL_SCOPE           client-side scope, whitespace-separated ENV:GLOB entries
   INFISICAL_USER_AGENT      User-Agent sent to the vault (CF Bot Fight Mode blocks stock ones)
@@ -101,7 +103,7 @@ Values still holding an unexpanded ${VAR} reference are rejected.";
 /// Flags shared by every mode that talks to the vault.
 #[derive(Debug, Clone, Args)]
 pub struct VaultArgs {
-    /// Vault base URL (also INFISICAL_DOMAIN, INFISICAL_API_URL).
+    /// Vault base URL (also INFISICAL_DOMAIN, INFISICAL_API_URL, INFISICAL_HOST).
     #[arg(long, env = "INFISICAL_HOST_URL", hide_env_values = true, value_name = "URL")]
     pub host_url: Option<String>,
 
@@ -147,7 +149,7 @@ pub struct ScopeArgs {
     #[arg(long, env = "INFISICAL_PROJECT_ID")]
     pub project_id: Option<String>,
 
-    /// Default environment slug for tool calls.
+    /// Default environment slug for tool calls (also INFISICAL_ENV).
     #[arg(long, env = "INFISICAL_ENVIRONMENT", value_name = "SLUG")]
     pub environment: Option<String>,
 
@@ -297,19 +299,87 @@ pub fn parse_base_url(var: &str, raw: &str, allow_insecure_http: bool) -> Result
     Ok(url)
 }
 
-impl VaultArgs {
-    /// Validates the connection settings (not the credentials).
-    pub fn settings(&self, env: &dyn EnvSource) -> Result<VaultSettings, ConfigError> {
-        self.settings_with_host_vars(env, &HOST_VARS)
+/// Where a setting read under several names came from, and the other names
+/// set to something else (ignored: the first name listed wins).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VarSources {
+    /// (setting, the variable or flag it was read from).
+    pub used: Vec<(&'static str, String)>,
+    /// One sentence per ignored, conflicting alias. Credentials are named,
+    /// never shown.
+    pub ignored: Vec<String>,
+}
+
+impl VarSources {
+    /// Records where one setting came from. `flag` is the flag's value
+    /// (clap also fills it from the primary variable, so a value equal to
+    /// that variable's is reported as the variable); `secret` keeps values
+    /// out of the sentences.
+    pub fn note(
+        &mut self,
+        setting: &'static str,
+        flag: Option<(&str, &String)>,
+        names: &[&str],
+        env: &dyn EnvSource,
+        secret: bool,
+    ) {
+        let set: Vec<(&str, String)> = names
+            .iter()
+            .filter_map(|n| env.var(n).map(|v| (*n, v.trim().to_string())))
+            .collect();
+        let chosen = match flag.filter(|(_, v)| !v.trim().is_empty()) {
+            Some((_, value))
+                if set
+                    .first()
+                    .is_some_and(|(n, v)| *n == names[0] && v == value.trim()) =>
+            {
+                Some((names[0].to_string(), value.trim().to_string()))
+            }
+            Some((flag_name, value)) => Some((flag_name.to_string(), value.trim().to_string())),
+            None => set.first().map(|(n, v)| (n.to_string(), v.clone())),
+        };
+        let Some((from, value)) = chosen else {
+            return;
+        };
+        for (name, other) in &set {
+            if *name != from && *other != value {
+                self.ignored.push(if secret {
+                    format!("{name} is ignored: {from} is set too and differs, and wins")
+                } else {
+                    format!(
+                        "{name}={} is ignored: {from} ({}) wins",
+                        other.escape_default(),
+                        value.escape_default()
+                    )
+                });
+            }
+        }
+        self.used.push((setting, from));
     }
 
-    /// [`Self::settings`], reading the vault URL from `host_vars` in order
-    /// (the first is the primary name).
-    pub fn settings_with_host_vars(
-        &self,
-        env: &dyn EnvSource,
-        host_vars: &[&str],
-    ) -> Result<VaultSettings, ConfigError> {
+    /// "vault URL from INFISICAL_HOST, …" for a report line.
+    pub fn describe(&self) -> String {
+        self.used
+            .iter()
+            .map(|(setting, from)| format!("{setting} from {from}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl VaultArgs {
+    /// Where the vault URL and the machine identity were read from.
+    pub fn sources(&self, env: &dyn EnvSource, sources: &mut VarSources) {
+        let host = self.host_url.as_ref().map(|v| ("--host-url", v));
+        sources.note("vault URL", host, &HOST_VARS, env, false);
+        let id = self.client_id.as_ref().map(|v| ("--client-id", v));
+        sources.note("client id", id, &CLIENT_ID_VARS, env, true);
+        sources.note("client secret", None, &CLIENT_SECRET_VARS, env, true);
+    }
+
+    /// Validates the connection settings (not the credentials).
+    pub fn settings(&self, env: &dyn EnvSource) -> Result<VaultSettings, ConfigError> {
+        let host_vars = &HOST_VARS;
         let (host_var, host) = pick(
             self.host_url.as_ref(),
             "INFISICAL_HOST_URL (--host-url)",
@@ -496,7 +566,7 @@ impl ScopeArgs {
         let environment = match pick(
             self.environment.as_ref(),
             "INFISICAL_ENVIRONMENT (--environment)",
-            &["INFISICAL_ENVIRONMENT"],
+            &ENVIRONMENT_VARS,
             env,
         )? {
             Some((var, v)) => Some(check_slug(&var, &v)?),
@@ -679,6 +749,8 @@ pub struct ServeConfig {
     pub list_values: bool,
     pub cache: CachePolicy,
     pub expiry_warning: Duration,
+    /// Which name each aliased setting was read from (`doctor` shows it).
+    pub sources: VarSources,
 }
 
 impl ServeArgs {
@@ -692,7 +764,17 @@ impl ServeArgs {
             list_values: self.list_values,
             cache: self.cache.policy()?,
             expiry_warning: Duration::from_secs(self.expiry_warning_days.saturating_mul(24 * 3600)),
+            sources: self.sources(env),
         })
+    }
+
+    /// Where each aliased setting comes from, and which aliases lose.
+    pub fn sources(&self, env: &dyn EnvSource) -> VarSources {
+        let mut sources = VarSources::default();
+        self.vault.sources(env, &mut sources);
+        let environment = self.scope.environment.as_ref().map(|v| ("--environment", v));
+        sources.note("environment", environment, &ENVIRONMENT_VARS, env, false);
+        sources
     }
 }
 

@@ -116,7 +116,7 @@ fn banner(vault: &RunningVault) -> String {
          This process now serves MCP on stdin/stdout against it, scoped to: {DEMO_SCOPE}.\n\
          Connect a client:\n\
          \x20 .mcp.json:  {{\"mcpServers\": {{\"infisical-demo\": {{\"command\": \"infisical-mcp-rs\", \"args\": [\"demo\"]}}}}}}\n\
-         \x20 Inspector:  npx @modelcontextprotocol/inspector infisical-mcp-rs demo\n\
+         \x20 Inspector:  npx @modelcontextprotocol/inspector --cli infisical-mcp-rs demo --method tools/list\n\
          \x20 Scripted:   infisical-mcp-rs demo --walkthrough\n\
          Everything here is fake sample data. Ctrl-C or closing stdin stops it.",
         url = vault.base_url()

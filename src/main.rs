@@ -195,8 +195,19 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(CONFIG_ERROR));
         }
     };
-    let _guard = init_logging(&args.log, "info,rmcp=warn")?;
+    // Clients such as Claude Code show every stderr line as an error: by
+    // default stderr gets only warnings and errors (RUST_LOG raises it); a
+    // --log-dir the operator asked for keeps the per-call lines.
+    let default_filter = if args.log.log_dir.is_some() {
+        "info,rmcp=warn"
+    } else {
+        "warn"
+    };
+    let _guard = init_logging(&args.log, default_filter)?;
     warn_about_scope(&config.scope);
+    for ignored in &config.sources.ignored {
+        tracing::warn!("{ignored}");
+    }
     let vault = VaultClient::new(&config.vault, config.credentials)
         .context("cannot set up the vault client")?
         .with_cache(config.cache);

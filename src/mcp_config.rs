@@ -1,7 +1,8 @@
 //! `mcp-config`: the `.mcp.json` server entry for this binary, with every
 //! credential as a `${VAR}` reference (never a value), printed or merged into
 //! `./.mcp.json` without touching the other servers or top-level keys. It
-//! replaces the seed runbook's `enable-vault-mcp.sh`.
+//! replaces the seed runbook's `enable-vault-mcp.sh`. With `--claude` it
+//! prints the same entry as a `claude mcp add-json` command line instead.
 //!
 //! Merging keeps the other entries' text as it was (they are carried as raw
 //! JSON in their original order), so an operator's hand-written servers do
@@ -68,8 +69,13 @@ pub struct McpConfigArgs {
     pub no_cf_access: bool,
 
     /// Create or merge ./.mcp.json instead of printing.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "claude")]
     pub write: bool,
+
+    /// Print a `claude mcp add-json --scope project …` command line (the
+    /// same entry, references only) instead of the JSON document.
+    #[arg(long)]
+    pub claude: bool,
 
     /// With --write: replace an existing entry of the same name.
     #[arg(long)]
@@ -319,6 +325,21 @@ fn merged(existing: Option<&str>, name: &str, entry: &Entry, force: bool) -> Res
     Ok(text)
 }
 
+/// One POSIX shell word: bare when it is plainly safe, else single-quoted
+/// (a `'` inside becomes `'\''`), so that `${VAR}` reaches Claude Code as
+/// written instead of being expanded by the shell into a value.
+fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':' | '@'));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
 /// Whether `path` is ignored by git: `Some(true/false)`, or `None` when it
 /// is not in a git work tree (or git is missing) and so cannot be committed.
 pub fn git_ignored(dir: &Path, file: &str) -> Option<bool> {
@@ -390,6 +411,23 @@ pub fn run(
             "warning: '{}' is not on PATH here; install it (cargo install --path .) or pass --command /full/path",
             args.command
         )?;
+    }
+    if args.claude {
+        writeln!(
+            err,
+            "note: --scope project writes ./{MCP_JSON}, the one place Claude Code expands ${{VAR}} \
+             (it does not in user or local scope); then run `claude`, approve the server (or set \
+             enableAllProjectMcpServers), allow its tools (--allowedTools or permissions.allow) and \
+             check with `claude mcp list`"
+        )?;
+        let json = serde_json::to_string(&entry)?;
+        writeln!(
+            out,
+            "claude mcp add-json --scope project {} {}",
+            shell_quote(&args.name),
+            shell_quote(&json)
+        )?;
+        return Ok(());
     }
     if !args.write {
         let doc = Ordered(vec![(
@@ -477,6 +515,14 @@ mod tests {
             merged(Some("{"), "n", &entry, false),
             Err(McpConfigError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn shell_words_keep_references_unexpanded() {
+        assert_eq!(shell_quote("infisical"), "infisical");
+        assert_eq!(shell_quote("${A}"), "'${A}'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote(""), "''");
     }
 
     #[test]

@@ -266,3 +266,65 @@ fn unset_references_are_named_before_a_client_trips_on_them() {
     );
     assert!(!out.stderr.contains("--no-cf-access"), "{}", out.stderr);
 }
+
+/// `--claude` prints one `claude mcp add-json` line whose JSON survives the
+/// shell as written: `${VAR}` references reach Claude Code unexpanded, and
+/// no value from the environment is in it.
+#[test]
+fn claude_flag_prints_an_add_json_line_with_references_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        &[
+            "--claude",
+            "--scope",
+            "dev:/agents/warden/**",
+            "--environment",
+            "dev",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let line = out.stdout.trim_end();
+    assert_eq!(line.lines().count(), 1, "{line}");
+    assert!(
+        line.starts_with("claude mcp add-json --scope project infisical '{"),
+        "{line}"
+    );
+    assert!(out.stderr.contains("claude mcp list"), "{}", out.stderr);
+    assert!(!dir.path().join(".mcp.json").exists(), "printing writes nothing");
+    // Let a real shell split the line, with the referenced variables set:
+    // the quoting must keep them from being expanded into values.
+    let words = Command::new("sh")
+        .args([
+            "-c",
+            r#"claude() { for a in "$@"; do printf '%s\n' "$a"; done; }; eval "$1""#,
+            "sh",
+            line,
+        ])
+        .env("INFISICAL_HOST_URL", "https://expanded.example.com")
+        .env("INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET", LIVE_SECRET)
+        .output()
+        .unwrap();
+    assert!(words.status.success());
+    let words = String::from_utf8(words.stdout).unwrap();
+    let words: Vec<&str> = words.lines().collect();
+    assert_eq!(words[..5], ["mcp", "add-json", "--scope", "project", "infisical"]);
+    assert_eq!(words.len(), 6, "{words:?}");
+    let entry: Value = serde_json::from_str(words[5]).unwrap();
+    assert_eq!(entry["type"], "stdio");
+    assert_eq!(entry["command"], "infisical-mcp-rs");
+    assert_eq!(entry["args"], json!(["serve"]));
+    let env = entry["env"].as_object().unwrap();
+    for (var, value) in env {
+        match var.as_str() {
+            "INFISICAL_SCOPE" => assert_eq!(value, "dev:/agents/warden/**"),
+            "INFISICAL_ENVIRONMENT" => assert_eq!(value, "dev"),
+            _ => assert_eq!(value, &json!(format!("${{{var}}}")), "{var}"),
+        }
+    }
+    assert!(env.contains_key("INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET"));
+    assert!(!words[5].contains(LIVE_SECRET) && !words[5].contains("expanded.example.com"));
+    // --claude prints; it never writes, so --write with it is refused.
+    let both = run(dir.path(), &["--claude", "--write"]);
+    assert_eq!(both.code, 2, "{}", both.stderr);
+}

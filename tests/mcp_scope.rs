@@ -218,7 +218,12 @@ async fn imports_outside_the_scope_are_never_followed() {
         let message = error_text(&one_hop);
         assert!(message.contains("dev:/shared"), "{generation:?}: {message}");
         assert!(message.contains("not consulted"), "{message}");
-        assert_eq!(structured(&one_hop), json!(null), "errors carry no value");
+        let error = structured(&one_hop);
+        assert_eq!(error["error"]["kind"], json!("not_found"), "{error}");
+        assert!(
+            error.get("secretValue").is_none(),
+            "errors carry no value: {error}"
+        );
 
         // Two hops: importer → deep → /shared.
         let chained = get(&served, "SHARED_TOKEN", "/agents/warden/importer", json!({})).await;

@@ -206,6 +206,188 @@ async fn lists_exactly_three_annotated_read_only_tools() {
     assert_eq!(vault.login_count(), 0);
 }
 
+/// Every place in a schema that a client reads differently from another, or
+/// not at all: type arrays (Inspector 0.15 then sends `"true"` for a
+/// boolean), `null` types, `anyOf`/`oneOf` with `null`, `$ref` (some clients
+/// do not resolve it), `default: null` on a typed field, and `format`s a
+/// JavaScript validator (ajv) does not know.
+fn portability_problems(at: &str, schema: &Value, problems: &mut Vec<String>) {
+    const AJV_FORMATS: [&str; 7] = ["date-time", "date", "time", "duration", "email", "uri", "uuid"];
+    match schema {
+        Value::Object(map) => {
+            for (key, value) in map {
+                let here = format!("{at}/{key}");
+                match (key.as_str(), value) {
+                    ("type", Value::Array(_)) => problems.push(format!("{here}: type array {value}")),
+                    ("type", t) if t == "null" => problems.push(format!("{here}: null type")),
+                    ("type", Value::String(t))
+                        if !["object", "array", "string", "integer", "number", "boolean"]
+                            .contains(&t.as_str()) =>
+                    {
+                        problems.push(format!("{here}: unknown type {t}"))
+                    }
+                    ("anyOf" | "oneOf", Value::Array(branches))
+                        if branches.iter().any(|b| b.get("type") == Some(&json!("null"))) =>
+                    {
+                        problems.push(format!("{here}: a null branch"))
+                    }
+                    ("$ref" | "$defs" | "definitions", _) => problems.push(format!("{here}: {key}")),
+                    ("default", Value::Null) => problems.push(format!("{here}: default null")),
+                    ("format", Value::String(f)) if !AJV_FORMATS.contains(&f.as_str()) => {
+                        problems.push(format!("{here}: format {f}"))
+                    }
+                    _ => {}
+                }
+                // Property names are data, not keywords.
+                if key == "properties" {
+                    if let Value::Object(props) = value {
+                        for (name, prop) in props {
+                            portability_problems(&format!("{here}/{name}"), prop, problems);
+                        }
+                    }
+                } else {
+                    portability_problems(&here, value, problems);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                portability_problems(&format!("{at}/{i}"), item, problems);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn schemas_use_plain_json_types_every_client_reads_alike() {
+    let vault = vault(Generation::Current, CfGate::Off).await;
+    let served = serve(&env_for(&vault), &[]).await;
+    let tools = served.client.list_all_tools().await.unwrap();
+    let mut problems = Vec::new();
+    for tool in &tools {
+        let input = Value::Object(tool.input_schema.as_ref().clone());
+        portability_problems(&format!("{}/inputSchema", tool.name), &input, &mut problems);
+        let output = Value::Object(tool.output_schema.as_ref().unwrap().as_ref().clone());
+        portability_problems(&format!("{}/outputSchema", tool.name), &output, &mut problems);
+        // Optional arguments are plain types, simply not required.
+        let required = input["required"].as_array().cloned().unwrap_or_default();
+        for (name, prop) in input["properties"].as_object().unwrap() {
+            assert!(prop["type"].is_string(), "{}.{name}: {prop}", tool.name);
+            if name != "secretName" {
+                assert!(
+                    !required.contains(&json!(name)),
+                    "{}.{name} is required",
+                    tool.name
+                );
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+    // The walk itself finds what it must, or passing above means nothing.
+    let mut found = Vec::new();
+    portability_problems(
+        "probe",
+        &json!({"properties": {"a": {"type": ["boolean", "null"], "default": null, "format": "uint64"},
+                               "b": {"anyOf": [{"$ref": "#/$defs/X"}, {"type": "null"}]}}}),
+        &mut found,
+    );
+    assert_eq!(found.len(), 6, "{found:#?}");
+    let list = &tools[1].input_schema["properties"];
+    assert_eq!(list["recursive"]["type"], json!("boolean"));
+    assert_eq!(list["limit"]["type"], json!("integer"));
+    assert_eq!(list["includeImports"]["type"], json!("boolean"));
+    let folders = &tools[2].output_schema.as_ref().unwrap()["properties"]["folders"]["items"];
+    assert_eq!(
+        folders["properties"]["access"]["enum"],
+        json!(["readable", "leads-into-scope"])
+    );
+}
+
+#[tokio::test]
+async fn serve_writes_nothing_to_stderr_at_the_default_level() {
+    let vault = vault(Generation::Current, login_gate()).await;
+    let mut env = env_for(&vault);
+    env.remove("RUST_LOG");
+    let mut child = command(&env, &[])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let call = |id: u64, name: &str, arguments: Value| {
+        json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+               "params": {"name": name, "arguments": arguments}})
+    };
+    let requests = [
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18",
+               "capabilities": {}, "clientInfo": {"name": "claude-code", "version": "2.1.0"}}}),
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}),
+        call(3, "list-folders", json!({"recursive": true})),
+        call(
+            4,
+            "list-secrets",
+            json!({"secretPath": "/agents/warden", "recursive": true}),
+        ),
+        call(
+            5,
+            "get-secret",
+            json!({"secretName": "DB_PASSWORD", "secretPath": "/agents/warden"}),
+        ),
+        // Refusals and misses are answers to the agent, not server trouble.
+        call(
+            6,
+            "get-secret",
+            json!({"secretName": "X", "secretPath": "/agents/other"}),
+        ),
+        call(
+            7,
+            "get-secret",
+            json!({"secretName": "NOPE", "secretPath": "/agents/warden"}),
+        ),
+    ];
+    let mut input = String::new();
+    for request in requests {
+        input.push_str(&format!("{request}\n"));
+    }
+    stdin.write_all(input.as_bytes()).await.unwrap();
+    stdin.flush().await.unwrap();
+    let mut answered = 0;
+    while answered < 7 {
+        let line = tokio::time::timeout(Duration::from_secs(10), stdout.next_line())
+            .await
+            .expect("server stopped answering")
+            .unwrap()
+            .expect("server closed stdout");
+        let reply: Value = serde_json::from_str(&line).expect("stdout carries only JSON-RPC");
+        assert!(reply.get("error").is_none(), "{reply}");
+        answered += 1;
+    }
+    drop(stdin);
+    let output = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
+        .await
+        .expect("no exit after EOF")
+        .unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "",
+        "Claude Code shows every stderr line as an error"
+    );
+    // RUST_LOG still raises it: the same server says what it did.
+    env.insert("RUST_LOG".into(), "info".into());
+    let (child, stdin, _stdout) = raw_session_with_stderr(&env).await;
+    drop(stdin);
+    let output = child.wait_with_output().await.unwrap();
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("serving MCP on stdio"),
+        "RUST_LOG=info did not raise the level"
+    );
+}
+
 #[tokio::test]
 async fn get_secret_returns_values_verbatim_through_the_cf_gate() {
     let vault = vault(Generation::Current, login_gate()).await;
@@ -429,11 +611,20 @@ async fn long_listings_are_paged_with_a_note() {
     assert_eq!(out["total"], json!(251));
     assert_eq!(out["secrets"].as_array().unwrap().len(), 100);
     assert_eq!(out["nextOffset"], json!(100));
+    // The model may see only structuredContent (Claude Code): the way to the
+    // next page is a sentence there too, the same one the text block says.
+    let note = out["note"].as_str().unwrap();
     assert!(
-        text(&result).contains("151 more: call list-secrets again with offset=100"),
-        "{}",
-        text(&result)
+        note.contains("151 more: call list-secrets again with offset=100"),
+        "{note}"
     );
+    assert_eq!(
+        out["scopeNote"],
+        json!(
+            "dev:/agents/warden/db is inside this server's scope (dev:/agents/warden/**); anything outside it is left out."
+        )
+    );
+    assert_says_the_same(&result);
     let last = served
         .call(
             "list-secrets",
@@ -442,6 +633,43 @@ async fn long_listings_are_paged_with_a_note() {
         .await;
     assert_eq!(structured(&last)["secrets"].as_array().unwrap().len(), 51);
     assert!(structured(&last).get("nextOffset").is_none());
+    assert_eq!(
+        structured(&last)["note"],
+        json!("Showing 201–251 of 251: the last page.")
+    );
+    assert_says_the_same(&last);
+}
+
+/// The guidance sentences of the structured result (notes, error message
+/// and hint) appear verbatim in the text block, and vice versa the text
+/// says nothing the structured result lacks beyond its rendering.
+fn assert_says_the_same(result: &rmcp::model::CallToolResult) {
+    let out = structured(result);
+    let t = text(result);
+    let mut sentences: Vec<String> = ["note", "scopeNote"]
+        .iter()
+        .filter_map(|k| out[*k].as_str().map(str::to_string))
+        .collect();
+    if is_error(result) {
+        let error = &out["error"];
+        for k in ["kind", "message", "hint"] {
+            assert!(error[k].is_string(), "error.{k} missing: {out}");
+        }
+        assert_eq!(
+            t,
+            format!(
+                "{}\nhint: {}",
+                error["message"].as_str().unwrap(),
+                error["hint"].as_str().unwrap()
+            )
+        );
+        sentences.push(error["hint"].as_str().unwrap().to_string());
+    } else {
+        assert!(!sentences.is_empty(), "no guidance in {out}");
+    }
+    for sentence in sentences {
+        assert!(t.contains(&sentence), "text lacks {sentence:?}:\n{t}");
+    }
 }
 
 #[tokio::test]
@@ -464,8 +692,40 @@ async fn list_folders_shows_only_the_way_into_the_scope() {
         .call("list-folders", json!({"path": "/", "recursive": true}))
         .await;
     assert_eq!(paths(&deep), ["/agents", "/agents/warden", "/agents/warden/db"]);
+    // Each folder says what it is for, and a sentence says where the scope
+    // lies, in the structured result a model may see alone.
+    let access: Vec<String> = structured(&deep)["folders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["access"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(access, ["leads-into-scope", "readable", "readable"]);
+    let note = structured(&deep)["note"].as_str().unwrap().to_string();
+    assert!(note.contains("only inside dev:/agents/warden/**"), "{note}");
+    assert!(note.contains("leads-into-scope"), "{note}");
+    assert!(
+        text(&deep).contains("- /agents  (leads into scope)"),
+        "{}",
+        text(&deep)
+    );
+    for result in [&root, &agents, &deep] {
+        assert_says_the_same(result);
+    }
+    let readable_only = structured(&agents)["note"].as_str().unwrap().to_string();
+    assert!(!readable_only.contains("leads-into-scope"), "{readable_only}");
     let refused = served.call("list-folders", json!({"path": "/MooseQuest"})).await;
     assert!(is_error(&refused));
+    assert_eq!(structured(&refused)["error"]["kind"], json!("out_of_scope"));
+    assert!(
+        structured(&refused)["error"]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("list-folders at /"),
+        "{}",
+        structured(&refused)
+    );
+    assert_says_the_same(&refused);
 }
 
 #[tokio::test]
@@ -533,6 +793,21 @@ async fn vault_errors_become_clear_tool_errors() {
         "{}",
         text(&bad_args)
     );
+    // The cause and the fix are structured too, for clients that pass the
+    // model structuredContent only.
+    for (result, kind) in [
+        (&missing, "not_found"),
+        (&denied, "permission_denied"),
+        (&bad_args, "invalid_arguments"),
+    ] {
+        assert_eq!(
+            structured(result)["error"]["kind"],
+            json!(kind),
+            "{}",
+            structured(result)
+        );
+        assert_says_the_same(result);
+    }
 }
 
 #[tokio::test]
@@ -766,10 +1041,32 @@ async fn raw_session(
     tokio::process::ChildStdin,
     BufReader<tokio::process::ChildStdout>,
 ) {
+    raw_session_to(env, std::process::Stdio::null()).await
+}
+
+/// [`raw_session`] with stderr piped, for `wait_with_output`.
+async fn raw_session_with_stderr(
+    env: &HashMap<String, String>,
+) -> (
+    tokio::process::Child,
+    tokio::process::ChildStdin,
+    BufReader<tokio::process::ChildStdout>,
+) {
+    raw_session_to(env, std::process::Stdio::piped()).await
+}
+
+async fn raw_session_to(
+    env: &HashMap<String, String>,
+    stderr: std::process::Stdio,
+) -> (
+    tokio::process::Child,
+    tokio::process::ChildStdin,
+    BufReader<tokio::process::ChildStdout>,
+) {
     let mut child = command(env, &[])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();

@@ -182,7 +182,11 @@ fn describe(prepared: &Prepared) -> String {
         .as_deref()
         .map(|p| format!("project {p}"))
         .unwrap_or_else(|| "no default project".into());
-    format!("valid: {auth}, {cf}, {project}, scope {}", config.scope)
+    format!(
+        "valid: {auth}, {cf}, {project}, scope {}; {}",
+        config.scope,
+        config.sources.describe()
+    )
 }
 
 /// Runs every step against the real network and `dir` (for `.mcp.json`).
@@ -192,13 +196,22 @@ pub async fn run(args: &DoctorArgs, env: &dyn EnvSource, dir: &Path) -> Report {
     let mut steps = Vec::new();
     let prepared = match configured {
         Ok(p) => {
-            let warnings = p.config.scope.warnings();
+            let glob_warnings = p.config.scope.warnings();
+            let ignored = &p.config.sources.ignored;
+            let mut fixes = Vec::new();
+            if !ignored.is_empty() {
+                fixes.push("unset the ignored variable, or give it the value of the one that wins");
+            }
+            if !glob_warnings.is_empty() {
+                fixes.push(
+                    "rewrite the glob as the warning says, here and in the identity's Infisical privileges",
+                );
+            }
+            let warnings: Vec<String> = ignored.iter().cloned().chain(glob_warnings).collect();
             let mut step = if warnings.is_empty() {
                 Step::pass(CONFIG, describe(&p))
             } else {
-                Step::warn(CONFIG, format!("{}; {}", describe(&p), warnings.join("; "))).fix(
-                    "rewrite the glob as the warning says, here and in the identity's Infisical privileges",
-                )
+                Step::warn(CONFIG, format!("{}; {}", describe(&p), warnings.join("; "))).fix(fixes.join("; "))
             };
             step.elapsed_ms = millis(started);
             steps.push(step);

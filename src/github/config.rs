@@ -1,6 +1,7 @@
 //! `github-token`'s flags and variables → one validated [`GithubTokenConfig`],
-//! before any network call. Accepts the mint runbook's names (docs/runbook-modes.md) as
-//! aliases: `INFISICAL_HOST`, `INFISICAL_ENV`, `INFISICAL_PATH_PREFIX`, and its
+//! before any network call. The mint runbook's names (docs/runbook-modes.md) work here as
+//! in every command (`INFISICAL_HOST`, `INFISICAL_ENV`: see
+//! [`crate::config::HOST_VARS`]), plus its own `INFISICAL_PATH_PREFIX` and
 //! defaults (environment `prod`, prefix `/MooseQuest/`).
 //!
 //! A bot outside the scope (when one is given) is refused here, so nothing is
@@ -10,7 +11,7 @@ use clap::Args;
 use url::Url;
 
 use crate::config::{
-    ConfigError, Credentials, EnvSource, SEED_HOST_VARS, VaultArgs, VaultSettings, check_slug,
+    ConfigError, Credentials, ENVIRONMENT_VARS, EnvSource, VarSources, VaultArgs, VaultSettings, check_slug,
     parse_base_url, parse_scope, pick,
 };
 use crate::scope::{Scope, SecretPath};
@@ -119,8 +120,7 @@ fn check_bot(raw: &str) -> Result<String, ConfigError> {
 impl GithubTokenArgs {
     /// Validates everything at once, before any network call.
     pub fn validate(&self, env: &dyn EnvSource) -> Result<GithubTokenConfig, ConfigError> {
-        let mut warnings = Vec::new();
-        let vault = self.vault.settings_with_host_vars(env, &SEED_HOST_VARS)?;
+        let vault = self.vault.settings(env)?;
         let credentials = self.vault.credentials(env)?;
         let bot = check_bot(&self.bot)?;
 
@@ -140,27 +140,20 @@ impl GithubTokenArgs {
             )
         })?;
 
-        let env_names = ["INFISICAL_ENVIRONMENT", "INFISICAL_ENV"];
         let environment = match pick(
             self.environment.as_ref(),
             "INFISICAL_ENVIRONMENT (--environment)",
-            &env_names,
+            &ENVIRONMENT_VARS,
             env,
         )? {
-            Some((var, v)) => {
-                let slug = check_slug(&var, &v)?;
-                if let Some(alias) = env.var("INFISICAL_ENV").map(|a| a.trim().to_string())
-                    && alias != slug
-                {
-                    warnings.push(format!(
-                        "INFISICAL_ENV={} is ignored: {var} ({slug}) wins",
-                        alias.escape_default()
-                    ));
-                }
-                slug
-            }
+            Some((var, v)) => check_slug(&var, &v)?,
             None => DEFAULT_ENVIRONMENT.to_string(),
         };
+        let mut sources = VarSources::default();
+        self.vault.sources(env, &mut sources);
+        let flag = self.environment.as_ref().map(|v| ("--environment", v));
+        sources.note("environment", flag, &ENVIRONMENT_VARS, env, false);
+        let mut warnings = sources.ignored;
 
         let prefix = match pick(
             self.path_prefix.as_ref(),

@@ -7,9 +7,10 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::error::ToolError;
+use super::guidance;
 use super::resolve::{self, ReferenceReads};
 use super::tools::{
-    FolderListOutput, FolderSummary, GetSecretArgs, ListFoldersArgs, ListSecretsArgs, Metadata,
+    FolderAccess, FolderListOutput, FolderSummary, GetSecretArgs, ListFoldersArgs, ListSecretsArgs, Metadata,
     SecretListOutput, SecretOutput, SecretSummary,
 };
 use crate::audit::Target;
@@ -551,15 +552,13 @@ impl Context {
         let limit = args.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
         let secrets: Vec<SecretSummary> = summaries.into_iter().skip(offset).take(limit).collect();
         let next_offset = (offset + secrets.len() < total).then_some(offset + secrets.len());
-        let scope_note = above_scope.then(|| {
-            format!(
-                "{}:{} lies above this server's scope; only secrets inside {} are shown. \
-                 List one of those folders, or pass recursive=true.",
-                at.environment,
-                at.path,
-                self.scope_for(&at.environment)
-            )
-        });
+        let note = guidance::paging(total, offset, secrets.len(), next_offset);
+        let scope_note = guidance::list_scope(
+            &at.environment,
+            at.path.as_str(),
+            above_scope,
+            &self.scope_for(&at.environment),
+        );
         Ok(SecretListOutput {
             cached_age_seconds: oldest.map(|d| d.as_secs()),
             project_id: at.project_id,
@@ -571,6 +570,7 @@ impl Context {
             offset,
             secrets,
             next_offset,
+            note,
             scope_note,
             notes,
         })
@@ -625,18 +625,22 @@ impl Context {
                     FolderSummary {
                         name: folder.name,
                         readable: self.scope.allows(&at.environment, &path),
+                        access: FolderAccess::of(self.scope.allows(&at.environment, &path)),
                         path: path.to_string(),
                     },
                 );
             }
         }
+        let folders: Vec<FolderSummary> = found.into_values().collect();
+        let note = guidance::folders(&folders, &self.scope_for(&at.environment), truncated);
         Ok(FolderListOutput {
             project_id: at.project_id,
             environment: at.environment,
             path: at.path.to_string(),
             recursive,
-            folders: found.into_values().collect(),
+            folders,
             truncated,
+            note,
             cached_age_seconds: oldest.map(|d| d.as_secs()),
         })
     }

@@ -1,8 +1,11 @@
 //! Why a tool call failed, as the agent will read it: one line of cause and
 //! one line of fix, returned as an `isError` result rather than a protocol
-//! error, so the model can correct itself.
+//! error, so the model can correct itself. The same cause and fix travel as
+//! `structuredContent` too: Claude Code hands the model that part alone.
 
 use rmcp::model::{CallToolResult, ContentBlock};
+
+use super::tools::{ErrorDetail, ErrorOutput};
 
 use crate::vault::VaultError;
 
@@ -135,6 +138,16 @@ impl ToolError {
     }
 
     pub fn into_result(self) -> CallToolResult {
-        CallToolResult::error(vec![ContentBlock::text(format!("{self}\nhint: {}", self.hint()))])
+        let detail = ErrorDetail {
+            kind: self.kind().to_string(),
+            message: self.to_string(),
+            hint: self.hint(),
+        };
+        let mut result = CallToolResult::error(vec![ContentBlock::text(format!(
+            "{}\nhint: {}",
+            detail.message, detail.hint
+        ))]);
+        result.structured_content = serde_json::to_value(ErrorOutput { error: detail }).ok();
+        result
     }
 }

@@ -6,6 +6,7 @@
 
 mod calls;
 mod error;
+mod guidance;
 mod render;
 mod resolve;
 pub mod tools;

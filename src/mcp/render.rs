@@ -1,5 +1,6 @@
 //! The human-readable text block of each result. Agents read it first, so it
-//! leads with what was found and ends with what to do next.
+//! leads with what was found and ends with what to do next: the `note`
+//! sentences of the structured result, verbatim (see `guidance`).
 
 use super::tools::{FolderListOutput, Metadata, SecretListOutput, SecretOutput};
 use crate::taxonomy::ExpiryStatus;
@@ -99,15 +100,7 @@ pub fn secret_list(out: &SecretListOutput) -> String {
         text.push_str(&line);
         text.push('\n');
     }
-    if let Some(next) = out.next_offset {
-        text.push_str(&format!(
-            "{} more: call list-secrets again with offset={next}.\n",
-            out.total - next
-        ));
-    }
-    if let Some(note) = &out.scope_note {
-        text.push_str(&format!("note: {note}\n"));
-    }
+    text.push_str(&format!("{}\n{}\n", out.note, out.scope_note));
     for note in &out.notes {
         text.push_str(&format!("note: {note}\n"));
     }
@@ -135,8 +128,6 @@ pub fn folder_list(out: &FolderListOutput) -> String {
     if let Some(age) = out.cached_age_seconds {
         text.push_str(&cache_line(age));
     }
-    if out.truncated {
-        text.push_str("The walk stopped early: list a narrower path to see the rest.\n");
-    }
+    text.push_str(&out.note);
     text.trim_end().to_string()
 }

@@ -183,9 +183,10 @@ pub struct SecretListOutput {
     /// Offset for the next page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_offset: Option<usize>,
-    /// Said when the path lies above the configured scope.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scope_note: Option<String>,
+    /// Where this page sits in the listing and how to get the next one.
+    pub note: String,
+    /// Where the scope lies relative to the listed path, and what was left out.
+    pub scope_note: String,
     /// What the agent should know about the listing: imports outside the scope
     /// that were not read, values withheld because of a reference, a walk cut short.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -193,6 +194,26 @@ pub struct SecretListOutput {
     /// Set when the answer came from this server's cache: its age in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cached_age_seconds: Option<u64>,
+}
+
+/// What this server may do with a folder `list-folders` shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum FolderAccess {
+    /// Its secrets are in scope: list-secrets and get-secret work here.
+    Readable,
+    /// Its own secrets are out of scope; it is only on the way to folders that are.
+    LeadsIntoScope,
+}
+
+impl FolderAccess {
+    pub fn of(readable: bool) -> Self {
+        if readable {
+            Self::Readable
+        } else {
+            Self::LeadsIntoScope
+        }
+    }
 }
 
 /// One entry of `list-folders`.
@@ -204,6 +225,8 @@ pub struct FolderSummary {
     pub path: String,
     /// Whether secrets directly in this folder are in scope (else it only leads into the scope).
     pub readable: bool,
+    /// readable: its secrets are in scope; leads-into-scope: only folders below it are.
+    pub access: FolderAccess,
 }
 
 /// Result of `list-folders`.
@@ -217,6 +240,8 @@ pub struct FolderListOutput {
     pub folders: Vec<FolderSummary>,
     /// Set when the walk stopped early (too many folders); narrow the path.
     pub truncated: bool,
+    /// Where the scope lies, what the access values mean, and what to call next.
+    pub note: String,
     /// Set when the answer came from this server's cache: the oldest answer's age in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cached_age_seconds: Option<u64>,
@@ -230,46 +255,160 @@ fn read_only(title: &str) -> ToolAnnotations {
         .open_world(false)
 }
 
-/// schemars writes Rust integer widths as `format` (`uint64`, `uint`), which
-/// JSON Schema does not define; strict validators (ajv in the TypeScript SDK)
-/// warn on every call. `minimum: 0` already says what matters.
-fn drop_rust_formats(value: &mut serde_json::Value) {
+/// What a failed call carries as `structuredContent` (with `isError`): the
+/// same cause and fix as its text block, for clients that hand the model
+/// only the structured part.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorOutput {
+    pub error: ErrorDetail,
+}
+
+/// Why a call failed and what to do about it.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorDetail {
+    /// Stable name of the failure, e.g. out_of_scope, not_found, permission_denied.
+    pub kind: String,
+    /// What went wrong, in one sentence.
+    pub message: String,
+    /// What to do next.
+    pub hint: String,
+}
+
+/// `format` values a JSON Schema validator knows; schemars also writes Rust
+/// integer widths (`uint64`, `uint`), on which strict validators (ajv in the
+/// TypeScript SDK) warn at every call. `minimum: 0` already says what matters.
+const KNOWN_FORMATS: [&str; 7] = ["date-time", "date", "time", "duration", "email", "uri", "uuid"];
+
+/// Rewrites a generated schema into plain JSON Schema that every client
+/// reads the same way: no `$ref`/`$defs` (inlined), no nullable type arrays
+/// or `anyOf`/`oneOf` with `null` (an optional field is simply not
+/// required), no `default: null`, one `enum` for a string enum, and only
+/// standard `format`s. Inspector 0.15 converts `--tool-arg` strings by the
+/// property's `type`, so a `["boolean","null"]` left `recursive=true` a string.
+pub(crate) fn portable(schema: &JsonObject) -> JsonObject {
+    let defs = schema
+        .get("$defs")
+        .and_then(serde_json::Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut value = serde_json::Value::Object(schema.clone());
+    if let serde_json::Value::Object(map) = &mut value {
+        map.remove("$defs");
+    }
+    simplify(&mut value, &defs, 0);
     match value {
-        serde_json::Value::Object(map) => {
-            let rust_width = map.get("format").and_then(|f| f.as_str()).is_some_and(|f| {
-                matches!(
-                    f,
-                    "uint"
-                        | "int"
-                        | "uint8"
-                        | "uint16"
-                        | "uint32"
-                        | "uint64"
-                        | "int8"
-                        | "int16"
-                        | "int32"
-                        | "int64"
-                        | "double"
-                        | "float"
-                )
-            });
-            if rust_width {
+        serde_json::Value::Object(map) => map,
+        _ => JsonObject::new(),
+    }
+}
+
+/// Deeper than any of our types nest; stops a self-referencing `$ref`.
+const MAX_DEPTH: usize = 32;
+
+fn simplify(value: &mut serde_json::Value, defs: &JsonObject, depth: usize) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            if let Some(target) = map.get("$ref").and_then(Value::as_str).map(str::to_string) {
+                let name = target.trim_start_matches("#/$defs/");
+                if let (Some(Value::Object(def)), true) = (defs.get(name), depth < MAX_DEPTH) {
+                    map.remove("$ref");
+                    for (k, v) in def {
+                        // The referring site's own description is the more specific one.
+                        map.entry(k.clone()).or_insert_with(|| v.clone());
+                    }
+                }
+            }
+            if map.get("default").is_some_and(Value::is_null) {
+                map.remove("default");
+            }
+            if let Some(Value::Array(types)) = map.get("type") {
+                let kept: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+                let single = match kept.as_slice() {
+                    [one] => one.clone(),
+                    _ => Value::Array(kept),
+                };
+                map.insert("type".into(), single);
+            }
+            for key in ["anyOf", "oneOf"] {
+                let Some(Value::Array(branches)) = map.get(key) else {
+                    continue;
+                };
+                let branches: Vec<Value> = branches
+                    .iter()
+                    .filter(|b| b.get("type").is_none_or(|t| t != "null"))
+                    .cloned()
+                    .collect();
+                let strings: Option<Vec<Value>> = branches
+                    .iter()
+                    .map(|b| {
+                        (b.get("type").is_some_and(|t| t == "string")).then_some(())?;
+                        match (b.get("enum"), b.get("const")) {
+                            (Some(Value::Array(e)), None) => Some(e.clone()),
+                            (None, Some(c)) => Some(vec![c.clone()]),
+                            _ => None,
+                        }
+                    })
+                    .collect::<Option<Vec<Vec<Value>>>>()
+                    .map(|v| v.concat());
+                map.remove(key);
+                if let Some(values) = strings.filter(|_| !branches.is_empty()) {
+                    map.insert("type".into(), Value::String("string".into()));
+                    map.insert("enum".into(), Value::Array(values));
+                } else if let [only] = branches.as_slice() {
+                    if let Value::Object(inner) = only {
+                        for (k, v) in inner {
+                            map.entry(k.clone()).or_insert_with(|| v.clone());
+                        }
+                    }
+                } else {
+                    map.insert(key.into(), Value::Array(branches));
+                }
+            }
+            if map
+                .get("format")
+                .and_then(Value::as_str)
+                .is_some_and(|f| !KNOWN_FORMATS.contains(&f))
+            {
                 map.remove("format");
             }
-            map.values_mut().for_each(drop_rust_formats);
+            map.values_mut().for_each(|v| simplify(v, defs, depth + 1));
         }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(drop_rust_formats),
+        Value::Array(items) => items.iter_mut().for_each(|v| simplify(v, defs, depth + 1)),
         _ => {}
     }
 }
 
-fn clean(schema: Arc<JsonObject>) -> Arc<JsonObject> {
-    let mut value = serde_json::Value::Object(schema.as_ref().clone());
-    drop_rust_formats(&mut value);
-    match value {
-        serde_json::Value::Object(map) => Arc::new(map),
-        _ => schema,
+/// The output schema: the result type's fields, plus the `error` object a
+/// failed call carries instead. Either the result's required fields or
+/// `error` must be present, so that a validating client (the TypeScript SDK
+/// checks `structuredContent` even on `isError` results) accepts both.
+fn output_schema<Out: JsonSchema + 'static>() -> JsonObject {
+    use serde_json::Value;
+    let mut schema = portable(&schema_for_output::<Out>());
+    let error = portable(&schema_for_output::<ErrorOutput>());
+    if let (Some(Value::Object(props)), Some(error_prop)) = (
+        schema.get_mut("properties"),
+        error.get("properties").and_then(|p| p.get("error")),
+    ) {
+        let mut error_prop = error_prop.clone();
+        if let Value::Object(e) = &mut error_prop {
+            e.insert(
+                "description".into(),
+                Value::String("Present only on a failed call (isError): why, and what to do next.".into()),
+            );
+        }
+        props.insert("error".into(), error_prop);
     }
+    if let Some(required) = schema.remove("required") {
+        schema.insert(
+            "anyOf".into(),
+            serde_json::json!([{ "required": required }, { "required": ["error"] }]),
+        );
+    }
+    schema
 }
 
 fn tool<In: JsonSchema + 'static, Out: JsonSchema + 'static>(
@@ -277,10 +416,12 @@ fn tool<In: JsonSchema + 'static, Out: JsonSchema + 'static>(
     title: &str,
     description: String,
 ) -> Result<Tool, String> {
-    Ok(Tool::new(name, description, clean(schema_for_input::<In>()?))
-        .with_title(title)
-        .with_raw_output_schema(clean(schema_for_output::<Out>()))
-        .with_annotations(read_only(title)))
+    Ok(
+        Tool::new(name, description, Arc::new(portable(&*schema_for_input::<In>()?)))
+            .with_title(title)
+            .with_raw_output_schema(Arc::new(output_schema::<Out>()))
+            .with_annotations(read_only(title)),
+    )
 }
 
 /// The tool list, with the configured scope in each description so that an

@@ -27,7 +27,8 @@ pub const DEFAULT_PORT: u16 = 2019;
 pub const PROXY_HELP: &str = "\
 Environment variables (flags win over variables):
   INFISICAL_HOST_URL        vault base URL, e.g. https://vault.example.com
-                            (also INFISICAL_DOMAIN, INFISICAL_API_URL; a trailing /api is fine)
+                            (also INFISICAL_DOMAIN, INFISICAL_API_URL, INFISICAL_HOST;
+                            a trailing /api is fine)
   CF_ACCESS_CLIENT_ID / CF_ACCESS_CLIENT_SECRET
                             Cloudflare Access service token added to every request (both or neither)
   INFISICAL_USER_AGENT      User-Agent sent to the vault (CF Bot Fight Mode blocks stock ones)

@@ -36,11 +36,26 @@ for (const [name, args] of calls) {
   if (!result.structuredContent) fail(`${name} has no structuredContent`);
   summary.push(name);
 }
+// What a model reads when a client hands it structuredContent alone.
+const paged = await client.callTool({ name: "list-secrets", arguments: { secretPath: "/agents/warden", recursive: true, limit: 2 } });
+const page = paged.structuredContent;
+if (page.nextOffset !== 2 || !page.note.includes("offset=2") || !page.scopeNote.includes("dev:/agents/warden/**")) {
+  fail(`paging guidance: ${JSON.stringify(page)}`);
+}
+const folders = (await client.callTool({ name: "list-folders", arguments: {} })).structuredContent;
+if (folders.folders[0]?.access !== "leads-into-scope" || !folders.note.includes("leads-into-scope")) {
+  fail(`folder guidance: ${JSON.stringify(folders)}`);
+}
+summary.push("structured-guidance");
+// callTool validates an error's structuredContent against the outputSchema too.
 const refused = await client.callTool({
   name: "get-secret",
   arguments: { secretName: "X", environmentSlug: "dev", secretPath: "/MooseQuest" },
 });
 if (!refused.isError || !refused.content[0].text.includes("out of scope")) fail(`scope refusal: ${JSON.stringify(refused)}`);
+if (refused.structuredContent?.error?.kind !== "out_of_scope" || !refused.structuredContent.error.hint) {
+  fail(`structured error: ${JSON.stringify(refused.structuredContent)}`);
+}
 summary.push("scope-refusal");
 try {
   await client.callTool({ name: "delete-secret", arguments: {} });

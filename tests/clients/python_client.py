@@ -41,9 +41,20 @@ async def main(binary: str) -> None:
                 got = await session.call_tool("get-secret", {"secretName": "WARDEN_API_TOKEN", "secretPath": "/agents/warden"})
                 if got.structured_content.get("secretValue") != "warden-FAKE-api-token-4Rt7":
                     fail("get-secret returned the wrong value")
+                # What a model reads when a client hands it structuredContent alone.
+                paged = await session.call_tool("list-secrets", {"secretPath": "/agents/warden", "recursive": True, "limit": 2})
+                page = paged.structured_content or {}
+                if page.get("nextOffset") != 2 or "offset=2" not in page.get("note", ""):
+                    fail(f"paging guidance: {page}")
+                folders = (await session.call_tool("list-folders", {})).structured_content or {}
+                if folders["folders"][0].get("access") != "leads-into-scope":
+                    fail(f"folder guidance: {folders}")
+                checked.append("structured-guidance")
                 refused = await session.call_tool("list-secrets", {"environmentSlug": "staging", "secretPath": "/"})
                 if not refused.is_error or "out of scope" not in refused.content[0].text:
                     fail(f"scope refusal: {refused}")
+                if (refused.structured_content or {}).get("error", {}).get("kind") != "out_of_scope":
+                    fail(f"structured error: {refused.structured_content}")
                 checked.append("scope-refusal")
                 print(json.dumps({"ok": True, "checked": checked}))
 

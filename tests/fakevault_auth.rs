@@ -344,8 +344,12 @@ async fn projects_routes() -> TestResult {
     let legacy = start(vault(Generation::Legacy)).await?;
     let token = login(&c, &legacy, WARDEN_ID, WARDEN_SECRET).await?;
     let denied = get(&c, &format!("{}/api/v1/workspace", legacy.base_url()), &token).await?;
-    assert_eq!(denied.status, 403);
-    assert_eq!(denied.json()["message"], "Forbidden access to /api/v1/workspace");
+    assert_legacy_error(
+        &denied,
+        403,
+        "Forbidden access to /api/v1/workspace",
+        "You are not allowed to access this resource",
+    );
     let one = get(&c, &format!("{}/api/v1/workspace/{P}", legacy.base_url()), &token).await?;
     assert_eq!(one.status, 200);
     Ok(())

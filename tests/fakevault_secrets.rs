@@ -406,7 +406,8 @@ async fn get_by_name_legacy() -> TestResult {
     assert_legacy_error(
         &a,
         404,
-        "NotFound",
+        // Sic: the recorded build reuses the create route's error name.
+        "Create secret",
         "Folder not found for the given environment slug & secret path",
     );
     let a = get(
@@ -528,7 +529,9 @@ async fn imports_with_either_parameter_name() -> TestResult {
         &admin,
     )
     .await?;
-    assert_eq!(a.json()["imports"], json!([]));
+    // Without `include_imports` the 2024 build sends no `imports` key.
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert!(a.json().get("imports").is_none(), "{}", a.text);
     let a = get(
         &c,
         &v3(

@@ -13,8 +13,10 @@
 mod data;
 mod errors;
 mod faults;
+mod fixed_ids;
 mod gate;
 mod permissions;
+mod ratelimit;
 mod references;
 mod reqlog;
 mod routes;
@@ -58,6 +60,7 @@ pub struct FakeVault {
     identities: Vec<Identity>,
     block_default_user_agents: bool,
     login_lockout: Option<bool>,
+    rate_limits: bool,
 }
 
 impl FakeVault {
@@ -70,6 +73,7 @@ impl FakeVault {
             identities: Vec::new(),
             block_default_user_agents: false,
             login_lockout: None,
+            rate_limits: false,
         }
     }
 
@@ -105,6 +109,14 @@ impl FakeVault {
         self
     }
 
+    /// Count requests as the recorded 2024 build's limiter does (per method,
+    /// route and client IP, first `X-Forwarded-For` entry) and refuse those
+    /// over the limit. Off by default: tests share one client address.
+    pub fn rate_limits(mut self, enabled: bool) -> Self {
+        self.rate_limits = enabled;
+        self
+    }
+
     /// Starts serving on `listener`; returns once the server accepts
     /// connections, and serves until [`RunningVault::shutdown`].
     pub async fn start(self, listener: TcpListener) -> std::io::Result<RunningVault> {
@@ -123,6 +135,7 @@ impl FakeVault {
             logins: AtomicUsize::new(0),
             arrivals: AtomicUsize::new(0),
             login_lockout: lockout,
+            limiter: self.rate_limits.then(ratelimit::Limiter::default),
         });
         let server = server::spawn(listener, Arc::clone(&shared));
         Ok(RunningVault {
@@ -147,6 +160,7 @@ pub(crate) struct Shared {
     /// answered, after any injected latency).
     pub(crate) arrivals: AtomicUsize,
     pub(crate) login_lockout: bool,
+    pub(crate) limiter: Option<ratelimit::Limiter>,
 }
 
 impl Shared {

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::super::errors::{ApiError, Reply, ok_json};
 use super::super::tokens::{Minted, RenewError};
 use super::super::{Generation, Shared, lock};
-use super::{Ctx, body_string, json_body, token_failure};
+use super::{Ctx, body_string, json_body, rate_limit, token_failure};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -33,6 +33,7 @@ impl From<Minted> for TokenBody {
 
 pub(super) fn login(shared: &Shared, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     shared.logins.fetch_add(1, Ordering::SeqCst);
+    rate_limit(shared, ctx)?;
     let generation = shared.generation;
     let body = json_body(ctx, generation)?;
     let mut issues = Vec::new();
@@ -101,6 +102,7 @@ pub(super) fn revoke(shared: &Shared, ctx: &Ctx<'_>) -> Result<Reply, ApiError> 
 }
 
 fn body_token(shared: &Shared, ctx: &Ctx<'_>) -> Result<String, ApiError> {
+    rate_limit(shared, ctx)?;
     let body = json_body(ctx, shared.generation)?;
     let mut issues = Vec::new();
     body_string(&body, "accessToken", true, &mut issues)

@@ -34,7 +34,10 @@ pub(super) fn write(shared: &Shared, ctx: &Ctx<'_>, api: Api, name: &str) -> Res
     let project_slug = body_string(&body, "projectSlug", false, &mut issues);
     let environment = body_string(&body, "environment", true, &mut issues);
     let path = secrets_path(body_string(&body, "secretPath", false, &mut issues).as_deref());
-    let new_value = body_raw_string(&body, "secretValue", action == Action::Create, &mut issues);
+    // The 2024 build requires the value on update too.
+    let value_required =
+        action == Action::Create || (action == Action::Edit && generation == Generation::Legacy);
+    let new_value = body_raw_string(&body, "secretValue", value_required, &mut issues);
     let comment = body_string(&body, "secretComment", false, &mut issues);
     let new_name = body_string(&body, "newSecretName", false, &mut issues);
     let (Some(environment), true) = (environment, issues.is_empty()) else {
@@ -146,14 +149,25 @@ pub(super) fn write(shared: &Shared, ctx: &Ctx<'_>, api: Api, name: &str) -> Res
     };
     let project = data.project_by_id(&project_id).ok_or_else(ApiError::internal)?;
     let shown_path = (generation == Generation::Current).then_some(path.as_str());
-    let body = View::new(generation, project).secret(
+    let mut body = View::new(generation, project).secret(
         &changed,
         &environment,
         shown_path,
         changed.value.clone(),
         false,
     );
+    // The 2024 build's write answers carry no tags.
+    if generation == Generation::Legacy {
+        body = body.without_tags();
+    }
     Ok(ok_json(&serde_json::json!({ "secret": body })))
+}
+
+/// `POST /api/v3/secrets/tags/{name}`, the 2024 build's slug-based tag
+/// attach of the blind-index (pre-v3) API: a v3 project has no blind index.
+pub(super) fn legacy_tag_attach(shared: &Shared, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
+    authenticate(shared, ctx)?;
+    Err(ApiError::not_found("Create secret", "Blind index not found"))
 }
 
 /// Values are trimmed on write, but one trailing newline survives.

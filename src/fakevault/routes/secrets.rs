@@ -19,6 +19,9 @@ use super::{Api, Ctx, Query, authenticate};
 /// What Infisical puts in `secretValue` when the value is not shown.
 const HIDDEN_VALUE: &str = "<hidden-by-infisical>";
 
+/// How many chained imports are followed before giving up (cycles).
+const MAX_IMPORT_DEPTH: usize = 10;
+
 pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>, api: Api) -> Result<Reply, ApiError> {
     let caller = authenticate(shared, ctx)?;
     let generation = shared.generation;
@@ -44,11 +47,22 @@ pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>, api: Api) -> Result<Reply, Ap
     q.finish(generation)?;
 
     let (Some(environment), true) = (environment, project_ref.given()) else {
-        return Err(ApiError::bad_request("Missing project id or environment"));
+        return Err(ApiError::bad_request(match generation {
+            Generation::Current => "Missing project id or environment",
+            Generation::Legacy => "Missing workspace id or environment",
+        }));
     };
     let data = read(&shared.data);
     let project = project_ref.resolve(&data, generation)?;
     let path = secrets_path(secret_path);
+    // The 2024 build drops one trailing slash, checks permission on that
+    // and shows it as the secrets' `secretPath`; its folder lookup ignores
+    // the rest.
+    let shown = if current {
+        path.clone()
+    } else {
+        legacy_secret_path(secret_path)
+    };
     let ability = Ability::new(&caller.rules);
     let view = View::new(generation, project);
 
@@ -73,7 +87,7 @@ pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>, api: Api) -> Result<Reply, Ap
             let allowed = if recursive {
                 ability.can_any_read_legacy()
             } else {
-                ability.can_read_legacy(environment, &path)
+                ability.can_read_legacy(environment, &shown)
             };
             if !allowed {
                 return Err(ApiError::permission_denied(
@@ -84,9 +98,12 @@ pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>, api: Api) -> Result<Reply, Ap
             if path.contains('*') {
                 return Err(ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "InternalServerError",
                     "Find by secret path",
+                    "Something went wrong",
                 ));
+            }
+            if recursive && project.env(environment).is_none() {
+                return Err(ApiError::internal());
             }
             // A missing folder inside the scope is an empty list on this build.
             folder_at(project, environment, &path)
@@ -95,7 +112,7 @@ pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>, api: Api) -> Result<Reply, Ap
     let Some((env, _)) = folder else {
         return Ok(ok_json(&ListBody {
             secrets: Vec::new(),
-            imports: Vec::new(),
+            imports: (current || !recursive).then(Vec::new),
         }));
     };
 
@@ -136,9 +153,19 @@ pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>, api: Api) -> Result<Reply, Ap
     let mut refused = Vec::new();
     for (folder_path, secret) in visible {
         let value = shown_value(view_value, expand, &expander, secret, environment, folder_path);
+        let folder_path = if folder_path == path {
+            shown.as_str()
+        } else {
+            folder_path
+        };
         match value {
             Ok(value) => {
-                secrets.push(view.secret(secret, environment, Some(folder_path), value, !view_value))
+                let json = view.secret(secret, environment, Some(folder_path), value, !view_value);
+                secrets.push(if current || tag_slugs.is_empty() {
+                    json
+                } else {
+                    json.narrow_tags(&tag_slugs)
+                });
             }
             Err(forbidden) => refused.push(forbidden.message()),
         }
@@ -151,13 +178,27 @@ pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>, api: Api) -> Result<Reply, Ap
     }
 
     let imports = if snake_imports || camel_imports {
-        let imports = folder_imports(&view, &ability, env, &path, view_value, expand, &expander);
-        imports.map_err(|f| {
-            ApiError::forbidden("Failed to expand one or more secret references")
-                .with_details(Value::from(vec![f.message()]))
-        })?
+        // The 2024 build gathers the imports of every visible folder of a
+        // recursive listing.
+        let importers: Vec<&str> = if recursive && !current {
+            env.subtree(&path)
+                .filter(|(p, _)| ability.can_read_legacy(environment, p))
+                .map(|(p, _)| p.as_str())
+                .collect()
+        } else {
+            vec![path.as_str()]
+        };
+        let mut all = Vec::new();
+        for importer in importers {
+            let imports = folder_imports(&view, &ability, env, importer, view_value, expand, &expander);
+            all.extend(imports.map_err(|f| {
+                ApiError::forbidden("Failed to expand one or more secret references")
+                    .with_details(Value::from(vec![f.message()]))
+            })?);
+        }
+        Some(all)
     } else {
-        Vec::new()
+        current.then(Vec::new)
     };
     Ok(ok_json(&ListBody { secrets, imports }))
 }
@@ -209,15 +250,16 @@ pub(super) fn get(shared: &Shared, ctx: &Ctx<'_>, api: Api, name: &str) -> Resul
             found
         }
         Generation::Legacy => {
-            if !ability.can_read_legacy(environment, &path) {
+            if !ability.can_read_legacy(environment, &legacy_secret_path(secret_path)) {
                 return Err(ApiError::permission_denied(
                     "read",
                     ability.details_for(Action::Read),
                 ));
             }
+            // Sic: this build's get reuses the create path's folder error.
             folder_at(project, environment, &path).ok_or_else(|| {
                 ApiError::not_found(
-                    "NotFound",
+                    "Create secret",
                     "Folder not found for the given environment slug & secret path",
                 )
             })?
@@ -234,7 +276,9 @@ pub(super) fn get(shared: &Shared, ctx: &Ctx<'_>, api: Api, name: &str) -> Resul
     let Some((secret_env, secret_path, secret)) = found else {
         return Err(not_found());
     };
-    let value = match version {
+    let from_import = secret_env != environment || secret_path != path;
+    // The 2024 build ignores `version` here: any number answers the current one.
+    let value = match version.filter(|_| current) {
         Some(v) => secret
             .history
             .iter()
@@ -261,7 +305,10 @@ pub(super) fn get(shared: &Shared, ctx: &Ctx<'_>, api: Api, name: &str) -> Resul
     };
     // The 2024 build's single-secret body has no `secretPath`.
     let shown_path = current.then_some(secret_path.as_str());
-    let body = view.secret(secret, &secret_env, shown_path, value, !view_value);
+    let mut body = view.secret(secret, &secret_env, shown_path, value, !view_value);
+    if from_import && !current {
+        body = body.without_tags();
+    }
     Ok(ok_json(&serde_json::json!({ "secret": body })))
 }
 
@@ -282,8 +329,16 @@ impl<'a> ProjectRef<'a> {
         data: &'d VaultData,
         generation: Generation,
     ) -> Result<&'d Project, ApiError> {
-        data.project_by_id_or_slug(self.id, self.slug)
-            .ok_or_else(|| project_not_found(generation, self.id.or(self.slug).unwrap_or_default()))
+        data.project_by_id_or_slug(self.id, self.slug).ok_or_else(|| {
+            if generation == Generation::Legacy && self.id.is_none() {
+                return ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Failed to find project by slug",
+                    "Something went wrong",
+                );
+            }
+            project_not_found(generation, self.id.or(self.slug).unwrap_or_default())
+        })
     }
 }
 
@@ -310,6 +365,18 @@ pub(super) fn secrets_path(raw: Option<&str>) -> String {
     match trimmed.trim_end_matches('/') {
         "" if !trimmed.is_empty() => "/".to_owned(),
         p => p.to_owned(),
+    }
+}
+
+/// The 2024 build's `secretPath`: trimmed, one trailing slash dropped.
+pub(super) fn legacy_secret_path(raw: Option<&str>) -> String {
+    let Some(raw) = raw else {
+        return "/".to_owned();
+    };
+    let trimmed = raw.trim();
+    match trimmed.strip_suffix('/') {
+        Some(rest) if !rest.is_empty() => rest.to_owned(),
+        _ => trimmed.to_owned(),
     }
 }
 
@@ -404,16 +471,11 @@ fn folder_imports<'a, F: Fn(&str, &str) -> bool>(
             continue;
         }
         let mut secrets = Vec::new();
-        for secret in &source.secrets {
-            let value = shown_value(
-                view_value,
-                expand,
-                expander,
-                secret,
-                &import.environment,
-                &import.path,
-            )?;
-            secrets.push(view.imported(secret, &import.environment, value, !view_value));
+        for (origin_env, origin_path, secret) in
+            imported_secrets(view.project, &import.environment, &import.path, current)
+        {
+            let value = shown_value(view_value, expand, expander, secret, &origin_env, &origin_path)?;
+            secrets.push(view.imported(secret, &origin_env, value, !view_value));
         }
         out.push(ImportJson {
             secret_path: import.path.clone(),
@@ -440,10 +502,48 @@ fn find_in_imports<'p>(
         } else {
             ability.can_read_legacy(&import.environment, &import.path)
         };
-        let (_, source) = folder_at(project, &import.environment, &import.path)?;
-        let secret = source.secret(name).filter(|_| allowed)?;
-        Some((import.environment.clone(), import.path.clone(), secret))
+        if !allowed {
+            return None;
+        }
+        imported_secrets(project, &import.environment, &import.path, current)
+            .into_iter()
+            .find(|(_, _, s)| s.key == name)
     })
+}
+
+/// What importing `env:path` brings: its secrets, and on the 2024 build also
+/// what that folder imports in turn, flattened and unchecked (only the first
+/// hop is permission-checked, so a chain can reach beyond the caller's scope).
+fn imported_secrets<'p>(
+    project: &'p Project,
+    env: &str,
+    path: &str,
+    current: bool,
+) -> Vec<(String, String, &'p Secret)> {
+    let mut out = Vec::new();
+    let mut queue = vec![(env.to_owned(), path.to_owned())];
+    let mut seen = Vec::new();
+    while let Some((env, path)) = queue.pop() {
+        if seen.contains(&(env.clone(), path.clone())) || seen.len() > MAX_IMPORT_DEPTH {
+            continue;
+        }
+        seen.push((env.clone(), path.clone()));
+        let Some((_, folder)) = folder_at(project, &env, &path) else {
+            continue;
+        };
+        out.extend(folder.secrets.iter().map(|s| (env.clone(), path.clone(), s)));
+        if !current {
+            // Reversed so that the first import is expanded first.
+            queue.extend(
+                folder
+                    .imports
+                    .iter()
+                    .rev()
+                    .map(|i| (i.environment.clone(), i.path.clone())),
+            );
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -4,11 +4,12 @@
 //! behind a fake Cloudflare Access gate, with injectable faults.
 //!
 //! It backs the integration tests and the shipped `demo` command, so it is
-//! part of the library. Sub-modules: `data` (content + builder), `sample`
-//! (the demo dataset), `permissions` (identities, rules, glob), `tokens`
-//! (token lifecycle), `references` (`${…}` expansion), `gate` (Cloudflare
-//! edge), `faults`, `reqlog`, `errors` (body shapes), `server` (listener +
-//! request pipeline), `routes`.
+//! part of the library. Sub-modules: `data` (content + builder), `fixed_ids`
+//! (builder calls pinning recorded ids), `sample` (the demo dataset),
+//! `permissions` (identities, rules, glob), `tokens` (token lifecycle),
+//! `references` (`${…}` expansion), `gate` (Cloudflare edge), `faults`,
+//! `ratelimit` (the 2024 build's limiter, opt-in), `reqlog`, `errors` (body
+//! shapes), `server` (listener + request pipeline), `routes`.
 
 mod data;
 mod errors;

@@ -74,7 +74,8 @@ pub(super) fn login(shared: &Shared, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
 
 pub(super) fn renew(shared: &Shared, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let token = body_token(shared, ctx)?;
-    let renewed = lock(&shared.tokens).renew(&token);
+    let keep_token = shared.generation == Generation::Legacy;
+    let renewed = lock(&shared.tokens).renew(&token, keep_token);
     match renewed {
         Ok(minted) => Ok(ok_json(&TokenBody::from(minted))),
         Err(RenewError::Token(check)) => Err(token_failure(check)),

@@ -14,7 +14,8 @@ pub(super) fn status(generation: Generation) -> Reply {
         "date": now_iso(),
         "message": "Ok",
         "emailConfigured": false,
-        "inviteOnlySignup": false,
+        // The recorded 2024 server was invite-only.
+        "inviteOnlySignup": generation == Generation::Legacy,
         "redisConfigured": true,
         "secretScanningConfigured": false,
     });

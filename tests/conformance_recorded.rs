@@ -194,7 +194,7 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
 /// Whether a key's value is compared, not only its type: everything but
 /// ids (the fake's differ for objects made during the replay) and times.
 fn value_compared(key: &str) -> bool {
-    let id = key == "id" || key == "_id" || key.ends_with("Id") || key == "workspace";
+    let id = key == "id" || key == "_id" || key.ends_with("Id") || key == "workspace" || key == "createdBy";
     let time = key.ends_with("At") || key == "date";
     !(id || time)
 }

@@ -94,6 +94,22 @@ pub(super) fn create(shared: &Shared, ctx: &Ctx<'_>) -> Result<Reply, ApiError> 
         .unwrap_or_default()
         .trim()
         .to_owned();
+    // Infisical's folder-name rule (alphanumerics, `-`, `_`), worded as the
+    // provision branch's copy of this route words it.
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(ApiError::validation(
+            shared.generation,
+            vec![serde_json::json!({
+                "code": "custom",
+                "message": "Folder name can only contain alphanumeric, dashes and underscores",
+                "path": ["name"],
+            })],
+        ));
+    }
     let ability = Ability::new(&caller.rules);
     if !ability.can(Action::Create, &t.environment, &t.path) {
         return Err(ApiError::permission_denied(

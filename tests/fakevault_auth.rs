@@ -231,6 +231,34 @@ async fn ttl_expiry_happens_in_real_time() -> TestResult {
     Ok(())
 }
 
+/// The recorded 2024 build answers a renewal with the same JWT string.
+#[tokio::test]
+async fn legacy_renew_returns_the_same_token() -> TestResult {
+    let id = Identity::new(
+        "renewable",
+        "renew-secret",
+        vec![PermissionRule::read("dev", "/**")],
+    )
+    .ttl(Duration::from_secs(60), Duration::from_secs(3600));
+    let v = start(
+        FakeVault::new(VaultData::sample())
+            .generation(Generation::Legacy)
+            .identity(id),
+    )
+    .await?;
+    let c = client()?;
+    let token = login(&c, &v, "renewable", "renew-secret").await?;
+    let url = format!("{}/api/v1/auth/token/renew", v.base_url());
+    let a = call(&c, Method::POST, &url, None, Some(json!({"accessToken": token}))).await?;
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(a.json()["accessToken"], token.as_str());
+    assert_eq!(a.json()["expiresIn"], 60);
+    assert_eq!(a.json()["accessTokenMaxTTL"], 3600);
+    let one = get(&c, &format!("{}/api/v1/workspace/{P}", v.base_url()), &token).await?;
+    assert_eq!(one.status, 200, "{}", one.text);
+    Ok(())
+}
+
 #[tokio::test]
 async fn renew_issues_a_new_token_within_max_ttl() -> TestResult {
     let id = Identity::new(
@@ -344,8 +372,12 @@ async fn projects_routes() -> TestResult {
     let legacy = start(vault(Generation::Legacy)).await?;
     let token = login(&c, &legacy, WARDEN_ID, WARDEN_SECRET).await?;
     let denied = get(&c, &format!("{}/api/v1/workspace", legacy.base_url()), &token).await?;
-    assert_eq!(denied.status, 403);
-    assert_eq!(denied.json()["message"], "Forbidden access to /api/v1/workspace");
+    assert_legacy_error(
+        &denied,
+        403,
+        "Forbidden access to /api/v1/workspace",
+        "You are not allowed to access this resource",
+    );
     let one = get(&c, &format!("{}/api/v1/workspace/{P}", legacy.base_url()), &token).await?;
     assert_eq!(one.status, 200);
     Ok(())

@@ -86,7 +86,7 @@ async fn rate_limit_legacy_is_a_500_with_retry_after() -> TestResult {
     assert_eq!(a.status, 500);
     assert_eq!(
         a.text,
-        r#"{"message":"Something went wrong","error":"InternalServerError"}"#
+        r#"{"statusCode":500,"message":"Something went wrong","error":"InternalServerError"}"#
     );
     assert_eq!(a.header("retry-after"), Some("42"));
     assert_eq!(a.header("x-ratelimit-remaining"), Some("0"));

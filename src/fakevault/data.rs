@@ -124,6 +124,8 @@ pub struct SecretEntry {
     value: String,
     comment: String,
     tags: Vec<Tag>,
+    id: Option<String>,
+    version: u32,
 }
 
 impl SecretEntry {
@@ -133,7 +135,28 @@ impl SecretEntry {
             value: value.to_owned(),
             comment: String::new(),
             tags: Vec::new(),
+            id: None,
+            version: 1,
         }
+    }
+
+    /// A fixed id instead of one derived from the names (to mirror a
+    /// recorded server's ids).
+    pub fn id(mut self, id: &str) -> Self {
+        self.id = Some(id.to_owned());
+        self
+    }
+
+    /// The secret's current version; earlier versions are not kept.
+    pub fn version(mut self, version: u32) -> Self {
+        self.version = version.max(1);
+        self
+    }
+
+    /// Adds a tag as given (id and colour included).
+    pub fn tag_as(mut self, tag: Tag) -> Self {
+        self.tags.push(tag);
+        self
     }
 
     pub fn comment(mut self, comment: &str) -> Self {
@@ -212,7 +235,9 @@ impl VaultData {
     /// Adds (or replaces) a secret, creating its folder if needed; its tags
     /// become project tags too.
     pub fn add_secret(mut self, project_id: &str, env: &str, path: &str, entry: SecretEntry) -> Self {
-        let id = stable_id(&["secret", project_id, env, path, &entry.key]);
+        let id = entry
+            .id
+            .unwrap_or_else(|| stable_id(&["secret", project_id, env, path, &entry.key]));
         let tags = entry.tags.clone();
         let folder = self.folder_mut(project_id, env, path);
         folder.secrets.retain(|s| s.key != entry.key);
@@ -221,12 +246,12 @@ impl VaultData {
             key: entry.key,
             value: entry.value.clone(),
             comment: entry.comment,
-            version: 1,
+            version: entry.version,
             tags: entry.tags,
             skip_multiline_encoding: false,
             created_at: FIXTURE_TIME.to_owned(),
             updated_at: FIXTURE_TIME.to_owned(),
-            history: vec![(1, entry.value)],
+            history: vec![(entry.version, entry.value)],
         });
         if let Some(project) = self.project_mut(project_id) {
             for tag in &tags {
@@ -272,7 +297,7 @@ impl VaultData {
         self.projects.iter_mut().find(|p| p.id == id)
     }
 
-    fn env_mut(&mut self, project_id: &str, slug: &str) -> &mut Environment {
+    pub(crate) fn env_mut(&mut self, project_id: &str, slug: &str) -> &mut Environment {
         let pos = match self.projects.iter().position(|p| p.id == project_id) {
             Some(pos) => pos,
             None => {
@@ -297,7 +322,7 @@ impl VaultData {
         &mut project.environments[env_pos]
     }
 
-    fn folder_mut(&mut self, project_id: &str, env: &str, path: &str) -> &mut Folder {
+    pub(crate) fn folder_mut(&mut self, project_id: &str, env: &str, path: &str) -> &mut Folder {
         let environment = self.env_mut(project_id, env);
         let path = normalise_folder_path(path);
         let mut current = String::from("/");

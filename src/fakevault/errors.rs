@@ -1,7 +1,7 @@
 //! Error replies, in each generation's exact body shape: Infisical's error
 //! handler (`{reqId, statusCode, message, error[, details]}`), the 2024 build's
 //! (`{statusCode, message, error}`), fastify's route-not-found body, and the
-//! 2024 build's rate-limit 500.
+//! rate-limit refusals (a 429, or the 2024 build's generic 500).
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -30,8 +30,6 @@ enum Shape {
     Infisical,
     /// fastify's own 404 for an unregistered route; the URL includes the query.
     RouteNotFound,
-    /// The 2024 build's answer to rate limiting: a bare 500 body.
-    LegacyRateLimit,
 }
 
 impl ApiError {
@@ -104,22 +102,20 @@ impl ApiError {
         e
     }
 
-    pub(crate) fn rate_limited(generation: Generation, retry_after: u64) -> Self {
+    /// A refusal by the rate limiter; the 2024 build answers it with its
+    /// generic 500.
+    pub(crate) fn rate_limited(generation: Generation, retry_after: u64, limit: u32) -> Self {
         let mut e = match generation {
             Generation::Current => Self::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "RateLimitExceeded",
                 format!("Rate limit exceeded. Please try again in {retry_after} seconds"),
             ),
-            Generation::Legacy => {
-                let mut e = Self::internal();
-                e.shape = Shape::LegacyRateLimit;
-                e
-            }
+            Generation::Legacy => Self::internal(),
         };
         e.headers = vec![
             ("retry-after", retry_after.to_string()),
-            ("x-ratelimit-limit", "60".to_owned()),
+            ("x-ratelimit-limit", limit.to_string()),
             ("x-ratelimit-remaining", "0".to_owned()),
             ("x-ratelimit-reset", retry_after.to_string()),
         ];
@@ -137,10 +133,6 @@ impl ApiError {
                 message: &self.message,
                 error: &self.error,
                 status_code: self.status.as_u16(),
-            }),
-            (Shape::LegacyRateLimit, _) => serde_json::to_vec(&BareBody {
-                message: &self.message,
-                error: &self.error,
             }),
             (Shape::Infisical, Generation::Current) => serde_json::to_vec(&CurrentBody {
                 req_id: format!("req-{}", random_string(14)),
@@ -190,12 +182,6 @@ struct FastifyBody<'a> {
     message: &'a Value,
     error: &'a str,
     status_code: u16,
-}
-
-#[derive(Serialize)]
-struct BareBody<'a> {
-    message: &'a Value,
-    error: &'a str,
 }
 
 pub(crate) fn json_reply(status: StatusCode, body: Vec<u8>) -> Reply {

@@ -4,18 +4,21 @@
 //! behind a fake Cloudflare Access gate, with injectable faults.
 //!
 //! It backs the integration tests and the shipped `demo` command, so it is
-//! part of the library. Sub-modules: `data` (content + builder), `sample`
-//! (the demo dataset), `permissions` (identities, rules, glob), `tokens`
-//! (token lifecycle), `references` (`${…}` expansion), `gate` (Cloudflare
-//! edge), `faults`, `reqlog`, `errors` (body shapes), `server` (listener +
-//! request pipeline), `routes`.
+//! part of the library. Sub-modules: `data` (content + builder), `fixed_ids`
+//! (builder calls pinning recorded ids), `sample` (the demo dataset),
+//! `permissions` (identities, rules, glob), `tokens` (token lifecycle),
+//! `references` (`${…}` expansion), `gate` (Cloudflare edge), `faults`,
+//! `ratelimit` (the 2024 build's limiter, opt-in), `reqlog`, `errors` (body
+//! shapes), `server` (listener + request pipeline), `routes`.
 
 mod data;
 mod errors;
 mod faults;
+mod fixed_ids;
 mod gate;
 mod org;
 mod permissions;
+mod ratelimit;
 mod references;
 mod reqlog;
 mod routes;
@@ -60,6 +63,7 @@ pub struct FakeVault {
     identities: Vec<Identity>,
     block_default_user_agents: bool,
     login_lockout: Option<bool>,
+    rate_limits: bool,
 }
 
 impl FakeVault {
@@ -72,6 +76,7 @@ impl FakeVault {
             identities: Vec::new(),
             block_default_user_agents: false,
             login_lockout: None,
+            rate_limits: false,
         }
     }
 
@@ -107,6 +112,14 @@ impl FakeVault {
         self
     }
 
+    /// Count requests as the recorded 2024 build's limiter does (per method,
+    /// route and client IP, first `X-Forwarded-For` entry) and refuse those
+    /// over the limit. Off by default: tests share one client address.
+    pub fn rate_limits(mut self, enabled: bool) -> Self {
+        self.rate_limits = enabled;
+        self
+    }
+
     /// Starts serving on `listener`; returns once the server accepts
     /// connections, and serves until [`RunningVault::shutdown`].
     pub async fn start(self, listener: TcpListener) -> std::io::Result<RunningVault> {
@@ -126,6 +139,7 @@ impl FakeVault {
             arrivals: AtomicUsize::new(0),
             login_lockout: lockout,
             org: org::OrgStore::default(),
+            limiter: self.rate_limits.then(ratelimit::Limiter::default),
         });
         let server = server::spawn(listener, Arc::clone(&shared));
         Ok(RunningVault {
@@ -152,6 +166,7 @@ pub(crate) struct Shared {
     pub(crate) login_lockout: bool,
     /// Identities made through the identity-management routes.
     pub(crate) org: org::OrgStore,
+    pub(crate) limiter: Option<ratelimit::Limiter>,
 }
 
 impl Shared {

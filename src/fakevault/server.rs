@@ -21,7 +21,7 @@ use super::errors::{ApiError, Reply, html_reply};
 use super::faults::Fault;
 use super::gate::Verdict;
 use super::reqlog::RecordedRequest;
-use super::{Shared, lock, routes};
+use super::{Shared, lock, ratelimit, routes};
 
 /// Request bodies beyond this are refused by dropping the connection.
 const MAX_BODY: usize = 1 << 20;
@@ -80,7 +80,8 @@ async fn serve_connection(
     shared: Arc<Shared>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let service = service_fn(move |req| handle(Arc::clone(&shared), req));
+    let peer = stream.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    let service = service_fn(move |req| handle(Arc::clone(&shared), peer.clone(), req));
     let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);
     tokio::select! {
@@ -104,7 +105,11 @@ impl fmt::Display for DroppedConnection {
 
 impl std::error::Error for DroppedConnection {}
 
-async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Reply, DroppedConnection> {
+async fn handle(
+    shared: Arc<Shared>,
+    peer: String,
+    req: Request<Incoming>,
+) -> Result<Reply, DroppedConnection> {
     shared.arrivals.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_owned();
@@ -159,7 +164,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Reply, Dr
                 Verdict::Reject(reply) => reply,
                 Verdict::Pass(cookie) => {
                     record.gate_passed = true;
-                    let mut reply = vault(&shared, &parts, &path, &raw_url, body);
+                    let mut reply = vault(&shared, &parts, &path, &raw_url, &peer, body);
                     if let Some(cookie) = cookie.and_then(|c| set_cookie(&c)) {
                         reply.headers_mut().append(header::SET_COOKIE, cookie);
                     }
@@ -178,21 +183,38 @@ fn vault(
     parts: &hyper::http::request::Parts,
     path: &str,
     raw_url: &str,
+    peer: &str,
     body: Bytes,
 ) -> Reply {
     let generation = shared.generation;
     match shared.faults.take(path, |f| !is_network_fault(f)) {
         Some(Fault::RateLimit { retry_after }) => {
-            return ApiError::rate_limited(generation, retry_after).into_reply(generation);
+            let limit = ratelimit::route_limit(&parts.method, path).map_or(60, |(_, limit)| limit);
+            return ApiError::rate_limited(generation, retry_after, limit).into_reply(generation);
         }
         Some(_) => return ApiError::internal().into_reply(generation),
         None => {}
     }
-    let ctx = routes::Ctx::new(&parts.method, path, raw_url, &parts.headers, body);
-    match routes::dispatch(shared, &ctx) {
+    let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let client_ip = ratelimit::client_ip(forwarded, peer);
+    let ctx = routes::Ctx::new(&parts.method, path, raw_url, &parts.headers, &client_ip, body);
+    let mut reply = match routes::dispatch(shared, &ctx) {
         Ok(reply) => reply,
         Err(e) => e.into_reply(generation),
+    };
+    if let Some(info) = ctx.rate_info() {
+        let headers = reply.headers_mut();
+        for (name, value) in [
+            ("x-ratelimit-limit", info.limit.to_string()),
+            ("x-ratelimit-remaining", info.remaining.to_string()),
+            ("x-ratelimit-reset", info.reset_secs.to_string()),
+        ] {
+            if let Ok(value) = header::HeaderValue::from_str(&value) {
+                headers.insert(name, value);
+            }
+        }
     }
+    reply
 }
 
 /// Faults that happen before the edge: dropped connections, and the

@@ -127,8 +127,10 @@ impl TokenStore {
     }
 
     /// A new JWT for the same row, unless that would outlive the max TTL, in
-    /// which case the row is deleted (observed on the 2024 build too).
-    pub(crate) fn renew(&mut self, token: &str) -> Result<Minted, RenewError> {
+    /// which case the row is deleted (observed on the 2024 build too). With
+    /// `keep_token` the same JWT string comes back with its lifetime
+    /// extended, as the recorded 2024 build answers.
+    pub(crate) fn renew(&mut self, token: &str, keep_token: bool) -> Result<Minted, RenewError> {
         let (client_id, row_id) = match self.check(token) {
             TokenCheck::Valid { client_id, row } => (client_id, row),
             other => return Err(RenewError::Token(other)),
@@ -149,6 +151,16 @@ impl TokenStore {
                 self.rows.remove(&row_id);
                 return Err(RenewError::PastMaxTtl);
             }
+        }
+        if keep_token {
+            if let Some(jwt) = self.jwts.get_mut(token) {
+                jwt.expires_at = (!ttl.is_zero()).then(|| Instant::now() + ttl);
+            }
+            return Ok(Minted {
+                token: token.to_owned(),
+                expires_in: ttl.as_secs(),
+                max_ttl: max_ttl.as_secs(),
+            });
         }
         Ok(self.mint_for_row(&row_id, &client_id, ttl, max_ttl))
     }
@@ -276,14 +288,16 @@ mod tests {
         assert!(matches!(store.check(&t), TokenCheck::Valid { .. }));
         assert_eq!(store.check("garbage"), TokenCheck::Malformed);
         assert_eq!(store.check("eyJa.eyJb.c"), TokenCheck::BadSignature);
-        let renewed = store.renew(&t).map(|m| m.token).unwrap_or_default();
+        let kept = store.renew(&t, true).map(|m| m.token).unwrap_or_default();
+        assert_eq!(kept, t);
+        let renewed = store.renew(&t, false).map(|m| m.token).unwrap_or_default();
         assert_ne!(renewed, t);
         assert!(matches!(store.check(&renewed), TokenCheck::Valid { .. }));
         store.expire_all();
         assert_eq!(store.check(&renewed), TokenCheck::Expired);
 
         let same = store.issue("c", day, day).token;
-        assert!(matches!(store.renew(&same), Err(RenewError::PastMaxTtl)));
+        assert!(matches!(store.renew(&same, true), Err(RenewError::PastMaxTtl)));
         assert_eq!(store.check(&same), TokenCheck::Revoked);
     }
 

@@ -2,6 +2,8 @@
 //! a reqwest client that never follows redirects, and JSON request helpers.
 #![allow(dead_code)]
 
+pub mod recorded;
+
 use infisical_mcp_rs::fakevault::{
     Action, DEMO_PROJECT_ID, FakeVault, Generation, Identity, PermissionRule, RunningVault, VaultData,
 };

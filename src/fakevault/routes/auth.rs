@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::super::errors::{ApiError, Reply, ok_json};
 use super::super::tokens::{Minted, RenewError};
 use super::super::{Generation, Shared, lock};
-use super::{Ctx, body_string, json_body, token_failure};
+use super::{Ctx, body_string, json_body, rate_limit, token_failure};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -33,6 +33,7 @@ impl From<Minted> for TokenBody {
 
 pub(super) fn login(shared: &Shared, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     shared.logins.fetch_add(1, Ordering::SeqCst);
+    rate_limit(shared, ctx)?;
     let generation = shared.generation;
     let body = json_body(ctx, generation)?;
     let mut issues = Vec::new();
@@ -77,7 +78,8 @@ pub(super) fn login(shared: &Shared, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
 
 pub(super) fn renew(shared: &Shared, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let token = body_token(shared, ctx)?;
-    let renewed = lock(&shared.tokens).renew(&token);
+    let keep_token = shared.generation == Generation::Legacy;
+    let renewed = lock(&shared.tokens).renew(&token, keep_token);
     match renewed {
         Ok(minted) => Ok(ok_json(&TokenBody::from(minted))),
         Err(RenewError::Token(check)) => Err(token_failure(check)),
@@ -105,6 +107,7 @@ pub(super) fn revoke(shared: &Shared, ctx: &Ctx<'_>) -> Result<Reply, ApiError> 
 }
 
 fn body_token(shared: &Shared, ctx: &Ctx<'_>) -> Result<String, ApiError> {
+    rate_limit(shared, ctx)?;
     let body = json_body(ctx, shared.generation)?;
     let mut issues = Vec::new();
     body_string(&body, "accessToken", true, &mut issues)

@@ -12,7 +12,7 @@ use super::{Api, Ctx, Query, authenticate};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct FolderJson<'a> {
+pub(super) struct FolderJson<'a> {
     id: &'a str,
     name: &'a str,
     version: u32,
@@ -21,8 +21,12 @@ struct FolderJson<'a> {
     env_id: &'a str,
     parent_id: Option<&'a str>,
     is_reserved: bool,
-    description: Option<&'a str>,
-    last_secret_modified: &'static str,
+    /// Not in the 2024 build.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<Option<&'a str>>,
+    /// Not in the 2024 build.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_secret_modified: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     relative_path: Option<String>,
 }
@@ -50,7 +54,12 @@ pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>, api: Api) -> Result<Reply, Ap
     let (Some(project_id), Some(environment)) = (project_id, environment) else {
         return Err(ApiError::internal());
     };
-    let path = normalise_folder_path(path.or(directory).unwrap_or("/"));
+    // The 2024 build defaults `path` to "/" before it looks at `directory`.
+    let path = match generation {
+        Generation::Legacy => path.unwrap_or("/"),
+        Generation::Current => path.or(directory).unwrap_or("/"),
+    };
+    let path = normalise_folder_path(path);
 
     let data = read(&shared.data);
     let project = data
@@ -63,7 +72,7 @@ pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>, api: Api) -> Result<Reply, Ap
         )
     })?;
 
-    let to_json = |folder, relative_path| folder_json(folder, &env.id, relative_path);
+    let to_json = |folder, relative_path| folder_json(generation, folder, &env.id, relative_path);
     let folders: Vec<FolderJson<'_>> = if !env.folders.contains_key(&path) {
         Vec::new()
     } else if recursive {
@@ -81,7 +90,13 @@ pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>, api: Api) -> Result<Reply, Ap
     Ok(ok_json(&serde_json::json!({ "folders": folders })))
 }
 
-fn folder_json<'a>(folder: &'a Folder, env_id: &'a str, relative_path: Option<String>) -> FolderJson<'a> {
+pub(super) fn folder_json<'a>(
+    generation: Generation,
+    folder: &'a Folder,
+    env_id: &'a str,
+    relative_path: Option<String>,
+) -> FolderJson<'a> {
+    let current = generation == Generation::Current;
     FolderJson {
         id: &folder.id,
         name: &folder.name,
@@ -91,8 +106,8 @@ fn folder_json<'a>(folder: &'a Folder, env_id: &'a str, relative_path: Option<St
         env_id,
         parent_id: folder.parent_id.as_deref(),
         is_reserved: false,
-        description: None,
-        last_secret_modified: FIXTURE_TIME,
+        description: current.then_some(None),
+        last_secret_modified: current.then_some(FIXTURE_TIME),
         relative_path,
     }
 }

@@ -6,6 +6,7 @@ mod auth;
 mod folder_writes;
 mod folders;
 pub(crate) mod identities;
+mod import_writes;
 mod imports;
 mod projects;
 mod secret_json;
@@ -13,11 +14,14 @@ mod secret_writes;
 mod secrets;
 mod tags;
 
+use std::cell::Cell;
+
 use bytes::Bytes;
 use hyper::{HeaderMap, Method, StatusCode};
 use serde_json::Value;
 
 use super::errors::{ApiError, Reply, enum_issue, type_issue};
+use super::ratelimit::RateInfo;
 use super::tokens::TokenCheck;
 use super::{Action, Generation, PermissionRule, Shared, lock};
 
@@ -29,6 +33,9 @@ pub(crate) struct Ctx<'a> {
     query: Vec<(String, String)>,
     headers: &'a HeaderMap,
     body: Bytes,
+    client_ip: &'a str,
+    /// Set when the rate limiter counted this request.
+    rate: Cell<Option<RateInfo>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -37,6 +44,7 @@ impl<'a> Ctx<'a> {
         path: &'a str,
         raw_url: &'a str,
         headers: &'a HeaderMap,
+        client_ip: &'a str,
         body: Bytes,
     ) -> Self {
         let query = raw_url
@@ -50,8 +58,35 @@ impl<'a> Ctx<'a> {
             query,
             headers,
             body,
+            client_ip,
+            rate: Cell::new(None),
         }
     }
+
+    /// What the rate limiter told this request, if it counted it.
+    pub(crate) fn rate_info(&self) -> Option<RateInfo> {
+        self.rate.get()
+    }
+}
+
+/// Counts the request against its rate-limit bucket (when the limiter is
+/// on); a request over the limit is refused.
+pub(crate) fn rate_limit(shared: &Shared, ctx: &Ctx<'_>) -> Result<(), ApiError> {
+    let Some(limiter) = &shared.limiter else {
+        return Ok(());
+    };
+    let Some(info) = limiter.hit(ctx.method, ctx.path, ctx.client_ip) else {
+        return Ok(());
+    };
+    ctx.rate.set(Some(info));
+    if info.refused {
+        return Err(ApiError::rate_limited(
+            shared.generation,
+            info.reset_secs,
+            info.limit,
+        ));
+    }
+    Ok(())
 }
 
 /// Which API version a secrets or folders route belongs to; it decides the
@@ -77,7 +112,7 @@ pub(crate) fn dispatch(shared: &Shared, ctx: &Ctx<'_>) -> Result<Reply, ApiError
         return answer;
     }
     match segs.as_slice() {
-        ["api", "status"] if m == Method::GET => Ok(projects::status()),
+        ["api", "status"] if m == Method::GET => Ok(projects::status(shared.generation)),
         ["api", "v1", "auth", "universal-auth", "login"] if m == Method::POST => auth::login(shared, ctx),
         ["api", "v1", "auth", "token", "renew"] if m == Method::POST => auth::renew(shared, ctx),
         ["api", "v1", "auth", "token", "revoke"] if m == Method::POST => auth::revoke(shared, ctx),
@@ -85,6 +120,9 @@ pub(crate) fn dispatch(shared: &Shared, ctx: &Ctx<'_>) -> Result<Reply, ApiError
         ["api", "v3", "secrets", "raw"] if m == Method::GET => secrets::list(shared, ctx, Api::V3),
         ["api", "v4", "secrets", name] if current => secret_by_name(shared, ctx, Api::V4, name),
         ["api", "v3", "secrets", "raw", name] => secret_by_name(shared, ctx, Api::V3, name),
+        ["api", "v3", "secrets", "tags", _] if !current && m == Method::POST => {
+            secret_writes::legacy_tag_attach(shared, ctx)
+        }
         ["api", "v2", "folders"] if current && m == Method::GET => folders::list(shared, ctx, Api::V2),
         ["api", "v1", "folders"] if m == Method::GET => folders::list(shared, ctx, Api::V1),
         ["api", "v2", "secret-imports"] if current && m == Method::GET => imports::list(shared, ctx, Api::V2),
@@ -97,7 +135,17 @@ pub(crate) fn dispatch(shared: &Shared, ctx: &Ctx<'_>) -> Result<Reply, ApiError
         ["api", "v1", "workspace", id, "tags"] if m == Method::POST => {
             tags::create(shared, ctx, &percent_decode(id))
         }
-
+        ["api", "v1", "folders"] if m == Method::POST => folder_writes::create(shared, ctx),
+        ["api", "v1", "folders", id] if m == Method::GET => {
+            folder_writes::get_by_id(shared, ctx, &percent_decode(id))
+        }
+        ["api", "v1", "folders", id] if m == Method::DELETE => {
+            folder_writes::delete(shared, ctx, &percent_decode(id))
+        }
+        ["api", "v1", "secret-imports"] if m == Method::POST => import_writes::create(shared, ctx),
+        ["api", "v2", "workspace", slug] if !current && m == Method::GET => {
+            projects::get_by_slug(shared, ctx, &percent_decode(slug))
+        }
         _ => Err(not_found(ctx)),
     }
 }
@@ -135,12 +183,18 @@ pub(crate) fn authenticate(shared: &Shared, ctx: &Ctx<'_>) -> Result<Caller, Api
         return Err(ApiError::unauthorized("Token missing"));
     };
     let token = header.get(7..).unwrap_or("");
+    if token.is_empty() {
+        // jsonwebtoken's own words for `Bearer ` with nothing after it.
+        return Err(ApiError::token_error("jwt must be provided"));
+    }
     let check = lock(&shared.tokens).check(token);
     match check {
         TokenCheck::Valid { client_id, .. } if shared.org.is_deleted(&client_id) => {
             Err(ApiError::unauthorized("No identity access token found"))
         }
         TokenCheck::Valid { client_id, .. } => {
+            // Authentication runs before the limiter: failures are not counted.
+            rate_limit(shared, ctx)?;
             let (rules, tag_actions) = shared
                 .identity(&client_id)
                 .map(|i| (i.rules, i.tag_actions))
@@ -260,6 +314,17 @@ pub(crate) fn json_body(
         Ok(other) => Err(ApiError::validation(
             generation,
             vec![type_issue("", "object", json_type(&other))],
+        )),
+        // fastify hands the 2024 build's zod a null body.
+        Err(_) if ctx.body.is_empty() && generation == Generation::Legacy => Err(ApiError::validation(
+            generation,
+            vec![serde_json::json!({
+                "code": "invalid_type",
+                "expected": "object",
+                "received": "null",
+                "path": [],
+                "message": "Expected object, received null",
+            })],
         )),
         Err(_) if ctx.body.is_empty() => Err(ApiError::validation(
             generation,

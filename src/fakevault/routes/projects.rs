@@ -10,16 +10,21 @@ use super::super::errors::{ApiError, Reply, ok_json};
 use super::super::{Generation, Shared, read};
 use super::{Ctx, Query, authenticate};
 
-pub(super) fn status() -> Reply {
-    ok_json(&serde_json::json!({
+pub(super) fn status(generation: Generation) -> Reply {
+    let mut body = serde_json::json!({
         "date": now_iso(),
         "message": "Ok",
         "emailConfigured": false,
-        "inviteOnlySignup": false,
+        // The recorded 2024 server was invite-only.
+        "inviteOnlySignup": generation == Generation::Legacy,
         "redisConfigured": true,
         "secretScanningConfigured": false,
-        "auditLogStorageDisabled": false,
-    }))
+    });
+    // Newer builds report this too.
+    if generation == Generation::Current {
+        body["auditLogStorageDisabled"] = serde_json::Value::Bool(false);
+    }
+    ok_json(&body)
 }
 
 pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
@@ -28,8 +33,8 @@ pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
         // The 2024 build does not accept identity tokens on this route.
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "Forbidden access",
-            format!("Forbidden access to {}", ctx.raw_url),
+            &format!("Forbidden access to {}", ctx.path),
+            "You are not allowed to access this resource",
         ));
     }
     let mut q = Query::new(ctx);
@@ -52,7 +57,7 @@ pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
         .projects
         .iter()
         .filter(|_| matches!(kind, None | Some("all" | "secret-manager")))
-        .map(Workspace::from)
+        .map(|p| Workspace::new(p, Generation::Current))
         .collect();
     Ok(ok_json(&serde_json::json!({ "workspaces": workspaces })))
 }
@@ -63,9 +68,23 @@ pub(super) fn get(shared: &Shared, ctx: &Ctx<'_>, id: &str) -> Result<Reply, Api
     let project = data
         .project_by_id(id)
         .ok_or_else(|| project_not_found(shared.generation, id))?;
-    Ok(ok_json(
-        &serde_json::json!({ "workspace": Workspace::from(project) }),
-    ))
+    Ok(ok_json(&serde_json::json!({
+        "workspace": Workspace::new(project, shared.generation)
+    })))
+}
+
+/// `GET /api/v2/workspace/{slug}` of the 2024 build: the bare project.
+pub(super) fn get_by_slug(shared: &Shared, ctx: &Ctx<'_>, slug: &str) -> Result<Reply, ApiError> {
+    authenticate(shared, ctx)?;
+    let data = read(&shared.data);
+    let project = data.project_by_id_or_slug(None, Some(slug)).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Failed to find project by slug",
+            "Something went wrong",
+        )
+    })?;
+    Ok(ok_json(&Workspace::new(project, shared.generation)))
 }
 
 pub(crate) fn project_not_found(generation: Generation, id: &str) -> ApiError {
@@ -85,10 +104,12 @@ struct Workspace<'a> {
     #[serde(rename = "_id")]
     underscore_id: &'a str,
     name: &'a str,
-    description: Option<&'a str>,
-    #[serde(rename = "type")]
-    kind: &'static str,
-    default_product: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<Option<&'a str>>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    default_product: Option<&'static str>,
     slug: &'a str,
     auto_capitalization: bool,
     org_id: &'a str,
@@ -99,11 +120,19 @@ struct Workspace<'a> {
     pit_version_limit: u32,
     kms_certificate_key_id: Option<&'static str>,
     audit_logs_retention_days: Option<u32>,
+    /// Fields the 2024 build does not have.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    newer: Option<NewerFields>,
+    environments: Vec<EnvironmentRef<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NewerFields {
     has_delete_protection: bool,
     secret_sharing: bool,
     show_snapshots_legacy: bool,
     secret_detection_ignore_values: [&'static str; 0],
-    environments: Vec<EnvironmentRef<'a>>,
 }
 
 #[derive(Serialize)]
@@ -113,17 +142,18 @@ struct EnvironmentRef<'a> {
     id: &'a str,
 }
 
-impl<'a> From<&'a Project> for Workspace<'a> {
-    fn from(p: &'a Project) -> Self {
+impl<'a> Workspace<'a> {
+    fn new(p: &'a Project, generation: Generation) -> Self {
+        let current = generation == Generation::Current;
         Workspace {
             id: &p.id,
             underscore_id: &p.id,
             name: &p.name,
-            description: None,
-            kind: "secret-manager",
-            default_product: "secret-manager",
+            description: current.then_some(None),
+            kind: current.then_some("secret-manager"),
+            default_product: current.then_some("secret-manager"),
             slug: &p.slug,
-            auto_capitalization: false,
+            auto_capitalization: !current,
             org_id: &p.org_id,
             created_at: FIXTURE_TIME,
             updated_at: FIXTURE_TIME,
@@ -132,10 +162,12 @@ impl<'a> From<&'a Project> for Workspace<'a> {
             pit_version_limit: 10,
             kms_certificate_key_id: None,
             audit_logs_retention_days: None,
-            has_delete_protection: false,
-            secret_sharing: true,
-            show_snapshots_legacy: false,
-            secret_detection_ignore_values: [],
+            newer: current.then_some(NewerFields {
+                has_delete_protection: false,
+                secret_sharing: true,
+                show_snapshots_legacy: false,
+                secret_detection_ignore_values: [],
+            }),
             environments: p
                 .environments
                 .iter()

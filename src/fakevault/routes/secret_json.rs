@@ -44,23 +44,26 @@ impl<'a> View<'a> {
             secret_reminder_note: None,
             secret_reminder_repeat_days: None,
             skip_multiline_encoding: secret.skip_multiline_encoding,
+            metadata: (!current).then_some(Value::Null),
             created_at: &secret.created_at,
             updated_at: &secret.updated_at,
             is_rotated_secret: current.then_some(false),
             rotation_id: current.then_some(Value::Null),
             secret_path,
             secret_value_hidden: current.then_some(hidden),
-            secret_metadata: Vec::new(),
-            tags: secret
-                .tags
-                .iter()
-                .map(|t| TagJson {
-                    id: &t.id,
-                    slug: &t.slug,
-                    color: &t.color,
-                    name: &t.name,
-                })
-                .collect(),
+            secret_metadata: current.then(Vec::new),
+            tags: Some(
+                secret
+                    .tags
+                    .iter()
+                    .map(|t| TagJson {
+                        id: &t.id,
+                        slug: &t.slug,
+                        color: &t.color,
+                        name: &t.name,
+                    })
+                    .collect(),
+            ),
         }
     }
 
@@ -71,25 +74,32 @@ impl<'a> View<'a> {
         value: String,
         hidden: bool,
     ) -> ImportedSecretJson<'a> {
+        let current = self.generation == Generation::Current;
         ImportedSecretJson {
             id: &secret.id,
             underscore_id: &secret.id,
-            workspace: &self.project.id,
+            // The 2024 build leaves the project out of imported secrets.
+            workspace: if current { &self.project.id } else { "" },
             environment: environment.to_owned(),
             version: secret.version,
             kind: "shared",
             secret_key: &secret.key,
             secret_value: value,
             secret_comment: &secret.comment,
-            secret_value_hidden: (self.generation == Generation::Current).then_some(hidden),
+            skip_multiline_encoding: (!current).then_some(secret.skip_multiline_encoding),
+            metadata: (!current).then_some(Value::Null),
+            secret_value_hidden: current.then_some(hidden),
         }
     }
 }
 
+/// A listing; the 2024 build sends `imports` only when asked for them (or
+/// when the folder does not exist).
 #[derive(Serialize)]
 pub(super) struct ListBody<'a> {
     pub(super) secrets: Vec<SecretJson<'a>>,
-    pub(super) imports: Vec<ImportJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) imports: Option<Vec<ImportJson<'a>>>,
 }
 
 #[derive(Serialize)]
@@ -109,6 +119,9 @@ pub(super) struct SecretJson<'a> {
     secret_reminder_note: Option<&'a str>,
     secret_reminder_repeat_days: Option<u32>,
     skip_multiline_encoding: bool,
+    /// The 2024 build: always `null`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<Value>,
     created_at: &'a str,
     updated_at: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -119,8 +132,27 @@ pub(super) struct SecretJson<'a> {
     secret_path: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     secret_value_hidden: Option<bool>,
-    secret_metadata: Vec<Value>,
-    tags: Vec<TagJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret_metadata: Option<Vec<Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<Vec<TagJson<'a>>>,
+}
+
+impl SecretJson<'_> {
+    /// The 2024 build's single secret served from an import has no tags.
+    pub(super) fn without_tags(mut self) -> Self {
+        self.tags = None;
+        self
+    }
+
+    /// The 2024 build's `tagSlugs` filter also narrows each secret's tags
+    /// to the matched slugs.
+    pub(super) fn narrow_tags(mut self, slugs: &[&str]) -> Self {
+        if let Some(tags) = self.tags.as_mut() {
+            tags.retain(|t| slugs.contains(&t.slug));
+        }
+        self
+    }
 }
 
 #[derive(Serialize)]
@@ -154,6 +186,10 @@ pub(super) struct ImportedSecretJson<'a> {
     secret_key: &'a str,
     secret_value: String,
     secret_comment: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skip_multiline_encoding: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     secret_value_hidden: Option<bool>,
 }

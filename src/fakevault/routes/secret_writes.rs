@@ -5,7 +5,7 @@
 //! deleteSecret) looks the folder and the secret up first, so a missing
 //! secret is a 404 even for an identity that could not delete it.
 
-use super::super::data::{Secret, stable_id};
+use super::super::data::{Secret, Tag, stable_id};
 use super::super::errors::{ApiError, Reply, ok_json};
 use super::super::permissions::{Ability, Action};
 use super::super::{Generation, Shared, write as write_lock};
@@ -34,9 +34,13 @@ pub(super) fn write(shared: &Shared, ctx: &Ctx<'_>, api: Api, name: &str) -> Res
     let project_slug = body_string(&body, "projectSlug", false, &mut issues);
     let environment = body_string(&body, "environment", true, &mut issues);
     let path = secrets_path(body_string(&body, "secretPath", false, &mut issues).as_deref());
-    let new_value = body_raw_string(&body, "secretValue", action == Action::Create, &mut issues);
+    // The 2024 build requires the value on update too.
+    let value_required =
+        action == Action::Create || (action == Action::Edit && generation == Generation::Legacy);
+    let new_value = body_raw_string(&body, "secretValue", value_required, &mut issues);
     let comment = body_string(&body, "secretComment", false, &mut issues);
     let new_name = body_string(&body, "newSecretName", false, &mut issues);
+    let tag_ids = tag_ids(&body, &mut issues);
     let (Some(environment), true) = (environment, issues.is_empty()) else {
         return Err(ApiError::validation(generation, issues));
     };
@@ -61,6 +65,11 @@ pub(super) fn write(shared: &Shared, ctx: &Ctx<'_>, api: Api, name: &str) -> Res
             ability.details_for(action),
         ));
     }
+    // Tags are looked up before the folder: an unknown id is 404 `Tag not found`.
+    let tags = match &tag_ids {
+        Some(ids) => Some(resolve_tags(&data, &project_id, ids)?),
+        None => None,
+    };
     let folder = data
         .project_mut(&project_id)
         .and_then(|p| p.env_mut(&environment))
@@ -100,7 +109,7 @@ pub(super) fn write(shared: &Shared, ctx: &Ctx<'_>, api: Api, name: &str) -> Res
                 value: value.clone(),
                 comment: comment.unwrap_or_default(),
                 version: 1,
-                tags: Vec::new(),
+                tags: tags.unwrap_or_default(),
                 skip_multiline_encoding: false,
                 created_at: now.clone(),
                 updated_at: now,
@@ -125,6 +134,10 @@ pub(super) fn write(shared: &Shared, ctx: &Ctx<'_>, api: Api, name: &str) -> Res
             if let Some(value) = new_value {
                 secret.value = stored_value(&value);
             }
+            // `tagIds` replaces the set; left out, the tags stay.
+            if let Some(tags) = tags {
+                secret.tags = tags;
+            }
             if let Some(comment) = comment {
                 secret.comment = comment;
             }
@@ -146,14 +159,64 @@ pub(super) fn write(shared: &Shared, ctx: &Ctx<'_>, api: Api, name: &str) -> Res
     };
     let project = data.project_by_id(&project_id).ok_or_else(ApiError::internal)?;
     let shown_path = (generation == Generation::Current).then_some(path.as_str());
-    let body = View::new(generation, project).secret(
+    let mut body = View::new(generation, project).secret(
         &changed,
         &environment,
         shown_path,
         changed.value.clone(),
         false,
     );
+    // The 2024 build's write answers carry no tags.
+    if generation == Generation::Legacy {
+        body = body.without_tags();
+    }
     Ok(ok_json(&serde_json::json!({ "secret": body })))
+}
+
+/// `tagIds`: absent, or an array of strings.
+fn tag_ids(
+    body: &serde_json::Map<String, serde_json::Value>,
+    issues: &mut Vec<serde_json::Value>,
+) -> Option<Vec<String>> {
+    match body.get("tagIds") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::Array(items)) if items.iter().all(serde_json::Value::is_string) => Some(
+            items
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_owned))
+                .collect(),
+        ),
+        Some(other) => {
+            let received = if other.is_array() { "array" } else { "other" };
+            issues.push(super::super::errors::type_issue("tagIds", "array", received));
+            None
+        }
+    }
+}
+
+/// The project's tags with these ids.
+fn resolve_tags(
+    data: &super::super::VaultData,
+    project_id: &str,
+    ids: &[String],
+) -> Result<Vec<Tag>, ApiError> {
+    let project = data.project_by_id(project_id).ok_or_else(ApiError::internal)?;
+    let known = || project.tags.iter().map(|t| &t.tag);
+    ids.iter()
+        .map(|id| {
+            known()
+                .find(|t| t.id == *id)
+                .cloned()
+                .ok_or_else(|| ApiError::not_found("NotFound", "Tag not found"))
+        })
+        .collect()
+}
+
+/// `POST /api/v3/secrets/tags/{name}`, the 2024 build's slug-based tag
+/// attach of the blind-index (pre-v3) API: a v3 project has no blind index.
+pub(super) fn legacy_tag_attach(shared: &Shared, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
+    authenticate(shared, ctx)?;
+    Err(ApiError::not_found("Create secret", "Blind index not found"))
 }
 
 /// Values are trimmed on write, but one trailing newline survives.

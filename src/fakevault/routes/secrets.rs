@@ -46,11 +46,22 @@ pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>, api: Api) -> Result<Reply, Ap
     q.finish(generation)?;
 
     let (Some(environment), true) = (environment, project_ref.given()) else {
-        return Err(ApiError::bad_request("Missing project id or environment"));
+        return Err(ApiError::bad_request(match generation {
+            Generation::Current => "Missing project id or environment",
+            Generation::Legacy => "Missing workspace id or environment",
+        }));
     };
     let data = read(&shared.data);
     let project = project_ref.resolve(&data, generation)?;
     let path = secrets_path(secret_path);
+    // The 2024 build drops one trailing slash, checks permission on that
+    // and shows it as the secrets' `secretPath`; its folder lookup ignores
+    // the rest.
+    let shown = if current {
+        path.clone()
+    } else {
+        legacy_secret_path(secret_path)
+    };
     let ability = Ability::new(&caller.rules);
     let view = View::new(generation, project);
 
@@ -75,7 +86,7 @@ pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>, api: Api) -> Result<Reply, Ap
             let allowed = if recursive {
                 ability.can_any_read_legacy()
             } else {
-                ability.can_read_legacy(environment, &path)
+                ability.can_read_legacy(environment, &shown)
             };
             if !allowed {
                 return Err(ApiError::permission_denied(
@@ -86,9 +97,12 @@ pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>, api: Api) -> Result<Reply, Ap
             if path.contains('*') {
                 return Err(ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "InternalServerError",
                     "Find by secret path",
+                    "Something went wrong",
                 ));
+            }
+            if recursive && project.env(environment).is_none() {
+                return Err(ApiError::internal());
             }
             // A missing folder inside the scope is an empty list on this build.
             folder_at(project, environment, &path)
@@ -97,7 +111,7 @@ pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>, api: Api) -> Result<Reply, Ap
     let Some((env, _)) = folder else {
         return Ok(ok_json(&ListBody {
             secrets: Vec::new(),
-            imports: Vec::new(),
+            imports: (current || !recursive).then(Vec::new),
         }));
     };
 
@@ -138,9 +152,19 @@ pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>, api: Api) -> Result<Reply, Ap
     let mut refused = Vec::new();
     for (folder_path, secret) in visible {
         let value = shown_value(view_value, expand, &expander, secret, environment, folder_path);
+        let folder_path = if folder_path == path {
+            shown.as_str()
+        } else {
+            folder_path
+        };
         match value {
             Ok(value) => {
-                secrets.push(view.secret(secret, environment, Some(folder_path), value, !view_value))
+                let json = view.secret(secret, environment, Some(folder_path), value, !view_value);
+                secrets.push(if current || tag_slugs.is_empty() {
+                    json
+                } else {
+                    json.narrow_tags(&tag_slugs)
+                });
             }
             Err(forbidden) => refused.push(forbidden.message()),
         }
@@ -153,13 +177,27 @@ pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>, api: Api) -> Result<Reply, Ap
     }
 
     let imports = if snake_imports || camel_imports {
-        let imports = folder_imports(&view, &ability, env, &path, view_value, expand, &expander);
-        imports.map_err(|f| {
-            ApiError::forbidden("Failed to expand one or more secret references")
-                .with_details(Value::from(vec![f.message()]))
-        })?
+        // The 2024 build gathers the imports of every visible folder of a
+        // recursive listing.
+        let importers: Vec<&str> = if recursive && !current {
+            env.subtree(&path)
+                .filter(|(p, _)| ability.can_read_legacy(environment, p))
+                .map(|(p, _)| p.as_str())
+                .collect()
+        } else {
+            vec![path.as_str()]
+        };
+        let mut all = Vec::new();
+        for importer in importers {
+            let imports = folder_imports(&view, &ability, env, importer, view_value, expand, &expander);
+            all.extend(imports.map_err(|f| {
+                ApiError::forbidden("Failed to expand one or more secret references")
+                    .with_details(Value::from(vec![f.message()]))
+            })?);
+        }
+        Some(all)
     } else {
-        Vec::new()
+        current.then(Vec::new)
     };
     Ok(ok_json(&ListBody { secrets, imports }))
 }
@@ -211,15 +249,16 @@ pub(super) fn get(shared: &Shared, ctx: &Ctx<'_>, api: Api, name: &str) -> Resul
             found
         }
         Generation::Legacy => {
-            if !ability.can_read_legacy(environment, &path) {
+            if !ability.can_read_legacy(environment, &legacy_secret_path(secret_path)) {
                 return Err(ApiError::permission_denied(
                     "read",
                     ability.details_for(Action::Read),
                 ));
             }
+            // Sic: this build's get reuses the create path's folder error.
             folder_at(project, environment, &path).ok_or_else(|| {
                 ApiError::not_found(
-                    "NotFound",
+                    "Create secret",
                     "Folder not found for the given environment slug & secret path",
                 )
             })?
@@ -236,7 +275,9 @@ pub(super) fn get(shared: &Shared, ctx: &Ctx<'_>, api: Api, name: &str) -> Resul
     let Some((secret_env, secret_path, secret)) = found else {
         return Err(not_found());
     };
-    let value = match version {
+    let from_import = secret_env != environment || secret_path != path;
+    // The 2024 build ignores `version` here: any number answers the current one.
+    let value = match version.filter(|_| current) {
         Some(v) => secret
             .history
             .iter()
@@ -263,7 +304,10 @@ pub(super) fn get(shared: &Shared, ctx: &Ctx<'_>, api: Api, name: &str) -> Resul
     };
     // The 2024 build's single-secret body has no `secretPath`.
     let shown_path = current.then_some(secret_path.as_str());
-    let body = view.secret(secret, &secret_env, shown_path, value, !view_value);
+    let mut body = view.secret(secret, &secret_env, shown_path, value, !view_value);
+    if from_import && !current {
+        body = body.without_tags();
+    }
     Ok(ok_json(&serde_json::json!({ "secret": body })))
 }
 
@@ -284,8 +328,16 @@ impl<'a> ProjectRef<'a> {
         data: &'d VaultData,
         generation: Generation,
     ) -> Result<&'d Project, ApiError> {
-        data.project_by_id_or_slug(self.id, self.slug)
-            .ok_or_else(|| project_not_found(generation, self.id.or(self.slug).unwrap_or_default()))
+        data.project_by_id_or_slug(self.id, self.slug).ok_or_else(|| {
+            if generation == Generation::Legacy && self.id.is_none() {
+                return ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Failed to find project by slug",
+                    "Something went wrong",
+                );
+            }
+            project_not_found(generation, self.id.or(self.slug).unwrap_or_default())
+        })
     }
 }
 
@@ -312,6 +364,18 @@ pub(super) fn secrets_path(raw: Option<&str>) -> String {
     match trimmed.trim_end_matches('/') {
         "" if !trimmed.is_empty() => "/".to_owned(),
         p => p.to_owned(),
+    }
+}
+
+/// The 2024 build's `secretPath`: trimmed, one trailing slash dropped.
+pub(super) fn legacy_secret_path(raw: Option<&str>) -> String {
+    let Some(raw) = raw else {
+        return "/".to_owned();
+    };
+    let trimmed = raw.trim();
+    match trimmed.strip_suffix('/') {
+        Some(rest) if !rest.is_empty() => rest.to_owned(),
+        _ => trimmed.to_owned(),
     }
 }
 

@@ -1352,3 +1352,64 @@ async fn until(condition: impl Fn() -> bool) {
     .await
     .expect("the awaited event never happened");
 }
+
+/// A line over the 2 MiB limit is not buffered, is logged at warn, and is
+/// answered with a JSON-RPC error under its own id; the server keeps serving.
+#[tokio::test]
+async fn an_over_long_line_is_answered_under_its_id() {
+    let vault = vault(Generation::Current, CfGate::Off).await;
+    let env = set(env_for(&vault), "RUST_LOG", "warn");
+    let (child, mut stdin, mut stdout) = raw_session_with_stderr(&env).await;
+    let huge = "A".repeat(3 * 1024 * 1024);
+    let mut input = Vec::new();
+    for line in [
+        json!({"jsonrpc":"2.0","method":"notifications/initialized"}),
+        json!({"jsonrpc":"2.0","id":77,"method":"tools/call","params":{"name":"get-secret","arguments":{"secretName":huge}}}),
+        json!({"jsonrpc":"2.0","method":"notifications/progress","params":{"x":huge}}),
+        json!({"jsonrpc":"2.0","id":78,"method":"tools/call","params":{"name":"get-secret","arguments":{"secretName":"DB_PASSWORD","secretPath":"/agents/warden"}}}),
+    ] {
+        input.extend_from_slice(line.to_string().as_bytes());
+        input.push(b'\n');
+    }
+    stdin.write_all(&input).await.unwrap();
+    stdin.flush().await.unwrap();
+    let mut replies: HashMap<u64, Value> = HashMap::new();
+    while replies.len() < 2 {
+        let mut line = String::new();
+        tokio::time::timeout(Duration::from_secs(10), stdout.read_line(&mut line))
+            .await
+            .expect("server stopped answering")
+            .unwrap();
+        let reply: Value = serde_json::from_str(&line).expect("stdout carries only JSON-RPC");
+        replies.insert(reply["id"].as_u64().unwrap(), reply);
+    }
+    assert_eq!(replies[&77]["error"]["code"], json!(-32600), "{}", replies[&77]);
+    assert!(
+        replies[&77]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2 MiB"),
+        "{}",
+        replies[&77]
+    );
+    assert_eq!(
+        replies[&78]["result"]["structuredContent"]["secretValue"],
+        json!(DB_PASSWORD)
+    );
+    drop(stdin);
+    let output = tokio::time::timeout(Duration::from_secs(5), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr
+            .matches("JSON-RPC line over the size limit dropped")
+            .count(),
+        2,
+        "{stderr}"
+    );
+    assert!(stderr.contains("WARN"), "{stderr}");
+    assert!(!stderr.contains("AAAAAAAA"), "the line itself is not logged");
+}

@@ -9,6 +9,7 @@ mod error;
 mod guidance;
 mod render;
 mod resolve;
+mod stdin_guard;
 pub mod tools;
 
 use std::future::Future;
@@ -67,15 +68,15 @@ fn success<T: Serialize>(output: &T, text: String) -> CallToolResult {
     result
 }
 
-/// Largest JSON-RPC line accepted on stdin. Real calls are a few hundred
-/// bytes; a bigger line is dropped (and logged) before it is buffered.
-const MAX_MESSAGE_BYTES: usize = 2 * 1024 * 1024;
-
-fn stdio_transport()
--> rmcp::transport::async_rw::AsyncRwTransport<RoleServer, tokio::io::Stdin, tokio::io::Stdout> {
-    let (stdin, stdout) = rmcp::transport::stdio();
-    rmcp::transport::async_rw::AsyncRwTransport::new_server(stdin, stdout)
-        .with_max_line_length(MAX_MESSAGE_BYTES)
+fn stdio_transport() -> rmcp::transport::async_rw::AsyncRwTransport<
+    RoleServer,
+    impl tokio::io::AsyncRead + Send + Unpin + 'static,
+    tokio::io::Stdout,
+> {
+    // The guard answers over-long lines itself; rmcp's own limit stays as a
+    // second fence just above it.
+    rmcp::transport::async_rw::AsyncRwTransport::new_server(stdin_guard::guarded_stdin(), tokio::io::stdout())
+        .with_max_line_length(stdin_guard::MAX_MESSAGE_BYTES + 1024)
 }
 
 impl Server {
@@ -223,6 +224,9 @@ impl ServerHandler for Server {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
+        if request.name == stdin_guard::OVERSIZED_TOOL {
+            return Err(stdin_guard::oversized_error());
+        }
         let request_id = context.id.to_string();
         self.call(
             &request.name,

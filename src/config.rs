@@ -65,7 +65,7 @@ pub const HOST_VARS: [&str; 4] = [
     "INFISICAL_API_URL",
     "INFISICAL_HOST",
 ];
-/// The environment slug's names (`INFISICAL_ENV` is seed 004's).
+/// The environment slug's names (`INFISICAL_ENV` is the mint runbook's, docs/runbook-modes.md).
 pub const ENVIRONMENT_VARS: [&str; 2] = ["INFISICAL_ENVIRONMENT", "INFISICAL_ENV"];
 pub const CLIENT_ID_VARS: [&str; 2] = ["INFISICAL_UNIVERSAL_AUTH_CLIENT_ID", "INFISICAL_CLIENT_ID"];
 pub const CLIENT_SECRET_VARS: [&str; 2] = [

@@ -1,5 +1,5 @@
 //! One set of variable names for every command: the aliases one command
-//! accepts (seed 004's `.envrc` sets `INFISICAL_HOST` and `INFISICAL_ENV`),
+//! accepts (the mint runbook's `.envrc` sets `INFISICAL_HOST` and `INFISICAL_ENV`),
 //! all accept; `doctor` names the one it used, and an alias that disagrees
 //! with the name that wins is called out, never silently dropped.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -105,7 +105,7 @@ fn minimal(host_var: &str) -> HashMap<String, String> {
 
 #[test]
 fn every_command_reads_the_vault_url_under_every_name() {
-    assert!(HOST_VARS.contains(&"INFISICAL_HOST"), "seed 004's name");
+    assert!(HOST_VARS.contains(&"INFISICAL_HOST"), "the mint runbook's name");
     for var in HOST_VARS {
         for (command, outcome) in every_command(&minimal(var)) {
             match outcome {

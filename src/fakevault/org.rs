@@ -1,6 +1,6 @@
 //! Identity management state: machine identities created through the API,
 //! their universal auth and client secrets, project memberships and
-//! additional privileges (`shared/real-infisical/` sections 14–18), and which
+//! additional privileges (`tests/fixtures/real-infisical/` sections 14–18), and which
 //! callers may manage identities at all.
 //!
 //! Identities configured with [`super::FakeVault::identity`] stay where they

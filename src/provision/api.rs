@@ -811,7 +811,7 @@ impl ClassifyName for serde_json::Error {
 }
 
 /// The client against the 2024 build's recorded answers
-/// (`recorded-2024-10.json`, copied from `shared/real-infisical/`), replayed
+/// (`recorded-2024-10.json`, copied from `tests/fixtures/real-infisical/`), replayed
 /// in order by a tiny server that also checks the requests: not against the
 /// fake vault, so that a belief shared by the fake and the client cannot hide.
 #[cfg(test)]

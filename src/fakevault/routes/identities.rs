@@ -1,5 +1,5 @@
 //! Identity management routes, with the bodies, errors and permission checks
-//! recorded on the 2024 build (`shared/real-infisical/` sections 14–18) and
+//! recorded on the 2024 build (`tests/fixtures/real-infisical/` sections 14–18) and
 //! read in the current source: identities, universal auth and its client
 //! secrets, project memberships, and additional privileges (v2 on current
 //! builds only; the v1 `additional-privilege/identity` routes on both).

@@ -13,11 +13,11 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use crate::config::{CfAccess, Credentials, Defaults, VaultSettings, default_user_agent};
-use crate::fakevault::{self, CfGate, FakeVault, RunningVault, VaultData};
 use crate::lint::{self, LintConfig};
 use crate::mcp::{Context, ServeError, Server};
 use crate::scope::{Scope, SecretPath};
 use crate::vault::{VaultClient, VaultError};
+use infisical_fakevault::{self as fakevault, CfGate, FakeVault, RunningVault, VaultData};
 
 /// The scope the demo server runs with: what the demo identity may read.
 pub const DEMO_SCOPE: &str = "dev:/agents/warden/** prod:/MooseQuest/**";

@@ -2,13 +2,15 @@
 //! behind Cloudflare Access, for MCP clients (stdio) and for other tools (proxy).
 //!
 //! The binary in `main.rs` only parses flags and dispatches; everything it runs
-//! lives here so that tests can drive the same code.
+//! lives here so that tests can drive the same code. The scope matcher is the
+//! `infisical-scope` crate (re-exported as [`scope`]); the fake vault behind
+//! the tests and `demo` is the `infisical-fakevault` crate, not part of this
+//! library's API.
 
 pub mod audit;
 pub mod config;
 pub mod demo;
 pub mod doctor;
-pub mod fakevault;
 pub mod github;
 pub mod lifecycle;
 pub mod lint;
@@ -16,6 +18,7 @@ pub mod mcp;
 pub mod mcp_config;
 pub mod provision;
 pub mod proxy;
-pub mod scope;
+/// Client-side scope: the `infisical-scope` crate, under its old name.
+pub use infisical_scope as scope;
 pub mod taxonomy;
 pub mod vault;

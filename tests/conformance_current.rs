@@ -7,7 +7,7 @@ mod fakevault_support;
 
 use fakevault_support::recorded::{self, test_secret};
 use fakevault_support::{Res, TestResult, client, start};
-use infisical_mcp_rs::fakevault::{Generation, RunningVault};
+use infisical_fakevault::{Generation, RunningVault};
 use reqwest::Method;
 use serde_json::{Value, json};
 

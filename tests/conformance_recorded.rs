@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 
 use fakevault_support::recorded::{self, ADMIN_USER_CLIENT_ID, test_secret};
 use fakevault_support::{Res, TestResult, client, start};
-use infisical_mcp_rs::fakevault::{Generation, RunningVault};
+use infisical_fakevault::{Generation, RunningVault};
 use reqwest::Method;
 use serde_json::Value;
 

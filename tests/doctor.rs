@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Stdio;
 
 use common::{CF_ID, CF_SECRET, command, login_gate};
-use infisical_mcp_rs::fakevault::{
+use infisical_fakevault::{
     Action, CfGate, FakeVault, Generation, Identity, PermissionRule, RunningVault, VaultData,
 };
 use serde_json::Value;

@@ -6,7 +6,7 @@ mod fakevault_support;
 use std::time::Duration;
 
 use fakevault_support::*;
-use infisical_mcp_rs::fakevault::{FakeVault, Generation, Identity, PermissionRule, VaultData};
+use infisical_fakevault::{FakeVault, Generation, Identity, PermissionRule, VaultData};
 use reqwest::Method;
 use serde_json::json;
 

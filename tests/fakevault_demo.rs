@@ -4,7 +4,7 @@
 mod fakevault_support;
 
 use fakevault_support::*;
-use infisical_mcp_rs::fakevault::{
+use infisical_fakevault::{
     DEMO_CF_CLIENT_ID, DEMO_CF_CLIENT_SECRET, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, FakeVault, VaultData,
     demo_gate, demo_identity,
 };

@@ -6,7 +6,7 @@ mod fakevault_support;
 use std::time::{Duration, Instant};
 
 use fakevault_support::*;
-use infisical_mcp_rs::fakevault::Generation;
+use infisical_fakevault::Generation;
 use reqwest::Method;
 
 #[tokio::test]

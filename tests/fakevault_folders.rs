@@ -3,7 +3,7 @@
 mod fakevault_support;
 
 use fakevault_support::*;
-use infisical_mcp_rs::fakevault::Generation;
+use infisical_fakevault::Generation;
 use serde_json::Value;
 
 fn names(body: &Value) -> Vec<String> {

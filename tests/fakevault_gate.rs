@@ -4,7 +4,7 @@
 mod fakevault_support;
 
 use fakevault_support::*;
-use infisical_mcp_rs::fakevault::{CfGate, Generation};
+use infisical_fakevault::{CfGate, Generation};
 use reqwest::Method;
 use serde_json::json;
 

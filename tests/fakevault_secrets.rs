@@ -4,7 +4,7 @@
 mod fakevault_support;
 
 use fakevault_support::*;
-use infisical_mcp_rs::fakevault::{Generation, RunningVault};
+use infisical_fakevault::{Generation, RunningVault};
 use reqwest::{Client, Method};
 use serde_json::{Value, json};
 

@@ -8,7 +8,7 @@
 mod fakevault_support;
 
 use fakevault_support::*;
-use infisical_mcp_rs::fakevault::{Action, FakeVault, Generation, Identity, PermissionRule, Tag, VaultData};
+use infisical_fakevault::{Action, FakeVault, Generation, Identity, PermissionRule, Tag, VaultData};
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -21,9 +21,7 @@ use axum::{Json, Router};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::{CF_ID, CF_SECRET, command};
-use infisical_mcp_rs::fakevault::{
-    CfGate, FakeVault, Generation, Identity, PermissionRule, RunningVault, VaultData,
-};
+use infisical_fakevault::{CfGate, FakeVault, Generation, Identity, PermissionRule, RunningVault, VaultData};
 use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::pkcs1v15::{Signature, VerifyingKey};
 use rsa::pkcs8::{EncodePrivateKey, LineEnding};

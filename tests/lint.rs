@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::process::Stdio;
 
 use common::{CF_ID, CF_SECRET, command, login_gate};
-use infisical_mcp_rs::fakevault::{
+use infisical_fakevault::{
     Action, FakeVault, Generation, Identity, PermissionRule, RunningVault, SecretEntry, VaultData,
 };
 use infisical_mcp_rs::lint::RULES;
@@ -562,7 +562,7 @@ async fn the_demo_dataset_exercises_every_finding() {
         ),
     )
     .await;
-    let env = env_for(&vault, infisical_mcp_rs::fakevault::DEMO_PROJECT_ID, "*:/**");
+    let env = env_for(&vault, infisical_fakevault::DEMO_PROJECT_ID, "*:/**");
     let args = [
         "--environment",
         "dev",
@@ -628,7 +628,7 @@ async fn the_demo_dataset_exercises_every_finding() {
 
 #[tokio::test]
 async fn default_environments_come_from_the_scope() {
-    let vault = start(VaultData::sample(), infisical_mcp_rs::fakevault::demo_identity()).await;
+    let vault = start(VaultData::sample(), infisical_fakevault::demo_identity()).await;
     let mut env = common::good_env(&vault);
     env.insert("RUST_LOG".into(), "trace".into());
     let run = lint(&env, &["--json"]).await;

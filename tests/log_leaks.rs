@@ -11,7 +11,7 @@ mod proxy_support;
 use std::collections::HashMap;
 
 use common::*;
-use infisical_mcp_rs::fakevault::{self, CfGate, Generation, RunningVault};
+use infisical_fakevault::{self as fakevault, CfGate, Generation, RunningVault};
 use serde_json::json;
 
 /// Filters that turned dependency payload logging on before the cap was a

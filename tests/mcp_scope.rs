@@ -11,7 +11,7 @@ mod common;
 use std::collections::HashMap;
 
 use common::*;
-use infisical_mcp_rs::fakevault::{
+use infisical_fakevault::{
     FakeVault, Generation, Identity, PermissionRule, RecordedRequest, RunningVault, VaultData,
 };
 use serde_json::{Value, json};

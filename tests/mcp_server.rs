@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use common::*;
-use infisical_mcp_rs::fakevault::{
+use infisical_fakevault::{
     CfGate, FakeVault, Generation, Identity, PermissionRule, RunningVault, SecretEntry, VaultData,
 };
 use serde_json::{Value, json};
@@ -527,7 +527,7 @@ async fn key_pairs_share_their_companions_and_orphans_stay_visible() {
         VaultData::sample(),
         Generation::Current,
         login_gate(),
-        infisical_mcp_rs::fakevault::demo_identity(),
+        infisical_fakevault::demo_identity(),
     )
     .await;
     let served = serve(&good_env(&vault), &[]).await;

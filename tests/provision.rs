@@ -13,9 +13,7 @@ use std::collections::HashMap;
 use std::process::Stdio;
 
 use common::{CF_ID, CF_SECRET, command, login_gate};
-use infisical_mcp_rs::fakevault::{
-    Action, FakeVault, Generation, Identity, PermissionRule, RunningVault, VaultData,
-};
+use infisical_fakevault::{Action, FakeVault, Generation, Identity, PermissionRule, RunningVault, VaultData};
 use serde_json::Value;
 
 const PROJECT: &str = "664ba048-fc91-4735-8948-7d7d3ee03887";

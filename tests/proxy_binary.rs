@@ -198,7 +198,7 @@ async fn logs_carry_no_credentials_query_values_or_bodies() {
         token.as_str(),
         CF_SECRET,
         "forged-cf-secret",
-        infisical_mcp_rs::fakevault::DEMO_CLIENT_SECRET,
+        infisical_fakevault::DEMO_CLIENT_SECRET,
         PROJECT,
         IN_SCOPE_PATH,
         "refused-in-query",
@@ -261,8 +261,8 @@ async fn curl_through_the_proxy() {
         "-H".into(),
         "Content-Type: application/json".into(),
         "-d".into(),
-        serde_json::json!({"clientId": infisical_mcp_rs::fakevault::DEMO_CLIENT_ID,
-            "clientSecret": infisical_mcp_rs::fakevault::DEMO_CLIENT_SECRET})
+        serde_json::json!({"clientId": infisical_fakevault::DEMO_CLIENT_ID,
+            "clientSecret": infisical_fakevault::DEMO_CLIENT_SECRET})
         .to_string(),
     ])
     .await

@@ -7,9 +7,7 @@
 
 mod proxy_support;
 
-use infisical_mcp_rs::fakevault::{
-    CfGate, FakeVault, Generation, Identity, PermissionRule, RunningVault, VaultData,
-};
+use infisical_fakevault::{CfGate, FakeVault, Generation, Identity, PermissionRule, RunningVault, VaultData};
 use infisical_mcp_rs::proxy::{self, Policy, ProxySettings, ScopeRule, TURNED_OFF_HEADER};
 use infisical_mcp_rs::scope::Scope;
 use proxy_support::*;

@@ -73,8 +73,8 @@ print("list:", ",".join(s.secretKey for s in listed.secrets))
     let out = tokio::task::spawn_blocking(move || {
         clean(Command::new(python()).args(["-c", script]))
             .env("PROXY_URL", url)
-            .env("CLIENT_ID", infisical_mcp_rs::fakevault::DEMO_CLIENT_ID)
-            .env("CLIENT_SECRET", infisical_mcp_rs::fakevault::DEMO_CLIENT_SECRET)
+            .env("CLIENT_ID", infisical_fakevault::DEMO_CLIENT_ID)
+            .env("CLIENT_SECRET", infisical_fakevault::DEMO_CLIENT_SECRET)
             .env("PROJECT", PROJECT)
             .env("KEY", IN_SCOPE_KEY)
             .env("FOLDER", IN_SCOPE_PATH)
@@ -153,11 +153,11 @@ async fn official_node_mcp_server_logs_in_and_reads_through_the_proxy() {
             .env("INFISICAL_HOST_URL", &host_url)
             .env(
                 "INFISICAL_UNIVERSAL_AUTH_CLIENT_ID",
-                infisical_mcp_rs::fakevault::DEMO_CLIENT_ID,
+                infisical_fakevault::DEMO_CLIENT_ID,
             )
             .env(
                 "INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET",
-                infisical_mcp_rs::fakevault::DEMO_CLIENT_SECRET,
+                infisical_fakevault::DEMO_CLIENT_SECRET,
             )
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -11,7 +11,7 @@ use infisical_mcp_rs::proxy::{Policy, ProxySettings, ScopeRule};
 use infisical_mcp_rs::scope::Scope;
 use proxy_support::*;
 
-fn settings(vault: &infisical_mcp_rs::fakevault::RunningVault) -> ProxySettings {
+fn settings(vault: &infisical_fakevault::RunningVault) -> ProxySettings {
     ProxySettings::new(vault_settings(&vault.base_url(), true))
 }
 
@@ -117,8 +117,8 @@ async fn status_and_renew_work_through_the_proxy() {
     let r = client()
         .post(proxy.url("/api/v1/auth/universal-auth/login/"))
         .json(
-            &serde_json::json!({"clientId": infisical_mcp_rs::fakevault::DEMO_CLIENT_ID,
-            "clientSecret": infisical_mcp_rs::fakevault::DEMO_CLIENT_SECRET}),
+            &serde_json::json!({"clientId": infisical_fakevault::DEMO_CLIENT_ID,
+            "clientSecret": infisical_fakevault::DEMO_CLIENT_SECRET}),
         )
         .send()
         .await

@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
+use infisical_fakevault::{CfGate, FakeVault, Identity, PermissionRule, RunningVault, VaultData};
 use infisical_mcp_rs::config::{CachePolicy, Credentials, VaultSettings};
-use infisical_mcp_rs::fakevault::{CfGate, FakeVault, Identity, PermissionRule, RunningVault, VaultData};
 use infisical_mcp_rs::scope::SecretPath;
 use infisical_mcp_rs::vault::{Location, ReadOptions, VaultClient, VaultError};
 use secrecy::{ExposeSecret, SecretString};

@@ -11,9 +11,9 @@ use std::process::Stdio;
 
 use clap::Parser;
 use common::{CF_ID, CF_SECRET, command, is_error, login_gate, serve, start_vault, structured, text};
+use infisical_fakevault::{self as fakevault, Generation};
 use infisical_mcp_rs::config::{ConfigError, HOST_VARS, ServeArgs};
 use infisical_mcp_rs::doctor::DoctorArgs;
-use infisical_mcp_rs::fakevault::{self, Generation};
 use infisical_mcp_rs::github::GithubTokenArgs;
 use infisical_mcp_rs::lint::LintArgs;
 use infisical_mcp_rs::proxy::ProxyArgs;

@@ -8,10 +8,8 @@
 
 use std::time::Duration;
 
+use infisical_fakevault::{CfGate, FakeVault, Generation, Identity, PermissionRule, RunningVault, VaultData};
 use infisical_mcp_rs::config::{CfAccess, Credentials, VaultSettings};
-use infisical_mcp_rs::fakevault::{
-    CfGate, FakeVault, Generation, Identity, PermissionRule, RunningVault, VaultData,
-};
 use infisical_mcp_rs::scope::SecretPath;
 use infisical_mcp_rs::vault::{Location, ReadOptions, VaultClient, VaultError};
 use rand::rngs::StdRng;

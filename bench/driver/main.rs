@@ -26,8 +26,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 use clap::Parser;
-use infisical_mcp_rs::fakevault::{
-    self, CfGate, DEMO_CF_CLIENT_ID, DEMO_CF_CLIENT_SECRET, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET,
+use infisical_fakevault::{
+    self as fakevault, CfGate, DEMO_CF_CLIENT_ID, DEMO_CF_CLIENT_SECRET, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET,
     DEMO_PROJECT_ID, FakeVault, RunningVault, VaultData,
 };
 use serde_json::json;

@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
-use infisical_mcp_rs::fakevault::{DEMO_CF_CLIENT_ID, DEMO_CF_CLIENT_SECRET};
+use infisical_fakevault::{DEMO_CF_CLIENT_ID, DEMO_CF_CLIENT_SECRET};
 
 use crate::procs;
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 
-use infisical_mcp_rs::fakevault::{self, CfGate, FakeVault, Generation, RunningVault, VaultData};
+use infisical_fakevault::{self as fakevault, CfGate, FakeVault, Generation, RunningVault, VaultData};
 use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::service::RunningService;
 use rmcp::transport::TokioChildProcess;

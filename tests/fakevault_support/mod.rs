@@ -4,7 +4,7 @@
 
 pub mod recorded;
 
-use infisical_mcp_rs::fakevault::{
+use infisical_fakevault::{
     Action, DEMO_PROJECT_ID, FakeVault, Generation, Identity, PermissionRule, RunningVault, VaultData,
 };
 use reqwest::{Client, Method, StatusCode, redirect};

@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use infisical_mcp_rs::fakevault::{
+use infisical_fakevault::{
     Action, FakeVault, Generation, Identity, PermissionRule, SecretEntry, Tag, VaultData,
 };
 use serde_json::Value;

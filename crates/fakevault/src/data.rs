@@ -86,7 +86,10 @@ impl Tag {
     /// takes any slug (tests need what a real vault may hold from older
     /// days); the tag routes refuse what Infisical refuses.
     pub fn new(slug: &str) -> Self {
-        let color = match crate::taxonomy::parse_tag(slug).map(|(d, _)| d) {
+        // The dimension is what precedes the first `-` or `:`, as the
+        // taxonomy writes it (`function-dns-edit`, `function:dns-edit`).
+        let dimension = slug.split(['-', ':']).next();
+        let color = match dimension {
             Some("function") => "#3b82f6",
             Some("sensitivity") => "#ef4444",
             Some("consumer") => "#10b981",

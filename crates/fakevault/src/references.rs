@@ -116,7 +116,7 @@ fn resolve(reference: &str, environment: &str, path: &str) -> Forbidden {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fakevault::VaultData;
+    use crate::VaultData;
 
     fn data() -> VaultData {
         VaultData::new()

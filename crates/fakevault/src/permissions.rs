@@ -3,7 +3,7 @@
 //! or any environment), a `secretPath` `$glob` condition, and a set of actions.
 //!
 //! The glob matcher lives in [`glob_matches`] alone so that it can be swapped
-//! for the picomatch-parity matcher in `crate::scope` without touching callers.
+//! for the picomatch-parity matcher in `infisical_scope` without touching callers.
 
 use std::fmt;
 use std::time::Duration;
@@ -235,5 +235,5 @@ fn implied_by_read(action: Action) -> bool {
 /// the fake vault and the binary agree with each other and with Infisical.
 /// A pattern picomatch would reject never matches, as in Infisical.
 pub fn glob_matches(pattern: &str, path: &str) -> bool {
-    crate::scope::Glob::new(pattern).is_ok_and(|g| g.is_match(path))
+    infisical_scope::Glob::new(pattern).is_ok_and(|g| g.is_match(path))
 }

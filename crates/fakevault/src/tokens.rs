@@ -227,8 +227,8 @@ fn fake_jwt(client_id: &str, row: &str, ttl: Duration) -> String {
     };
     let payload = format!(
         r#"{{"identityId":"{}","clientSecretId":"{}","identityAccessTokenId":"{row}","authTokenType":"identityAccessToken","iat":{iat}{exp}}}"#,
-        crate::fakevault::data::stable_id(&["identity", client_id]),
-        crate::fakevault::data::stable_id(&["client-secret", client_id]),
+        crate::data::stable_id(&["identity", client_id]),
+        crate::data::stable_id(&["client-secret", client_id]),
     );
     let mut signature = [0u8; 32];
     rand::rng().fill(&mut signature);

@@ -4,7 +4,7 @@
 //! route class, as recorded: 40/min on the raw secrets routes and on folder
 //! and import writes, 60/min on other reads, 200/min on login, token and
 //! identity-management writes. Failed authentication is answered before the
-//! limiter and not counted. Off unless [`crate::fakevault::FakeVault::rate_limits`]
+//! limiter and not counted. Off unless [`crate::FakeVault::rate_limits`]
 //! turns it on: tests share one client address.
 
 use std::collections::HashMap;

@@ -537,3 +537,80 @@ async fn above_the_scope_nothing_is_listed_and_nothing_is_asked() {
         "a parent listing left the machine"
     );
 }
+
+/// A listing is read again on every call (a new secret shows at once),
+/// reusing only companions whose version has not changed.
+#[tokio::test]
+async fn listings_are_fresh_and_reuse_unchanged_companions() {
+    for generation in [Generation::Current, Generation::Legacy] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let writer = Identity::new(
+            "ua-writer-0003",
+            "ua-writer-SECRET-4d5",
+            vec![PermissionRule::new(
+                &[
+                    infisical_fakevault::Action::Read,
+                    infisical_fakevault::Action::Create,
+                ],
+                "dev",
+                "/**",
+            )],
+        );
+        let vault = FakeVault::new(data())
+            .generation(generation)
+            .identity(wide())
+            .identity(writer)
+            .start(listener)
+            .await
+            .unwrap();
+        let served = serve(&env_for(&vault, (WIDE_ID, WIDE_SECRET)), &["serve"]).await;
+        let keys = |result: &rmcp::model::CallToolResult| -> Vec<String> {
+            structured(result)["secrets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["secretKey"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let args = json!({"secretPath": "/agents/warden"});
+        let first = served.call("list-secrets", args.clone()).await;
+        assert!(!keys(&first).contains(&"WARDEN_NEW".to_string()));
+
+        let token = vault.issue_token("ua-writer-0003");
+        let created = reqwest::Client::new()
+            .post(format!("{}/api/v3/secrets/raw/WARDEN_NEW", vault.base_url()))
+            .bearer_auth(&token)
+            .json(&json!({"workspaceId": PROJECT, "environment": "dev", "secretPath": "/agents/warden", "secretValue": "new-INSIDE-9f"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 200, "{}", created.text().await.unwrap());
+        vault.clear_requests();
+
+        let second = served.call("list-secrets", args).await;
+        assert!(
+            keys(&second).contains(&"WARDEN_NEW".to_string()),
+            "{generation:?}: {:?}",
+            keys(&second)
+        );
+        let warden = structured(&second)["secrets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["secretKey"] == "WARDEN_API_KEY")
+            .cloned()
+            .unwrap();
+        assert_eq!(warden["expiresAt"], json!("2099-01-01T00:00:00Z"));
+        let reads: Vec<String> = vault
+            .requests()
+            .iter()
+            .filter(|r| is_secret_read(r))
+            .map(|r| r.path.clone())
+            .collect();
+        assert_eq!(
+            reads.len(),
+            1,
+            "{generation:?}: one listing, companions reused: {reads:?}"
+        );
+    }
+}

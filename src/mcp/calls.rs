@@ -304,7 +304,7 @@ impl Context {
         // the hot path. Its failure only costs the metadata.
         let (found, folder_metadata) = tokio::join!(
             self.find_secret(&at, &args.secret_name, include_imports),
-            self.vault.read_metadata(&at)
+            self.vault.read_metadata(&at, false)
         );
         let found = found?;
         // The resolver reads nowhere else; checked again so that no future
@@ -315,7 +315,7 @@ impl Context {
         let metadata = if found.chain.is_empty() {
             folder_metadata.ok()
         } else {
-            self.vault.read_metadata(&found.at).await.ok()
+            self.vault.read_metadata(&found.at, false).await.ok()
         };
         let companions = metadata
             .map(|m| companions_of(&found.secret.secret_key, &m.value.secrets))
@@ -402,8 +402,10 @@ impl Context {
     /// One folder's secrets as a listing shows them: with values only under
     /// --list-values, otherwise names and metadata.
     async fn read_folder(&self, at: &Location) -> Result<Served<SecretList>, VaultError> {
+        // A listing is always read again (a new secret shows at once); only
+        // unchanged companions are reused.
         if !self.list_values {
-            return self.vault.read_metadata(at).await;
+            return self.vault.read_metadata(at, true).await;
         }
         let options = ListOptions {
             read: resolve::RAW,
@@ -413,7 +415,7 @@ impl Context {
         match self.vault.read_secrets(at, options).await {
             // An identity that may describe but not read values: names only.
             Err(VaultError::PermissionDenied { message }) if message.contains("readValue") => {
-                self.vault.read_metadata(at).await
+                self.vault.read_metadata(at, true).await
             }
             other => other,
         }

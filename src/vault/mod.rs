@@ -386,11 +386,20 @@ impl VaultClient {
     /// ([`is_metadata_key`]). No other value is requested where the vault can
     /// hide them; where it cannot, they are wiped on arrival. A build that
     /// hides values also hides the companions', so those are then read one
-    /// by one (by name, in the same folder).
-    pub async fn read_metadata(&self, at: &Location) -> Result<Served<SecretList>, VaultError> {
-        if let reuse::Lookup::Fresh(ReadValue::Secrets(list), _) = self.metadata.get(at) {
+    /// by one (by name, in the same folder) — unless the last read of this
+    /// folder, under a minute old, holds the same version.
+    ///
+    /// `fresh` lists the folder again whatever the last read; without it a
+    /// read under a minute old is reused as it is (get-secret's metadata,
+    /// which must not cost a second request per call).
+    pub async fn read_metadata(&self, at: &Location, fresh: bool) -> Result<Served<SecretList>, VaultError> {
+        let previous = match self.metadata.get(at) {
+            reuse::Lookup::Fresh(ReadValue::Secrets(list), _) => Some(list),
+            _ => None,
+        };
+        if let (false, Some(list)) = (fresh, &previous) {
             return Ok(Served {
-                value: list,
+                value: list.clone(),
                 cached_age: None,
             });
         }
@@ -403,14 +412,31 @@ impl VaultClient {
             with_values: false,
         };
         let mut served = self.read_secrets(at, names_only).await?;
-        let hidden: Vec<usize> = served
-            .value
-            .secrets
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.secret_value_hidden && is_metadata_key(&s.secret_key))
-            .map(|(i, _)| i)
-            .collect();
+        let known = |secret: &Secret| {
+            previous.as_ref().and_then(|list| {
+                list.secrets
+                    .iter()
+                    .find(|p| {
+                        p.secret_key == secret.secret_key
+                            && p.version == secret.version
+                            && !p.secret_value_hidden
+                    })
+                    .map(|p| p.secret_value.clone())
+            })
+        };
+        let mut hidden = Vec::new();
+        for (i, secret) in served.value.secrets.iter_mut().enumerate() {
+            if !(secret.secret_value_hidden && is_metadata_key(&secret.secret_key)) {
+                continue;
+            }
+            match known(secret) {
+                Some(value) => {
+                    secret.secret_value = value;
+                    secret.secret_value_hidden = false;
+                }
+                None => hidden.push(i),
+            }
+        }
         let raw = ReadOptions {
             expand_references: false,
             include_imports: false,

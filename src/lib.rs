@@ -12,6 +12,7 @@ pub mod fakevault;
 pub mod github;
 pub mod lifecycle;
 pub mod lint;
+pub mod log_writer;
 pub mod mcp;
 pub mod mcp_config;
 pub mod provision;

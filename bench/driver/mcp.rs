@@ -195,14 +195,32 @@ pub async fn cold_start(spec: &ServerSpec, runs: usize) -> Result<Summary> {
     Ok(summarize(&samples))
 }
 
-/// The last read the server sent to the vault, to replay directly.
+/// The last read the server sent to the vault, to replay directly: a secrets
+/// read if there was one, else the last successful read of any kind (this
+/// binary's `list-secrets` takes the folder's listing from its per-minute
+/// metadata cache and sends only the imports read on the hot path).
 fn last_read(vault: &RunningVault) -> Result<RecordedRequest> {
-    vault
-        .requests()
-        .into_iter()
+    let seen = vault.requests();
+    let read = |r: &&RecordedRequest| r.method == "GET" && r.status == Some(200);
+    seen.iter()
         .rev()
-        .find(|r| r.method == "GET" && r.path.contains("/secrets") && r.status == Some(200))
-        .context("the server made no successful secrets read")
+        .filter(read)
+        .find(|r| r.path.contains("/secrets"))
+        .or_else(|| seen.iter().rev().find(read))
+        .cloned()
+        .with_context(|| {
+            let mut sent: Vec<String> = seen
+                .iter()
+                .map(|r| format!("{} {} -> {:?}", r.method, r.path, r.status))
+                .collect();
+            sent.sort();
+            sent.dedup();
+            format!(
+                "the server made no successful secrets read ({} requests to: {})",
+                seen.len(),
+                sent.join(", ")
+            )
+        })
 }
 
 async fn timed_calls(s: &mut Session, tool: &str, args: &Value, warmup: usize, n: usize) -> Result<Summary> {

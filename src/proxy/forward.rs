@@ -58,6 +58,9 @@ pub(crate) struct Upstream {
     /// request only bumps a reference count.
     scheme: Scheme,
     authority: Authority,
+    /// `Host` for every request, made once: the client would otherwise
+    /// format it from the URI for each request.
+    host: hyper::header::HeaderValue,
     /// The base URL's path without the trailing slash ("" at the root);
     /// request paths are appended to it as sent.
     base_path: String,
@@ -108,6 +111,8 @@ impl Upstream {
         let authority = base_url[url::Position::BeforeHost..url::Position::AfterPort]
             .parse::<Authority>()
             .map_err(|e| ProxyError::Client(format!("the vault URL's host is not usable: {e}")))?;
+        let host = hyper::header::HeaderValue::from_str(authority.as_str())
+            .map_err(|e| ProxyError::Client(format!("the vault URL's host is not usable: {e}")))?;
         let scheme = if base_url.scheme() == "https" {
             Scheme::HTTPS
         } else {
@@ -118,6 +123,7 @@ impl Upstream {
             base: base_url.as_str().trim_end_matches('/').to_string(),
             scheme,
             authority,
+            host,
             base_path: base_url.path().trim_end_matches('/').to_string(),
             injected: Injected::new(settings)?,
             call_timeout: settings.call_timeout,
@@ -173,6 +179,7 @@ impl Upstream {
         let uri = self.target(&parts.uri, plan.query.as_deref())?;
         // Moved, not copied: the client's map is rewritten in place.
         parts.headers = headers::to_upstream(std::mem::take(&mut parts.headers), &self.injected);
+        parts.headers.insert(hyper::header::HOST, self.host.clone());
         let check = plan.check.as_ref().zip(scope);
         if check.is_some() {
             // The answer is read here: it must arrive as plain JSON.

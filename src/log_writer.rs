@@ -15,6 +15,10 @@
 //! [`MAX_PENDING`] bytes and further lines are dropped and counted, as the
 //! old writer's bounded queue did; the count is written once the sink moves
 //! again. Dropping the [`Guard`] writes what is left and stops the thread.
+//!
+//! The thread is started by the first line, not at start-up: the stdio
+//! server logs only warnings by default, usually none, and its `initialize`
+//! answer should not wait for a thread it may never need.
 
 use std::io::Write;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -32,6 +36,9 @@ struct State {
     pending: Vec<u8>,
     dropped: u64,
     closed: bool,
+    /// The sink until the writer thread takes it.
+    sink: Option<Box<dyn Write + Send>>,
+    thread: Option<JoinHandle<()>>,
 }
 
 struct Shared {
@@ -55,35 +62,53 @@ pub struct BatchWriter {
 /// Stops the writer thread after writing what is pending.
 pub struct Guard {
     shared: Arc<Shared>,
-    thread: Option<JoinHandle<()>>,
 }
 
-/// Starts the writer thread for `sink`.
+/// Sets up the writer for `sink`; its thread starts with the first line.
 pub fn spawn<W: Write + Send + 'static>(sink: W) -> std::io::Result<(BatchWriter, Guard)> {
     let shared = Arc::new(Shared {
-        state: Mutex::new(State::default()),
+        state: Mutex::new(State {
+            sink: Some(Box::new(sink)),
+            ..State::default()
+        }),
         ready: Condvar::new(),
     });
-    let thread = std::thread::Builder::new()
+    Ok((
+        BatchWriter {
+            shared: shared.clone(),
+        },
+        Guard { shared },
+    ))
+}
+
+/// Starts the writer thread with the sink, if it has not started yet.
+/// Called with the state locked; the thread waits for that lock.
+fn start(shared: &Arc<Shared>, state: &mut State) {
+    let Some(sink) = state.sink.take() else { return };
+    let (handoff, taken) = std::sync::mpsc::channel::<Box<dyn Write + Send>>();
+    let spawned = std::thread::Builder::new()
         .name("log-writer".into())
         // It formats nothing: a small stack is plenty.
         .stack_size(64 * 1024)
         .spawn({
             let shared = shared.clone();
-            move || drain(&shared, sink)
-        })?;
-    Ok((
-        BatchWriter {
-            shared: shared.clone(),
-        },
-        Guard {
-            shared,
-            thread: Some(thread),
-        },
-    ))
+            move || {
+                if let Ok(sink) = taken.recv() {
+                    drain(&shared, sink);
+                }
+            }
+        });
+    match spawned {
+        Ok(thread) => {
+            let _ = handoff.send(sink);
+            state.thread = Some(thread);
+        }
+        // No thread (resource limits): write each batch from here instead.
+        Err(_) => state.sink = Some(sink),
+    }
 }
 
-fn drain<W: Write>(shared: &Shared, mut sink: W) {
+fn drain(shared: &Shared, mut sink: Box<dyn Write + Send>) {
     let mut batch = Vec::new();
     loop {
         let mut state = shared.lock();
@@ -119,9 +144,13 @@ fn drain<W: Write>(shared: &Shared, mut sink: W) {
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        self.shared.lock().closed = true;
+        let thread = {
+            let mut state = self.shared.lock();
+            state.closed = true;
+            state.thread.take()
+        };
         self.shared.ready.notify_one();
-        if let Some(thread) = self.thread.take() {
+        if let Some(thread) = thread {
             let _ = thread.join();
         }
     }
@@ -129,7 +158,7 @@ impl Drop for Guard {
 
 /// One event's handle: `fmt` writes the whole formatted line in one call.
 pub struct LineWriter<'a> {
-    shared: &'a Shared,
+    shared: &'a Arc<Shared>,
 }
 
 impl Write for LineWriter<'_> {
@@ -144,6 +173,17 @@ impl Write for LineWriter<'_> {
         }
         let was_empty = state.pending.is_empty();
         state.pending.extend_from_slice(line);
+        if state.thread.is_none() {
+            start(self.shared, &mut state);
+            let state = &mut *state;
+            if let Some(sink) = state.sink.as_mut() {
+                // No writer thread could be started: written here.
+                let pending = std::mem::take(&mut state.pending);
+                let _ = sink.write_all(&pending);
+                let _ = sink.flush();
+                return Ok(line.len());
+            }
+        }
         drop(state);
         if was_empty {
             self.shared.ready.notify_one();

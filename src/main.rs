@@ -316,14 +316,22 @@ async fn run_provision(
 
 fn main() -> ExitCode {
     let cli = Cli::parse_from(proxy::proxy_flag_to_subcommand(std::env::args_os()));
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
-    // The stdio server answers one client whose calls wait on the vault: one
-    // worker keeps up, and each extra worker (one per core by default) costs
-    // a stack and a malloc arena. TOKIO_WORKER_THREADS still overrides.
-    let stdio_server = matches!(cli.command, None | Some(Command::Serve(_)));
-    if stdio_server && std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
-        builder.worker_threads(1);
-    }
+    // The stdio server answers one client whose calls wait on the vault: the
+    // main thread alone keeps up. A worker thread (one per core by default)
+    // would cost a stack, a malloc arena, its start before the first answer,
+    // and a cross-thread wake-up per message. TOKIO_WORKER_THREADS still asks
+    // for workers. The proxy serves on its own worker per core (proxy::run):
+    // this thread only starts and stops them.
+    let single_thread = match cli.command {
+        None | Some(Command::Serve(_)) => std::env::var_os("TOKIO_WORKER_THREADS").is_none(),
+        Some(Command::Proxy(_)) => true,
+        _ => false,
+    };
+    let mut builder = if single_thread {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
     let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

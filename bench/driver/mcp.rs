@@ -309,6 +309,16 @@ pub async fn session(
     r.get = timed_calls(&mut s, "get-secret", get_args, counts.warmup, counts.calls).await?;
     r.rss_after_kib = procs::rss_kib(server_pid);
     r.anon_after_kib = procs::rss_anon_kib(server_pid);
+    let top: Vec<String> = procs::rss_by_mapping(server_pid)
+        .into_iter()
+        .take(6)
+        .map(|(name, kib)| format!("{name} {kib} KiB"))
+        .collect();
+    println!(
+        "mcp: {}: resident after the get-secret calls: {}",
+        spec.name,
+        top.join(", ")
+    );
     r.tree_rss_after_kib = procs::tree_rss_kib(s.pid);
     let get_req = last_read(vault)?;
 

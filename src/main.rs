@@ -12,6 +12,7 @@ use infisical_mcp_rs::doctor::{self, DoctorArgs};
 use infisical_mcp_rs::github::{self, GITHUB_TOKEN_HELP, GithubTokenArgs};
 use infisical_mcp_rs::lifecycle::shutdown_signal;
 use infisical_mcp_rs::lint::{self, LintArgs};
+use infisical_mcp_rs::log_writer;
 use infisical_mcp_rs::mcp::{Context, Server};
 use infisical_mcp_rs::mcp_config::{self, McpConfigArgs};
 use infisical_mcp_rs::provision::{self, DeprovisionArgs, Outcome, ProvisionArgs};
@@ -105,31 +106,10 @@ fn is_payload_logging(target: &str, level: &tracing::Level) -> bool {
         })
 }
 
-/// Log lines queued for the writer thread before new ones are dropped. The
-/// queue is allocated (and touched) in full up front: tracing-appender's
-/// default of 128,000 lines was 4 MiB, three quarters of the stdio server's
-/// private memory. 4,096 lines still absorb a 200 ms stall of stderr at the
-/// proxy's full rate.
-const LOG_QUEUE_LINES: usize = 4096;
-
-fn log_writer<W: std::io::Write + Send + 'static>(
-    w: W,
-) -> (
-    tracing_appender::non_blocking::NonBlocking,
-    tracing_appender::non_blocking::WorkerGuard,
-) {
-    tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .buffered_lines_limit(LOG_QUEUE_LINES)
-        .finish(w)
-}
-
 /// Exit code for configuration errors, as the design asks.
 const CONFIG_ERROR: u8 = 2;
 
-fn init_logging(
-    log: &LogArgs,
-    default_filter: &str,
-) -> anyhow::Result<Option<tracing_appender::non_blocking::WorkerGuard>> {
+fn init_logging(log: &LogArgs, default_filter: &str) -> anyhow::Result<Option<log_writer::Guard>> {
     let env_filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     // A cap beside the EnvFilter, not a directive inside it: in an EnvFilter
     // the most specific directive wins, so `rmcp::service=trace` used to
@@ -146,7 +126,8 @@ fn init_logging(
                 .max_log_files(log.log_retention.max(1))
                 .build(dir)
                 .with_context(|| format!("cannot write logs to --log-dir {}", dir.display()))?;
-            let (writer, guard) = log_writer(appender);
+            let (writer, guard) =
+                log_writer::spawn(appender).context("cannot start the log writer thread")?;
             tracing_subscriber::registry()
                 .with(
                     tracing_subscriber::fmt::layer()
@@ -160,12 +141,11 @@ fn init_logging(
         None => {
             // stdout is the protocol channel: logs only ever go to stderr,
             // through a writer thread so that a request never waits on a
-            // write(2) (the proxy's access log cost ~20 % of its throughput).
-            // The thread flushes whenever its queue runs empty, so the buffer
-            // only joins the lines of a burst into one write(2); a quiet
-            // server's lines still reach the terminal at once.
+            // write(2), and batched so that it does not wake that thread
+            // either (the proxy's access log, src/log_writer.rs).
             let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-            let (writer, guard) = log_writer(std::io::BufWriter::new(std::io::stderr()));
+            let (writer, guard) =
+                log_writer::spawn(std::io::stderr()).context("cannot start the log writer thread")?;
             tracing_subscriber::registry()
                 .with(
                     tracing_subscriber::fmt::layer()
@@ -336,14 +316,22 @@ async fn run_provision(
 
 fn main() -> ExitCode {
     let cli = Cli::parse_from(proxy::proxy_flag_to_subcommand(std::env::args_os()));
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
-    // The stdio server answers one client whose calls wait on the vault: one
-    // worker keeps up, and each extra worker (one per core by default) costs
-    // a stack and a malloc arena. TOKIO_WORKER_THREADS still overrides.
-    let stdio_server = matches!(cli.command, None | Some(Command::Serve(_)));
-    if stdio_server && std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
-        builder.worker_threads(1);
-    }
+    // The stdio server answers one client whose calls wait on the vault: the
+    // main thread alone keeps up. A worker thread (one per core by default)
+    // would cost a stack, a malloc arena, its start before the first answer,
+    // and a cross-thread wake-up per message. TOKIO_WORKER_THREADS still asks
+    // for workers. The proxy serves on its own worker per core (proxy::run):
+    // this thread only starts and stops them.
+    let single_thread = match cli.command {
+        None | Some(Command::Serve(_)) => std::env::var_os("TOKIO_WORKER_THREADS").is_none(),
+        Some(Command::Proxy(_)) => true,
+        _ => false,
+    };
+    let mut builder = if single_thread {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
     let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

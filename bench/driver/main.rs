@@ -8,6 +8,8 @@
 //! - proxy: this binary's `--proxy` vs a direct request, a stdlib Python
 //!   header proxy and nginx: added latency and throughput at 1/16/64
 //!   connections, RSS under load;
+//! - scale: 1, 10 and 100 concurrent sessions of this binary, and a
+//!   10,000-secret folder listed with and without values (`scale.rs`);
 //!
 //! and writes a Markdown report with the ratios against the targets of
 //! issue 8. Every loop is bounded in count and has a timeout; all traffic
@@ -19,6 +21,7 @@ mod mcp;
 mod procs;
 mod proxies;
 mod report;
+mod scale;
 mod stats;
 
 use std::path::{Path, PathBuf};
@@ -68,7 +71,7 @@ struct Args {
     /// The command line to print in the report.
     #[arg(long, default_value = "bench/run")]
     command: String,
-    /// Only these parts: mcp, proxy (default both).
+    /// Only these parts: mcp, proxy, scale (default all).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// For tuning, not for the report: another build of this crate measured
@@ -115,6 +118,12 @@ pub struct Plan {
     /// (connections, measured requests per connection)
     pub levels: Vec<(usize, usize)>,
     pub load_warmup_per_conn: usize,
+    /// Concurrent sessions for the growth row, and `get-secret` calls each.
+    pub scale_sessions: Vec<usize>,
+    pub scale_calls: usize,
+    /// Secrets in the big folder, and measured `list-secrets` calls of it.
+    pub big_folder: usize,
+    pub big_list_calls: usize,
 }
 
 impl Plan {
@@ -125,6 +134,10 @@ impl Plan {
             calls: 1000,
             levels: vec![(1, 2000), (16, 300), (64, 120)],
             load_warmup_per_conn: 10,
+            scale_sessions: vec![1, 10, 100],
+            scale_calls: 100,
+            big_folder: scale::BIG_FOLDER_SECRETS,
+            big_list_calls: 20,
         }
     }
     fn smoke() -> Self {
@@ -134,6 +147,10 @@ impl Plan {
             calls: 20,
             levels: vec![(1, 20), (16, 4), (64, 2)],
             load_warmup_per_conn: 1,
+            scale_sessions: vec![1, 3],
+            scale_calls: 3,
+            big_folder: 500,
+            big_list_calls: 2,
         }
     }
 }
@@ -153,7 +170,7 @@ fn main() -> Result<()> {
         .build()?;
     let vault: RunningVault = vault_rt.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        FakeVault::new(VaultData::sample())
+        FakeVault::new(scale::with_big_folder(VaultData::sample(), plan.big_folder))
             .identity(fakevault::demo_identity())
             .start(listener)
             .await
@@ -181,6 +198,20 @@ fn main() -> Result<()> {
     } else {
         None
     };
+    let scale = if want("scale") {
+        let spec = specs(&args, &vault)?.remove(0);
+        vault.set_gate(CfGate::Off);
+        Some(rt.block_on(scale::run(
+            &spec,
+            &vault,
+            &plan.scale_sessions,
+            plan.scale_calls,
+            plan.big_list_calls,
+            plan.big_folder,
+        ))?)
+    } else {
+        None
+    };
     let elapsed = started.elapsed();
     let analysis = args
         .analysis
@@ -193,6 +224,7 @@ fn main() -> Result<()> {
         args.smoke,
         mcp.as_ref(),
         proxy.as_ref(),
+        scale.as_ref(),
         elapsed,
         analysis.as_deref(),
     );

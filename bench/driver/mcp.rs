@@ -195,14 +195,32 @@ pub async fn cold_start(spec: &ServerSpec, runs: usize) -> Result<Summary> {
     Ok(summarize(&samples))
 }
 
-/// The last read the server sent to the vault, to replay directly.
+/// The last read the server sent to the vault, to replay directly: a secrets
+/// read if there was one, else the last successful read of any kind (this
+/// binary's `list-secrets` takes the folder's listing from its per-minute
+/// metadata cache and sends only the imports read on the hot path).
 fn last_read(vault: &RunningVault) -> Result<RecordedRequest> {
-    vault
-        .requests()
-        .into_iter()
+    let seen = vault.requests();
+    let read = |r: &&RecordedRequest| r.method == "GET" && r.status == Some(200);
+    seen.iter()
         .rev()
-        .find(|r| r.method == "GET" && r.path.contains("/secrets") && r.status == Some(200))
-        .context("the server made no successful secrets read")
+        .filter(read)
+        .find(|r| r.path.contains("/secrets"))
+        .or_else(|| seen.iter().rev().find(read))
+        .cloned()
+        .with_context(|| {
+            let mut sent: Vec<String> = seen
+                .iter()
+                .map(|r| format!("{} {} -> {:?}", r.method, r.path, r.status))
+                .collect();
+            sent.sort();
+            sent.dedup();
+            format!(
+                "the server made no successful secrets read ({} requests to: {})",
+                seen.len(),
+                sent.join(", ")
+            )
+        })
 }
 
 async fn timed_calls(s: &mut Session, tool: &str, args: &Value, warmup: usize, n: usize) -> Result<Summary> {
@@ -291,6 +309,16 @@ pub async fn session(
     r.get = timed_calls(&mut s, "get-secret", get_args, counts.warmup, counts.calls).await?;
     r.rss_after_kib = procs::rss_kib(server_pid);
     r.anon_after_kib = procs::rss_anon_kib(server_pid);
+    let top: Vec<String> = procs::rss_by_mapping(server_pid)
+        .into_iter()
+        .take(6)
+        .map(|(name, kib)| format!("{name} {kib} KiB"))
+        .collect();
+    println!(
+        "mcp: {}: resident after the get-secret calls: {}",
+        spec.name,
+        top.join(", ")
+    );
     r.tree_rss_after_kib = procs::tree_rss_kib(s.pid);
     let get_req = last_read(vault)?;
 

@@ -20,6 +20,31 @@ pub fn rss_anon_kib(pid: u32) -> Option<u64> {
     status_field_kib(pid, "RssAnon:")
 }
 
+/// Resident KiB per mapped file (`[anon]` for private memory), largest
+/// first, from /proc/PID/smaps: where a process's VmRSS lives.
+pub fn rss_by_mapping(pid: u32) -> Vec<(String, u64)> {
+    let Ok(smaps) = std::fs::read_to_string(format!("/proc/{pid}/smaps")) else {
+        return Vec::new();
+    };
+    let mut by: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+    let mut current = String::new();
+    for line in smaps.lines() {
+        let mut words = line.split_whitespace();
+        let first = words.next().unwrap_or_default();
+        if first.contains('-') && !first.ends_with(':') {
+            // A mapping's header: range perms offset dev inode [path].
+            let path = line.split_whitespace().nth(5).unwrap_or("[anon]");
+            current = path.rsplit('/').next().unwrap_or(path).to_string();
+        } else if first == "Rss:" {
+            let kib: u64 = words.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+            *by.entry(current.clone()).or_default() += kib;
+        }
+    }
+    let mut out: Vec<(String, u64)> = by.into_iter().filter(|(_, k)| *k > 0).collect();
+    out.sort_by_key(|(_, kib)| std::cmp::Reverse(*kib));
+    out
+}
+
 /// The deepest process under `pid` (the server itself when a launcher such
 /// as npx sits above it; `pid` when nothing does).
 pub fn leaf(pid: u32) -> u32 {

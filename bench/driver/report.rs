@@ -7,6 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::mcp::ServerResult;
+use crate::scale::ScaleResults;
 use crate::stats::{fmt_mib, fmt_ms, fmt_ratio};
 use crate::{FOLDER, KEY, McpResults, Plan, ProxyResults};
 
@@ -133,25 +134,23 @@ pub fn verdicts(mcp: Option<&McpResults>, proxy: Option<&ProxyResults>) -> Vec<V
             let via_npx = x.cold_start.p50 / o.cold_start.p50;
             let via_node = n.cold_start.p50 / o.cold_start.p50;
             v.push(Verdict {
-                target: "cold start ≥ 50× faster than the official server",
+                target: "cold start ≥ 100× faster than the official server",
                 measured: format!(
                     "{} ms vs {} ms via npx ({via_npx:.0}×), {} ms via node ({via_node:.0}×)",
                     fmt_ms(o.cold_start.p50),
                     fmt_ms(x.cold_start.p50),
                     fmt_ms(n.cold_start.p50)
                 ),
-                met: Some(via_npx >= 50.0 && via_node >= 50.0),
+                met: Some(via_npx >= 100.0 && via_node >= 100.0),
             });
-            let pairs = [
-                (o.rss_init_kib, n.rss_init_kib),
-                (o.rss_after_kib, n.rss_after_kib),
-            ];
-            let met = pairs.iter().all(|(a, b)| match (a, b) {
-                (Some(a), Some(b)) => (*a as f64) * 20.0 <= *b as f64,
+            let within = |a: Option<u64>, b: Option<u64>, k: f64| match (a, b) {
+                (Some(a), Some(b)) => (a as f64) * k <= b as f64,
                 _ => false,
-            });
+            };
+            let met = within(o.rss_after_kib, n.rss_after_kib, 15.0)
+                && within(o.anon_after_kib, n.anon_after_kib, 50.0);
             v.push(Verdict {
-                target: "RSS ≤ 1/20 of the official server",
+                target: "after 1,000 calls: VmRSS ≤ 1/15, RssAnon ≤ 1/50 of the official server",
                 measured: format!(
                     "VmRSS {} MiB vs {} MiB (node process) = {} after initialize; {} vs {} MiB = {} after {} calls; npx tree {} MiB. \
                      Private (RssAnon): {} vs {} MiB = {}",
@@ -174,13 +173,13 @@ pub fn verdicts(mcp: Option<&McpResults>, proxy: Option<&ProxyResults>) -> Vec<V
             let get = o.get.p50 - o.get_direct.p50;
             let list = o.list.p50 - o.list_direct.p50;
             v.push(Verdict {
-                target: "per-call overhead ≤ 0.5 ms p50 (over a direct HTTP read)",
+                target: "get-secret overhead ≤ 0.5 ms p50 (over a direct HTTP read)",
                 measured: format!(
-                    "get-secret +{} ms, list-secrets +{} ms",
+                    "get-secret +{} ms (list-secrets +{} ms)",
                     fmt_ms(get),
                     fmt_ms(list)
                 ),
-                met: Some(get <= 0.5 && list <= 0.5),
+                met: Some(get <= 0.5),
             });
         }
     }
@@ -193,9 +192,9 @@ pub fn verdicts(mcp: Option<&McpResults>, proxy: Option<&ProxyResults>) -> Vec<V
         {
             let added = o1.latency.p50 - d1.latency.p50;
             v.push(Verdict {
-                target: "proxy p50 overhead ≤ 0.2 ms (1 connection)",
-                measured: format!("+{} ms", fmt_ms(added)),
-                met: Some(added <= 0.2),
+                target: "proxy added p50 ≤ 50 µs over direct (1 connection)",
+                measured: format!("+{:.0} µs", added * 1000.0),
+                met: Some(added <= 0.05),
             });
         }
         if let (Some(o), Some(n)) = (ours, nginx) {
@@ -213,12 +212,29 @@ pub fn verdicts(mcp: Option<&McpResults>, proxy: Option<&ProxyResults>) -> Vec<V
                     )
                 })
                 .collect();
-            let met = o.levels.iter().zip(&n.levels).all(|(a, b)| a.rps >= b.rps);
+            let met = o
+                .levels
+                .iter()
+                .zip(&n.levels)
+                .filter(|(a, _)| a.conns >= 16)
+                .all(|(a, b)| a.rps >= b.rps);
             v.push(Verdict {
-                target: "proxy throughput ≥ nginx (1/16/64 connections)",
+                target: "proxy throughput ≥ nginx at 16 and 64 connections (1 shown too)",
                 measured: parts.join("; "),
                 met: Some(met),
             });
+            if let (Some(a), Some(b)) = (o.levels.last(), n.levels.last()) {
+                v.push(Verdict {
+                    target: "proxy p99 at 64 connections ≤ nginx's",
+                    measured: format!(
+                        "{} ms vs {} ms at {} connections",
+                        fmt_ms(a.latency.p99),
+                        fmt_ms(b.latency.p99),
+                        a.conns
+                    ),
+                    met: Some(a.latency.p99 <= b.latency.p99),
+                });
+            }
         }
     }
     v
@@ -421,6 +437,7 @@ pub fn markdown(
     smoke: bool,
     mcp: Option<&McpResults>,
     proxy: Option<&ProxyResults>,
+    scale: Option<&ScaleResults>,
     elapsed: Duration,
     analysis: Option<&str>,
 ) -> String {
@@ -472,5 +489,77 @@ pub fn markdown(
     if let Some(p) = proxy {
         proxy_tables(&mut s, p, plan);
     }
+    if let Some(g) = scale {
+        scale_tables(&mut s, g);
+    }
     s
+}
+
+fn scale_tables(s: &mut String, g: &ScaleResults) {
+    let _ = writeln!(
+        s,
+        "## Growth
+"
+    );
+    let _ = writeln!(
+        s,
+        "### Concurrent MCP sessions
+
+N servers (separate processes, this binary) started at once against the one vault \
+         (CF gate off); \"all ready\" is from the first spawn to the last `initialize` answer. Then every session makes \
+         its `get-secret` calls one at a time, all sessions at once (after one warm-up call each). Memory is read after the calls.\n"
+    );
+    let _ = writeln!(
+        s,
+        "| sessions | all ready ms | per session ms | calls each | p50 ms | p99 ms | calls/s | VmRSS total MiB | per session | RssAnon total MiB | per session | logins |"
+    );
+    let _ = writeln!(s, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for r in &g.sessions {
+        let n = r.sessions as f64;
+        let ready = r.all_ready.as_secs_f64() * 1e3;
+        let _ = writeln!(
+            s,
+            "| {} | {:.1} | {:.2} | {} | {} | {} | {:.0} | {:.1} | {:.2} | {:.1} | {:.2} | {} |",
+            r.sessions,
+            ready,
+            ready / n,
+            r.calls_per_session,
+            fmt_ms(r.latency.p50),
+            fmt_ms(r.latency.p99),
+            r.calls_per_sec,
+            r.rss_total_kib as f64 / 1024.0,
+            r.rss_total_kib as f64 / 1024.0 / n,
+            r.anon_total_kib as f64 / 1024.0,
+            r.anon_total_kib as f64 / 1024.0 / n,
+            r.logins
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\n### A big folder\n\n`list-secrets` of one folder, one session (this binary), keys only (the default) and with \
+         `--list-values`; {} calls after one unmeasured call. Memory of the server after the calls.\n",
+        g.lists.first().map_or(0, |l| l.latency.n)
+    );
+    let _ = writeln!(
+        s,
+        "| values | secrets | p50 ms | p99 ms | µs per secret (p50) | answer bytes | bytes per secret | VmRSS after MiB | RssAnon after MiB |"
+    );
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for l in &g.lists {
+        let n = l.secrets.max(1) as f64;
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {:.1} | {} | {:.0} | {} | {} |",
+            if l.values { "yes (`--list-values`)" } else { "no" },
+            l.secrets,
+            fmt_ms(l.latency.p50),
+            fmt_ms(l.latency.p99),
+            l.latency.p50 * 1000.0 / n,
+            l.answer_bytes,
+            l.answer_bytes as f64 / n,
+            fmt_mib(l.rss_after_kib),
+            fmt_mib(l.anon_after_kib)
+        );
+    }
+    let _ = writeln!(s);
 }

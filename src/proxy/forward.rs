@@ -1,19 +1,37 @@
-//! The upstream side: one shared `reqwest` client (keep-alive pool, rustls,
-//! redirects never followed, no environment proxy) and the forwarding of one
-//! request with both bodies streamed chunk by chunk.
+//! The upstream side: one shared `hyper-util` client (keep-alive pool,
+//! rustls, redirects never followed, no environment proxy) and the
+//! forwarding of one request with both bodies streamed chunk by chunk.
+//!
+//! The request goes out as hyper parsed it: its path and query (`Bytes`
+//! inside) are reused as they are whenever the vault URL has no path of its
+//! own and the scope leaves the query alone, with the scheme and authority
+//! parsed once at start. `reqwest` printed and re-parsed every URL, and its
+//! redirect layer parsed each answer's URL back (with IDNA): that was most of
+//! the proxy's own CPU per request (bench/analysis.md).
 //!
 //! Bodies are streamed: the client's body is handed to the upstream request
-//! as a stream, and the vault's body is handed back to hyper as a stream, so
+//! as is, and the vault's body is handed back to hyper as a stream, so
 //! memory per request stays at a few socket buffers whatever the size. The
 //! one exception is a scoped read whose answer must be checked
 //! ([`super::answer`]): its successful JSON answer is held, up to
-//! `--max-response-mib`, in a buffer that is wiped afterwards. Timeouts: `connect_timeout` to open a connection (502 when it
-//! expires) and `call_timeout` for the vault to answer, then again between
-//! two chunks of its body (504 before the answer; a cut-off body after).
+//! `--max-response-mib`, in a buffer that is wiped afterwards. Timeouts:
+//! `connect_timeout` to open a connection (502 when it expires) and
+//! `call_timeout` for the vault to answer, then again between two chunks of
+//! its body (504 before the answer; a cut-off body after).
 
-use http_body_util::{BodyDataStream, BodyExt};
-use hyper::body::Incoming;
-use hyper::{Request, Response, StatusCode};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::http::uri::{Authority, PathAndQuery, Scheme};
+use hyper::{Request, Response, StatusCode, Uri};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 
 use zeroize::Zeroize;
 
@@ -30,45 +48,114 @@ use crate::vault::http::{Answer, gateway_error, wiped_on_drop};
 /// The response header naming the query flags a scoped proxy turned off.
 pub const TURNED_OFF_HEADER: &str = "x-infisical-proxy-turned-off";
 
+type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+
 pub(crate) struct Upstream {
-    client: reqwest::Client,
+    client: Client<Connector, Incoming>,
     /// Base URL without the trailing slash, for messages.
     base: String,
-    /// The parsed base, cloned per request so that the scheme and host are
-    /// not parsed (and IDNA-mapped) again for every request.
-    base_url: url::Url,
+    /// The vault's scheme and authority, parsed once; cloning them per
+    /// request only bumps a reference count.
+    scheme: Scheme,
+    authority: Authority,
+    /// `Host` for every request, made once: the client would otherwise
+    /// format it from the URI for each request.
+    host: hyper::header::HeaderValue,
     /// The base URL's path without the trailing slash ("" at the root);
     /// request paths are appended to it as sent.
     base_path: String,
     injected: Injected,
-    call_timeout: std::time::Duration,
+    call_timeout: Duration,
     max_response_bytes: usize,
+}
+
+/// The TLS settings reqwest used before: webpki's roots plus the system's,
+/// ring, TLS 1.2 and 1.3. An `http://` vault (tests, a local vault) reads no
+/// certificate store at all.
+fn tls_config(https: bool) -> Result<rustls::ClientConfig, ProxyError> {
+    let mut roots = rustls::RootCertStore::empty();
+    if https {
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        // Broken entries in the system store are skipped, as reqwest did;
+        // webpki's roots remain.
+        let _ = roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ProxyError::Client(format!("TLS setup failed: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
 }
 
 impl Upstream {
     pub fn new(settings: &VaultSettings) -> Result<Self, ProxyError> {
-        let client = reqwest::Client::builder()
-            // Redirects go back to the client untouched: following them here
-            // would send the Access token to whatever host they name.
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(settings.connect_timeout)
-            .read_timeout(settings.call_timeout)
-            .pool_idle_timeout(std::time::Duration::from_secs(90))
-            .tcp_keepalive(std::time::Duration::from_secs(30))
-            .tcp_nodelay(true)
-            // An HTTPS_PROXY meant for other tools must not see vault traffic.
-            .no_proxy()
-            .build()
-            .map_err(|e| ProxyError::Client(e.to_string()))?;
+        let base_url = &settings.base_url;
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(settings.connect_timeout));
+        http.set_keepalive(Some(Duration::from_secs(30)));
+        http.set_nodelay(true);
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls_config(base_url.scheme() == "https")?)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        // Redirects go back to the client untouched (this client never
+        // follows one: that would send the Access token to whatever host it
+        // names), and no HTTPS_PROXY meant for other tools is consulted.
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(90))
+            .pool_timer(hyper_util::rt::TokioTimer::new())
+            .build(https);
+        let authority = base_url[url::Position::BeforeHost..url::Position::AfterPort]
+            .parse::<Authority>()
+            .map_err(|e| ProxyError::Client(format!("the vault URL's host is not usable: {e}")))?;
+        let host = hyper::header::HeaderValue::from_str(authority.as_str())
+            .map_err(|e| ProxyError::Client(format!("the vault URL's host is not usable: {e}")))?;
+        let scheme = if base_url.scheme() == "https" {
+            Scheme::HTTPS
+        } else {
+            Scheme::HTTP
+        };
         Ok(Self {
             client,
-            base: settings.base_url.as_str().trim_end_matches('/').to_string(),
-            base_url: settings.base_url.clone(),
-            base_path: settings.base_url.path().trim_end_matches('/').to_string(),
+            base: base_url.as_str().trim_end_matches('/').to_string(),
+            scheme,
+            authority,
+            host,
+            base_path: base_url.path().trim_end_matches('/').to_string(),
             injected: Injected::new(settings)?,
             call_timeout: settings.call_timeout,
             max_response_bytes: settings.max_response_bytes,
         })
+    }
+
+    /// The upstream URI for a request: the client's path and query as hyper
+    /// parsed them when nothing is to change, else built once here.
+    fn target(&self, uri: &Uri, query: Option<&str>) -> Result<Uri, ProxyError> {
+        let path_and_query = match (self.base_path.is_empty(), query, uri.path_and_query()) {
+            (true, None, Some(pq)) => pq.clone(),
+            _ => {
+                let query = query.or(uri.query());
+                let mut text = String::with_capacity(
+                    self.base_path.len() + uri.path().len() + query.map_or(0, |q| q.len() + 1),
+                );
+                text.push_str(&self.base_path);
+                text.push_str(uri.path());
+                if let Some(q) = query {
+                    text.push('?');
+                    text.push_str(q);
+                }
+                PathAndQuery::try_from(text)
+                    .map_err(|e| ProxyError::Client(format!("cannot build the upstream path: {e}")))?
+            }
+        };
+        let mut parts = hyper::http::uri::Parts::default();
+        parts.scheme = Some(self.scheme.clone());
+        parts.authority = Some(self.authority.clone());
+        parts.path_and_query = Some(path_and_query);
+        Uri::from_parts(parts).map_err(|e| ProxyError::Client(format!("cannot build the upstream URL: {e}")))
     }
 
     /// The vault's address, for messages (it carries no credential).
@@ -88,32 +175,34 @@ impl Upstream {
         plan: Plan,
         scope: Option<&Scope>,
     ) -> Result<Response<ProxyBody>, ProxyError> {
-        let (parts, body) = req.into_parts();
-        let target = parts.uri.path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
-        let mut url = self.base_url.clone();
-        if self.base_path.is_empty() {
-            url.set_path(parts.uri.path());
-        } else {
-            url.set_path(&format!("{}{}", self.base_path, parts.uri.path()));
-        }
-        url.set_query(plan.query.as_deref().or(parts.uri.query()));
-        let mut request = reqwest::Request::new(parts.method, url);
-        // Moved, not merged header by header as `RequestBuilder::headers` would.
-        *request.headers_mut() = headers::to_upstream(parts.headers, &self.injected);
+        let (mut parts, body) = req.into_parts();
+        let uri = self.target(&parts.uri, plan.query.as_deref())?;
+        // Moved, not copied: the client's map is rewritten in place.
+        parts.headers = headers::to_upstream(std::mem::take(&mut parts.headers), &self.injected);
+        parts.headers.insert(hyper::header::HOST, self.host.clone());
         let check = plan.check.as_ref().zip(scope);
         if check.is_some() {
             // The answer is read here: it must arrive as plain JSON.
-            request.headers_mut().insert(
+            parts.headers.insert(
                 hyper::header::ACCEPT_ENCODING,
                 hyper::header::HeaderValue::from_static("identity"),
             );
         }
-        if !hyper::body::Body::is_end_stream(&body) {
-            *request.body_mut() = Some(reqwest::Body::wrap_stream(BodyDataStream::new(body)));
-        }
-        let response = self.client.execute(request).await.map_err(|e| self.error(&e))?;
-        let response: hyper::Response<reqwest::Body> = response.into();
+        let client_uri = std::mem::replace(&mut parts.uri, uri);
+        let target = client_uri.path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
+        let request = Request::from_parts(parts, body);
+        let response = match tokio::time::timeout(self.call_timeout, self.client.request(request)).await {
+            Ok(Ok(response)) => response,
+            Ok(Err(e)) => return Err(self.error(&e)),
+            Err(_) => {
+                return Err(ProxyError::UpstreamTimeout {
+                    upstream: self.base.clone(),
+                    timeout: self.call_timeout,
+                });
+            }
+        };
         let (mut parts, body) = response.into_parts();
+        let body = ChunkDeadline::new(body, self.call_timeout);
         let path = parts_path(target);
         self.note_gateway_answer(parts.status, &parts.headers, path);
         parts.headers = headers::to_client(std::mem::take(&mut parts.headers));
@@ -124,10 +213,7 @@ impl Upstream {
         }
         let Some((want, scope)) = check.filter(|_| parts.status.is_success()) else {
             // Errors, redirects and unscoped reads carry no value to check.
-            return Ok(Response::from_parts(
-                parts,
-                body.map_err(BoxError::from).boxed_unsync(),
-            ));
+            return Ok(Response::from_parts(parts, body.boxed_unsync()));
         };
         if parts
             .headers
@@ -168,7 +254,7 @@ impl Upstream {
     /// Reads a whole answer body, up to the response cap. The buffer grows
     /// by copying into a fresh one and wiping the old, so no copy of a value
     /// is left behind in freed memory.
-    async fn hold(&self, mut body: reqwest::Body) -> Result<Vec<u8>, ProxyError> {
+    async fn hold(&self, mut body: ChunkDeadline) -> Result<Vec<u8>, ProxyError> {
         let limit_mib = self.max_response_bytes / (1024 * 1024);
         let hint = hyper::body::Body::size_hint(&body);
         if hint.lower() as usize > self.max_response_bytes {
@@ -178,7 +264,7 @@ impl Upstream {
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|e| ProxyError::UpstreamFailed {
                 upstream: self.base.clone(),
-                detail: innermost(&e),
+                detail: innermost(e.as_ref()),
             })?;
             let Ok(chunk) = frame.into_data() else { continue };
             if held.len() + chunk.len() > self.max_response_bytes {
@@ -225,29 +311,81 @@ impl Upstream {
         }
     }
 
-    fn error(&self, e: &reqwest::Error) -> ProxyError {
+    fn error(&self, e: &hyper_util::client::legacy::Error) -> ProxyError {
         let upstream = self.base.clone();
         // The innermost cause names the real problem (DNS, refused, TLS);
-        // reqwest's own text only says "error sending request".
-        let mut detail = e.to_string();
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            detail = s.to_string();
-            source = s.source();
-        }
+        // the client's own text only says "client error (Connect)".
+        let detail = innermost(e);
         if e.is_connect() {
             ProxyError::UpstreamUnreachable {
                 upstream,
                 detail: format!("cannot connect: {detail}"),
             }
-        } else if e.is_timeout() {
-            ProxyError::UpstreamTimeout {
-                upstream,
-                timeout: self.call_timeout,
-            }
         } else {
             ProxyError::UpstreamFailed { upstream, detail }
         }
+    }
+}
+
+/// The vault's answer body, failing when the vault sends nothing for
+/// `call_timeout` between two chunks (or before the first). The timer is
+/// only made once the body has to wait: a small answer that arrived with its
+/// head is passed on without one.
+pub(crate) struct ChunkDeadline {
+    inner: Incoming,
+    timeout: Duration,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl ChunkDeadline {
+    fn new(inner: Incoming, timeout: Duration) -> Self {
+        Self {
+            inner,
+            timeout,
+            timer: None,
+        }
+    }
+}
+
+impl Body for ChunkDeadline {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(frame) => {
+                if let Some(timer) = this.timer.as_mut() {
+                    timer.as_mut().reset(tokio::time::Instant::now() + this.timeout);
+                }
+                Poll::Ready(frame.map(|f| f.map_err(BoxError::from)))
+            }
+            Poll::Pending => {
+                let timeout = this.timeout;
+                let timer = this
+                    .timer
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+                match timer.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Some(Err(format!(
+                        "the vault sent no part of its answer for {} s (--call-timeout)",
+                        timeout.as_secs()
+                    )
+                    .into()))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }
 

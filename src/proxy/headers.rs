@@ -7,8 +7,8 @@
 //! such header it finds as the caller's address, and older builds look at
 //! `X-Client-IP` and `X-Forwarded-For` before Cloudflare's own
 //! `CF-Connecting-IP` — so a local client could otherwise pass a trusted-IP
-//! list, or write any address into the audit log. `Host` is left for the
-//! upstream client to set from the vault URL, `User-Agent` and the
+//! list, or write any address into the audit log. `Host` is removed here and
+//! set to the vault's by the forwarder ([`super::forward`]), `User-Agent` and the
 //! Cloudflare Access service token are set here. Nothing is invented: no
 //! `X-Forwarded-*`, no `Via`.
 //!
@@ -101,6 +101,10 @@ impl Injected {
     }
 }
 
+fn is_hop_by_hop(name: &HeaderName) -> bool {
+    HOP_BY_HOP.contains(&name.as_str())
+}
+
 /// Removes the hop-by-hop headers, including those `Connection` names.
 fn strip_hop_by_hop(headers: &mut HeaderMap) {
     // Most HTTP/1.1 requests and answers carry no `Connection` header: no
@@ -117,8 +121,18 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
             headers.remove(name);
         }
     }
-    for name in HOP_BY_HOP {
-        headers.remove(name);
+    remove_where(headers, is_hop_by_hop);
+}
+
+/// Removes every header whose name matches. One pass over the few names a
+/// message has, instead of one hashed lookup per name that might be there;
+/// nothing is allocated when none matches (the usual case).
+fn remove_where(headers: &mut HeaderMap, matches: impl Fn(&HeaderName) -> bool) {
+    if headers.keys().any(&matches) {
+        let names: Vec<HeaderName> = headers.keys().filter(|n| matches(n)).cloned().collect();
+        for name in names {
+            headers.remove(name);
+        }
     }
 }
 
@@ -153,14 +167,9 @@ fn without_cf_cookie(value: &HeaderValue) -> Option<HeaderValue> {
 /// the request's own map is consumed rather than copied.
 pub fn to_upstream(mut out: HeaderMap, injected: &Injected) -> HeaderMap {
     strip_hop_by_hop(&mut out);
-    out.remove(header::HOST);
-    out.remove(CLIENT_TOKEN_HEADER);
-    if out.keys().any(is_edge_header) {
-        let edge_names: Vec<HeaderName> = out.keys().filter(|n| is_edge_header(n)).cloned().collect();
-        for name in edge_names {
-            out.remove(name);
-        }
-    }
+    remove_where(&mut out, |name| {
+        name == header::HOST || name.as_str() == CLIENT_TOKEN_HEADER || is_edge_header(name)
+    });
     if out.contains_key(header::COOKIE) {
         let cookies: Vec<HeaderValue> = out
             .get_all(header::COOKIE)

@@ -71,57 +71,146 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ProxyError> {
 
 struct Shared {
     upstream: Upstream,
-    policy: Policy,
+    policy: Arc<Policy>,
+}
+
+/// How many accept-and-serve workers to run: one per core, as nginx's
+/// `worker_processes auto` (`TOKIO_WORKER_THREADS` overrides, for tuning).
+fn worker_count() -> usize {
+    std::env::var("TOKIO_WORKER_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
+        .unwrap_or(1)
+        .min(64)
 }
 
 /// Serves the proxy on `listener` until `shutdown` resolves, then drains.
+///
+/// The listening socket is shared by one worker thread per core, each with
+/// its own single-threaded runtime and its own upstream connection pool: a
+/// connection, its requests and their upstream exchanges stay on one
+/// thread, with no work stealing or cross-thread wake-up on the request
+/// path (bench/analysis.md). The connection cap, the stop signal and the
+/// drain timeout are shared by all workers.
 pub async fn run(
     listener: TcpListener,
     settings: ProxySettings,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ProxyError> {
-    let shared = Arc::new(Shared {
-        upstream: Upstream::new(&settings.vault)?,
-        policy: settings.policy,
-    });
+    let first = Upstream::new(&settings.vault)?;
     let local = listener.local_addr().map_err(ProxyError::Listener)?;
+    let policy = Arc::new(settings.policy);
     tracing::info!(
         listen = %config::client_url(local),
-        upstream = shared.upstream.display(),
-        cf_access = shared.upstream.has_cf_access(),
-        writes = if shared.policy.allow_writes { "allowed" } else { "refused" },
-        remote_clients = if shared.policy.client_token.is_some() { "with the client token" } else { "no" },
-        scope = %shared.policy.scope.as_ref().map(|s| s.scope.to_string()).unwrap_or_else(|| "none (vault RBAC only)".into()),
+        upstream = first.display(),
+        cf_access = first.has_cf_access(),
+        writes = if policy.allow_writes { "allowed" } else { "refused" },
+        remote_clients = if policy.client_token.is_some() { "with the client token" } else { "no" },
+        scope = %policy.scope.as_ref().map(|s| s.scope.to_string()).unwrap_or_else(|| "none (vault RBAC only)".into()),
         "vault proxy listening"
     );
-    if shared.policy.allow_writes && shared.policy.scope.is_some() {
+    if policy.allow_writes && policy.scope.is_some() {
         tracing::warn!(
             "--allow-writes has no effect with a scope: a scoped proxy forwards no writes but login and renew \
              (a write's target is in its body, which the scope cannot check)"
         );
     }
-    if !shared.upstream.has_cf_access() {
+    if !first.has_cf_access() {
         tracing::warn!(
             "no Cloudflare Access service token (CF_ACCESS_CLIENT_ID / CF_ACCESS_CLIENT_SECRET): requests go out without CF headers"
         );
     }
 
+    let listener = listener.into_std().map_err(ProxyError::Listener)?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let mut done = Vec::new();
+    let mut upstream = Some(first);
+    for index in 0..worker_count() {
+        let upstream = match upstream.take() {
+            Some(first) => first,
+            None => Upstream::new(&settings.vault)?,
+        };
+        let shared = Arc::new(Shared {
+            upstream,
+            policy: policy.clone(),
+        });
+        let socket = listener.try_clone().map_err(ProxyError::Listener)?;
+        let (finished, wait) = tokio::sync::oneshot::channel::<Result<(), ProxyError>>();
+        let slots = slots.clone();
+        let stop = stop_rx.clone();
+        let drain_timeout = settings.drain_timeout;
+        let span = tracing::Span::current();
+        std::thread::Builder::new()
+            .name(format!("proxy-worker-{index}"))
+            .spawn(move || {
+                let _span = span.enter();
+                let outcome = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(ProxyError::Listener)
+                    .and_then(|rt| {
+                        rt.block_on(async move {
+                            let socket = TcpListener::from_std(socket).map_err(ProxyError::Listener)?;
+                            worker(socket, shared, slots, stop, drain_timeout).await;
+                            Ok(())
+                        })
+                    });
+                let _ = finished.send(outcome);
+            })
+            .map_err(ProxyError::Listener)?;
+        done.push(wait);
+    }
+    // The workers hold their own copies of the socket.
+    drop(listener);
+
+    shutdown.await;
+    tracing::info!(
+        drain_timeout_s = settings.drain_timeout.as_secs(),
+        "shutting down: no new connections, letting in-flight requests finish"
+    );
+    let _ = stop_tx.send(true);
+    let mut first_error = None;
+    for wait in done {
+        if let Ok(Err(e)) = wait.await {
+            first_error.get_or_insert(e);
+        }
+    }
+    tracing::info!("vault proxy stopped");
+    first_error.map_or(Ok(()), Err)
+}
+
+/// One worker: accepts while there is a free connection slot, serves each
+/// connection on this thread, and on the stop signal stops accepting and
+/// drains its own connections.
+async fn worker(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    slots: Arc<Semaphore>,
+    mut stop: watch::Receiver<bool>,
+    drain_timeout: Duration,
+) {
     let mut connections = JoinSet::new();
     let mut accept_backoff = Duration::from_millis(10);
-    tokio::pin!(shutdown);
+    let stopping = |rx: &mut watch::Receiver<bool>| {
+        let mut rx = rx.clone();
+        async move {
+            let _ = rx.wait_for(|stopping| *stopping).await;
+        }
+    };
     loop {
         while connections.try_join_next().is_some() {}
         let slot = tokio::select! {
-            () = &mut shutdown => break,
+            () = stopping(&mut stop) => break,
             slot = slots.clone().acquire_owned() => match slot {
                 Ok(slot) => slot,
                 Err(_) => break,
             },
         };
         let (stream, peer) = tokio::select! {
-            () = &mut shutdown => break,
+            () = stopping(&mut stop) => break,
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
                 Err(e) => {
@@ -135,22 +224,21 @@ pub async fn run(
         };
         accept_backoff = Duration::from_millis(10);
         let shared = shared.clone();
-        let stop = stop_rx.clone();
+        let stop = stop.clone();
         connections.spawn(async move {
             serve_connection(stream, peer, shared, stop).await;
             drop(slot);
         });
     }
     drop(listener);
-
-    tracing::info!(
-        open_connections = connections.len(),
-        drain_timeout_s = settings.drain_timeout.as_secs(),
-        "shutting down: no new connections, letting in-flight requests finish"
-    );
-    let _ = stop_tx.send(true);
+    if !connections.is_empty() {
+        tracing::debug!(
+            open_connections = connections.len(),
+            "worker draining its connections"
+        );
+    }
     let drain = async { while connections.join_next().await.is_some() {} };
-    if tokio::time::timeout(settings.drain_timeout, drain).await.is_err() {
+    if tokio::time::timeout(drain_timeout, drain).await.is_err() {
         tracing::warn!(
             cut_off = connections.len(),
             "drain timeout reached; closing the remaining connections"
@@ -158,8 +246,6 @@ pub async fn run(
         connections.abort_all();
         while connections.join_next().await.is_some() {}
     }
-    tracing::info!("vault proxy stopped");
-    Ok(())
 }
 
 async fn serve_connection(

@@ -250,7 +250,15 @@ pub(crate) fn gateway_error(url: &str, answer: &Answer) -> Option<VaultError> {
 }
 
 pub(crate) struct Transport {
-    http: reqwest::Client,
+    /// Built on the first vault call, not at start: reqwest's builder loads
+    /// the system's root certificates and sets up rustls, which the stdio
+    /// server's `initialize` answer does not need (start-up time).
+    http: tokio::sync::OnceCell<reqwest::Client>,
+    /// The headers every request carries, checked at start so that a bad
+    /// CF_ACCESS_* value is a configuration error, not a failed first call.
+    default_headers: HeaderMap,
+    user_agent: String,
+    connect_timeout: Duration,
     /// Bounds requests in flight; a permit is held for one attempt only, so
     /// a caller waiting out a backoff does not block the others.
     in_flight: tokio::sync::Semaphore,
@@ -277,26 +285,39 @@ impl Transport {
             reqwest::header::ACCEPT,
             HeaderValue::from_static("application/json"),
         );
-        let http = reqwest::Client::builder()
-            .default_headers(headers)
-            .user_agent(settings.user_agent.clone())
-            // A redirect here is Cloudflare's login page; following it would send
-            // our headers to another host and end in HTML.
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(settings.connect_timeout)
-            .pool_idle_timeout(Duration::from_secs(90))
-            .tcp_keepalive(Duration::from_secs(30))
-            // An HTTPS_PROXY meant for other tools must not silently see vault traffic.
-            .no_proxy()
-            .build()
-            .map_err(|e| VaultError::Client(e.to_string()))?;
+        HeaderValue::from_str(&settings.user_agent)
+            .map_err(|_| VaultError::Client("the User-Agent is not a valid header value".into()))?;
         Ok(Self {
-            http,
+            http: tokio::sync::OnceCell::new(),
+            default_headers: headers,
+            user_agent: settings.user_agent.clone(),
+            connect_timeout: settings.connect_timeout,
             in_flight: tokio::sync::Semaphore::new(settings.max_concurrency.max(1)),
             base: settings.base_url.clone(),
             call_timeout: settings.call_timeout,
             max_response_bytes: settings.max_response_bytes,
         })
+    }
+
+    /// The keep-alive client, built by the first call that needs it.
+    async fn client(&self) -> Result<&reqwest::Client, VaultError> {
+        self.http
+            .get_or_try_init(|| async {
+                reqwest::Client::builder()
+                    .default_headers(self.default_headers.clone())
+                    .user_agent(self.user_agent.clone())
+                    // A redirect here is Cloudflare's login page; following it would send
+                    // our headers to another host and end in HTML.
+                    .redirect(reqwest::redirect::Policy::none())
+                    .connect_timeout(self.connect_timeout)
+                    .pool_idle_timeout(Duration::from_secs(90))
+                    .tcp_keepalive(Duration::from_secs(30))
+                    // An HTTPS_PROXY meant for other tools must not silently see vault traffic.
+                    .no_proxy()
+                    .build()
+                    .map_err(|e| VaultError::Client(e.to_string()))
+            })
+            .await
     }
 
     pub fn call_timeout(&self) -> Duration {
@@ -384,7 +405,8 @@ impl Transport {
     ) -> Result<Answer, VaultError> {
         let started = Instant::now();
         let mut builder = self
-            .http
+            .client()
+            .await?
             .request(request.method.clone(), url)
             .query(&request.query)
             .timeout(timeout);

@@ -12,7 +12,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
-use infisical_mcp_rs::fakevault::{DEMO_PROJECT_ID, RunningVault, VaultData};
+use infisical_fakevault::{DEMO_PROJECT_ID, RunningVault, VaultData};
 use serde_json::{Value, json};
 
 use crate::mcp::{ServerSpec, Session};

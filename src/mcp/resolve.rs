@@ -492,6 +492,31 @@ mod tests {
         assert_eq!(references("${ü}${X}"), vec![("${X}", "X")]);
     }
 
+    /// Recorded from a real Infisical (2024 build): `WARDEN_REF_SHARED` in
+    /// dev:/agents/warden holds `${dev.shared.SHARED_TOKEN}`, and the vault's
+    /// refusal names "secret named SHARED_TOKEN from environment dev in path
+    /// /shared"; `WARDEN_REF_LOCAL` holds `${WARDEN_API_KEY}` and expands to
+    /// that folder's WARDEN_API_KEY. The client must point at the same places.
+    #[test]
+    fn points_where_the_recorded_vault_points() {
+        let here = SecretPath::parse("/agents/warden");
+        assert!(here.is_ok());
+        let Ok(here) = here else { return };
+        let refs = references("${dev.shared.SHARED_TOKEN}");
+        assert_eq!(refs.len(), 1);
+        let t = target(refs[0].1, "dev", &here);
+        assert_eq!(
+            (t.environment.as_str(), t.path.as_str(), t.key.as_str()),
+            ("dev", "/shared", "SHARED_TOKEN")
+        );
+        let refs = references("${WARDEN_API_KEY}");
+        let t = target(refs[0].1, "dev", &here);
+        assert_eq!(
+            (t.environment.as_str(), t.path.as_str(), t.key.as_str()),
+            ("dev", "/agents/warden", "WARDEN_API_KEY")
+        );
+    }
+
     #[test]
     fn resolves_targets_like_a_path_join() {
         let here = SecretPath::parse("/agents/warden");

@@ -614,3 +614,38 @@ async fn listings_are_fresh_and_reuse_unchanged_companions() {
         );
     }
 }
+
+/// References that double at every level cannot grow a value without bound.
+#[tokio::test]
+async fn an_exploding_expansion_is_refused() {
+    let w = "/agents/warden";
+    let mut data = VaultData::new()
+        .project(PROJECT, "scope-project", "scope-project")
+        .environment(PROJECT, "dev", "Development")
+        .secret(PROJECT, "dev", w, "L0", &"x".repeat(64 * 1024));
+    for level in 1..=8 {
+        let below = format!("L{}", level - 1);
+        data = data.secret(
+            PROJECT,
+            "dev",
+            w,
+            &format!("L{level}"),
+            &format!("${{{below}}}${{{below}}}"),
+        );
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let vault = FakeVault::new(data)
+        .identity(wide())
+        .start(listener)
+        .await
+        .unwrap();
+    let served = serve(&env_for(&vault, (WIDE_ID, WIDE_SECRET)), &["serve"]).await;
+    // 64 KiB × 2⁴ = 1 MiB is fine; × 2⁸ = 16 MiB is not.
+    let small = get(&served, "L4", w, json!({})).await;
+    assert_eq!(
+        structured(&small)["secretValue"].as_str().map(str::len),
+        Some(1024 * 1024)
+    );
+    let huge = get(&served, "L8", w, json!({})).await;
+    assert!(error_text(&huge).contains("expandSecretReferences=false"));
+}

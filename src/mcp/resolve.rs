@@ -31,6 +31,9 @@ const MAX_REFERENCE_DEPTH: usize = 10;
 const MAX_IMPORT_FOLDERS: usize = 50;
 /// Secrets one expansion may read, whatever the references' shape.
 const MAX_REFERENCE_READS: usize = 100;
+/// Largest expanded value: references that double at every level would
+/// otherwise grow a value a thousandfold within the depth limit.
+const MAX_EXPANDED_BYTES: usize = 4 * 1024 * 1024;
 
 /// Neither imports nor expansion: what this module asks the vault for.
 pub(super) const RAW: ReadOptions = ReadOptions {
@@ -407,6 +410,15 @@ impl Expansion<'_> {
                 }
                 if !referred.is_empty() {
                     expanded = Zeroizing::new(expanded.replace(syntax, &referred));
+                    if expanded.len() > MAX_EXPANDED_BYTES {
+                        return Err(ToolError::Rejected {
+                            what: "expandSecretReferences",
+                            detail: format!(
+                                "the expanded value would exceed {} MiB; read it with expandSecretReferences=false",
+                                MAX_EXPANDED_BYTES / (1024 * 1024)
+                            ),
+                        });
+                    }
                 }
             }
         }

@@ -186,6 +186,9 @@ pub struct VaultClient {
     /// Folder metadata (names, tags, expiry and scopes companions) for
     /// [`Self::read_metadata`]: always on, briefly, holding no other value.
     metadata: reuse::Cache<Location, ReadValue>,
+    /// Folders' import lists, kept as briefly: which folders a folder
+    /// imports is structure, not a value, and changes rarely.
+    imports: reuse::Cache<Location, ReadValue>,
     /// Set when the vault says "rate limited": until then, calls fail fast
     /// (or are answered from the cache) instead of adding to the pile.
     rate_limited_until: std::sync::Mutex<Option<Instant>>,
@@ -247,6 +250,7 @@ impl VaultClient {
             flight: reuse::SingleFlight::new(),
             cache: reuse::Cache::new(CachePolicy::default()),
             metadata: reuse::Cache::new(METADATA_POLICY),
+            imports: reuse::Cache::new(METADATA_POLICY),
             rate_limited_until: std::sync::Mutex::new(None),
         })
     }
@@ -368,13 +372,23 @@ impl VaultClient {
 
     /// The secret imports of the folder at `at`, in the order Infisical
     /// applies them (by `position`), replicated imports left out.
+    ///
+    /// Kept for a minute, like folder metadata: a listing with imports would
+    /// otherwise cost a second request per folder on every call.
     pub async fn read_imports(&self, at: &Location) -> Result<Served<Vec<SecretImport>>, VaultError> {
+        if let reuse::Lookup::Fresh(ReadValue::Imports(imports), _) = self.imports.get(at) {
+            return Ok(Served {
+                value: imports,
+                cached_age: None,
+            });
+        }
         let key = ReadKey::Imports(at.clone());
         let served = self
             .reuse(key, || async {
                 Ok(ReadValue::Imports(self.fetch_imports(at).await?))
             })
             .await?;
+        self.imports.put(at.clone(), served.value.clone());
         narrow(served, |value| match value {
             ReadValue::Imports(imports) => Some(imports),
             _ => None,

@@ -381,7 +381,7 @@ fn rule2_coverage_note(environments: &[String]) -> Option<String> {
     ))
 }
 
-/// Folders one audit start may visit: far beyond a real project's, it only
+/// Folder listings one audit start may make: far beyond a real project's, it only
 /// stops a runaway walk.
 const MAX_FOLDERS: usize = 5000;
 
@@ -396,28 +396,11 @@ async fn list(
     scope: &Scope,
     at: &Location,
 ) -> Result<Vec<(Secret, Option<SecretString>)>, VaultError> {
+    let (folders, _) = client.scoped_folders(at, scope, MAX_FOLDERS).await?;
     let mut out = Vec::new();
-    let mut queue = std::collections::VecDeque::from([at.path.clone()]);
-    let mut visited = 0usize;
-    while let Some(dir) = queue.pop_front() {
-        visited += 1;
-        if visited > MAX_FOLDERS {
-            break;
-        }
-        let here = Location {
-            path: dir.clone(),
-            ..at.clone()
-        };
-        if scope.allows(&at.environment, &dir) {
-            out.extend(list_folder(client, &here).await?);
-        }
-        for folder in client.list_folders(&here, false).await? {
-            if let Ok(path) = dir.join(&folder.name)
-                && scope.leads_into(&at.environment, &path)
-            {
-                queue.push_back(path);
-            }
-        }
+    for path in folders {
+        let here = Location { path, ..at.clone() };
+        out.extend(list_folder(client, &here).await?);
     }
     Ok(out)
 }

@@ -375,30 +375,14 @@ impl Context {
             }
             return Ok(folders);
         }
-        let mut queue = VecDeque::from([at.path.clone()]);
-        let mut requests = 0;
-        while let Some(dir) = queue.pop_front() {
-            if self.scope.allows(&at.environment, &dir) {
-                folders.push(dir.clone());
-            }
-            if requests == MAX_FOLDER_REQUESTS || folders.len() >= MAX_FOLDERS {
-                notes.push(format!(
-                    "the recursive walk stopped after {requests} folder listings; list a deeper path to see the rest"
-                ));
-                break;
-            }
-            requests += 1;
-            let here = Location {
-                path: dir.clone(),
-                ..at.clone()
-            };
-            for folder in self.vault.read_folders(&here, false).await?.value {
-                if let Ok(path) = dir.join(&folder.name)
-                    && self.scope.leads_into(&at.environment, &path)
-                {
-                    queue.push_back(path);
-                }
-            }
+        let (folders, truncated) = self
+            .vault
+            .scoped_folders(at, &self.scope, MAX_FOLDER_REQUESTS)
+            .await?;
+        if truncated {
+            notes.push(format!(
+                "the recursive walk stopped after {MAX_FOLDER_REQUESTS} folder listings; list a deeper path to see the rest"
+            ));
         }
         Ok(folders)
     }

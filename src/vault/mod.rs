@@ -395,6 +395,42 @@ impl VaultClient {
         })
     }
 
+    /// The folders at or below `at` that `scope` allows, found by walking
+    /// folder names (which Infisical does not guard) only where the scope
+    /// leads, so no folder outside it is ever listed for secrets. Stops
+    /// after `max_listings` folder listings; the flag says it stopped early.
+    pub async fn scoped_folders(
+        &self,
+        at: &Location,
+        scope: &crate::scope::Scope,
+        max_listings: usize,
+    ) -> Result<(Vec<SecretPath>, bool), VaultError> {
+        let mut allowed = Vec::new();
+        let mut queue = std::collections::VecDeque::from([at.path.clone()]);
+        let mut listings = 0;
+        while let Some(dir) = queue.pop_front() {
+            if scope.allows(&at.environment, &dir) {
+                allowed.push(dir.clone());
+            }
+            if listings == max_listings {
+                return Ok((allowed, true));
+            }
+            listings += 1;
+            let here = Location {
+                path: dir.clone(),
+                ..at.clone()
+            };
+            for folder in self.read_folders(&here, false).await?.value {
+                if let Ok(path) = dir.join(&folder.name)
+                    && scope.leads_into(&at.environment, &path)
+                {
+                    queue.push_back(path);
+                }
+            }
+        }
+        Ok((allowed, false))
+    }
+
     /// A folder's secrets with only their metadata: names, tags, comments,
     /// versions, and the values of the metadata companions
     /// ([`is_metadata_key`]). No other value is requested where the vault can

@@ -194,6 +194,27 @@ fn assert_no_outside_value(served: &Served, results: &[&rmcp::model::CallToolRes
     }
 }
 
+/// The keys of a list-secrets result, in order.
+fn listed_keys(out: &Value) -> Vec<String> {
+    out["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["secretKey"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// One entry of a list-secrets result, by key.
+fn listed(out: &Value, key: &str) -> Value {
+    out["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["secretKey"] == key)
+        .cloned()
+        .unwrap_or_else(|| panic!("{key} not listed: {out}"))
+}
+
 fn error_text(result: &rmcp::model::CallToolResult) -> String {
     assert!(is_error(result), "expected an error, got {}", text(result));
     text(result)
@@ -270,12 +291,8 @@ async fn imports_outside_the_scope_are_never_followed() {
             .await;
         assert!(!is_error(&listing), "{}", text(&listing));
         let out = structured(&listing);
-        let keys: Vec<&str> = out["secrets"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["secretKey"].as_str().unwrap())
-            .collect();
+        let keys = listed_keys(&out);
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
         assert!(keys.contains(&"DEEP_SECRET"), "{keys:?}");
         assert!(!keys.contains(&"SHARED_TOKEN"), "{keys:?}");
         let notes = out["notes"].to_string();
@@ -400,12 +417,8 @@ async fn listings_ask_only_for_what_they_return() {
             .await;
         assert!(!is_error(&listing), "{}", text(&listing));
         let out = structured(&listing);
-        let keys: Vec<&str> = out["secrets"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["secretKey"].as_str().unwrap())
-            .collect();
+        let keys = listed_keys(&out);
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
         assert!(
             keys.contains(&"WARDEN_API_KEY") && keys.contains(&"DEEP_SECRET") && keys.contains(&"LIB_TOKEN"),
             "{keys:?}"
@@ -415,12 +428,7 @@ async fn listings_ask_only_for_what_they_return() {
             "{keys:?}"
         );
         // Expiry comes from the companion, without a value on the wire.
-        let warden = out["secrets"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["secretKey"] == "WARDEN_API_KEY")
-            .unwrap();
+        let warden = listed(&out, "WARDEN_API_KEY");
         assert_eq!(warden["expiresAt"], json!("2099-01-01T00:00:00Z"));
         assert!(warden.get("secretValue").is_none());
         for r in vault.requests().iter().filter(|r| is_secret_read(r)) {
@@ -456,15 +464,7 @@ async fn listed_values_with_outside_references_are_withheld() {
         .await;
     assert!(!is_error(&listing), "{}", text(&listing));
     let out = structured(&listing);
-    let value_of = |key: &str| {
-        out["secrets"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["secretKey"] == key)
-            .unwrap()["secretValue"]
-            .clone()
-    };
+    let value_of = |key: &str| listed(&out, key)["secretValue"].clone();
     assert_eq!(value_of("WARDEN_REF_LOCAL"), json!(WARDEN_KEY));
     assert_eq!(value_of("WARDEN_REF_SHARED"), json!(null));
     assert_eq!(value_of("WARDEN_REF_NESTED"), json!(null));
@@ -564,14 +564,7 @@ async fn listings_are_fresh_and_reuse_unchanged_companions() {
             .await
             .unwrap();
         let served = serve(&env_for(&vault, (WIDE_ID, WIDE_SECRET)), &["serve"]).await;
-        let keys = |result: &rmcp::model::CallToolResult| -> Vec<String> {
-            structured(result)["secrets"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|s| s["secretKey"].as_str().unwrap().to_string())
-                .collect()
-        };
+        let keys = |result: &rmcp::model::CallToolResult| listed_keys(&structured(result));
         let args = json!({"secretPath": "/agents/warden"});
         let first = served.call("list-secrets", args.clone()).await;
         assert!(!keys(&first).contains(&"WARDEN_NEW".to_string()));
@@ -593,13 +586,7 @@ async fn listings_are_fresh_and_reuse_unchanged_companions() {
             "{generation:?}: {:?}",
             keys(&second)
         );
-        let warden = structured(&second)["secrets"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["secretKey"] == "WARDEN_API_KEY")
-            .cloned()
-            .unwrap();
+        let warden = listed(&structured(&second), "WARDEN_API_KEY");
         assert_eq!(warden["expiresAt"], json!("2099-01-01T00:00:00Z"));
         // One listing: companions and the folder's import list are reused.
         let reads: Vec<String> = vault

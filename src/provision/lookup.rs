@@ -11,6 +11,23 @@ pub(super) enum Found {
     Conflict(String),
 }
 
+/// [`find`], with a failed lookup recorded as the run's failing step.
+pub(super) async fn find_or_record(run: &mut Run<'_>) -> Option<Found> {
+    match find(run).await {
+        Ok(found) => Some(found),
+        Err(e) => {
+            fail(
+                &mut run.outcome,
+                "lookup",
+                Instant::now(),
+                "cannot look the identity up",
+                &e,
+            );
+            None
+        }
+    }
+}
+
 pub(super) async fn find(run: &mut Run<'_>) -> Result<Found, VaultError> {
     let started = Instant::now();
     let setup = run.setup;

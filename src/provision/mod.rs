@@ -55,7 +55,7 @@ use crate::config::{ConfigError, Credentials, EnvSource, VaultArgs, VaultSetting
 use crate::scope::{Glob, SecretPath};
 use crate::vault::{ListOptions, Location, ReadOptions, VaultClient, VaultError};
 use api::{AdminApi, NewClientSecret, PrivilegeInfo, ProjectInfo, SecretAt, UniversalAuth};
-use lookup::{Found, check_globs, find};
+use lookup::{Found, check_globs, find_or_record};
 use remove::{remove_identity, remove_stored};
 use rotate::rotate;
 use steps::{complete, create, new_secret};
@@ -520,18 +520,8 @@ pub async fn provision(args: &ProvisionArgs, env: &dyn EnvSource) -> Outcome {
         outcome.exit = EXIT_CONFIG;
         return outcome;
     }
-    let found = match find(&mut run).await {
-        Ok(f) => f,
-        Err(e) => {
-            fail(
-                &mut run.outcome,
-                "lookup",
-                Instant::now(),
-                "cannot look the identity up",
-                &e,
-            );
-            return finish(run, "failed", EXIT_FAILED);
-        }
+    let Some(found) = find_or_record(&mut run).await else {
+        return finish(run, "failed", EXIT_FAILED);
     };
     let done = match (found, args.rotate_secret) {
         (Found::Conflict(_), _) => return finish(run, "refused", EXIT_FAILED),
@@ -613,18 +603,8 @@ pub async fn deprovision(args: &DeprovisionArgs, env: &dyn EnvSource) -> Outcome
         outcome,
         made: Vec::new(),
     };
-    let found = match find(&mut run).await {
-        Ok(f) => f,
-        Err(e) => {
-            fail(
-                &mut run.outcome,
-                "lookup",
-                Instant::now(),
-                "cannot look the identity up",
-                &e,
-            );
-            return finish(run, "failed", EXIT_FAILED);
-        }
+    let Some(found) = find_or_record(&mut run).await else {
+        return finish(run, "failed", EXIT_FAILED);
     };
     let result = match found {
         Found::Conflict(_) => return finish(run, "refused", EXIT_FAILED),

@@ -16,6 +16,7 @@
 //! stays on 127.0.0.1. Nothing here asserts a timing.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout, clippy::panic)]
 
+mod hot_text;
 mod load;
 mod mcp;
 mod procs;
@@ -51,10 +52,10 @@ struct Args {
     #[arg(long)]
     bin: PathBuf,
     /// tests/clients, with node_modules installed (`npm ci --prefix tests/clients`).
-    #[arg(long)]
+    #[arg(long, default_value = "tests/clients")]
     clients: PathBuf,
     /// The stdlib Python header proxy.
-    #[arg(long)]
+    #[arg(long, default_value = "bench/header_proxy.py")]
     python_proxy: PathBuf,
     /// nginx binary; omitted = nginx is skipped.
     #[arg(long)]
@@ -79,6 +80,11 @@ struct Args {
     /// environment variables: NAME=PATH@K=V@K=V. Repeatable.
     #[arg(long, value_parser = parse_variant)]
     compare: Vec<Variant>,
+    /// Instead of measuring: trace --bin (a release build linked with this
+    /// LLD map, INFISICAL_MCP_LINK_MAP) under valgrind and write the
+    /// linker script of its hot functions to --out (bench/hot-text does).
+    #[arg(long)]
+    hot_text_map: Option<PathBuf>,
     /// For tuning: skip the official server, the CF-gate-on session and the
     /// Python proxy (the slow baselines), keeping direct reads and nginx.
     #[arg(long)]
@@ -180,6 +186,17 @@ fn main() -> Result<()> {
         .enable_all()
         .build()?;
 
+    if let Some(map) = &args.hot_text_map {
+        rt.block_on(hot_text::generate(
+            &args.bin,
+            map,
+            &vault,
+            &args.work_dir,
+            &args.out,
+        ))?;
+        vault_rt.block_on(vault.shutdown());
+        return Ok(());
+    }
     let env = report::Environment::collect(&args.bin, &args.clients, args.nginx.as_deref(), &args.command);
     println!(
         "bench: {} mode; vault at {}",

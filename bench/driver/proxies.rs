@@ -51,7 +51,7 @@ impl Running {
     }
 }
 
-fn started(name: &str, port: u16, mut child: Child, graceful_term: bool, log: &Path) -> Result<Running> {
+pub fn started(name: &str, port: u16, mut child: Child, graceful_term: bool, log: &Path) -> Result<Running> {
     let addr: SocketAddr = ([127, 0, 0, 1], port).into();
     if !procs::wait_listening(addr, Duration::from_secs(15)) {
         let _ = child.kill();
@@ -67,11 +67,11 @@ fn started(name: &str, port: u16, mut child: Child, graceful_term: bool, log: &P
     })
 }
 
-fn log_file(path: &Path) -> Result<std::fs::File> {
+pub fn log_file(path: &Path) -> Result<std::fs::File> {
     std::fs::File::create(path).with_context(|| format!("create {}", path.display()))
 }
 
-fn clean(cmd: &mut Command) -> &mut Command {
+pub fn clean(cmd: &mut Command) -> &mut Command {
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("HOME", std::env::var("HOME").unwrap_or_else(|_| "/tmp".into()))

@@ -1,10 +1,11 @@
 //! The `infisical-mcp-rs` binary: parses flags, sets up logging, dispatches
 //! to a mode. Everything else lives in the library.
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
+use clap::{Args as _, FromArgMatches as _, Parser, Subcommand};
 use infisical_mcp_rs::audit::AuditLog;
 use infisical_mcp_rs::config::{ENV_HELP, LogArgs, ProcessEnv, ServeArgs};
 use infisical_mcp_rs::demo::{self, DemoArgs};
@@ -314,17 +315,45 @@ async fn run_provision(
     Ok(ExitCode::from(outcome.exit))
 }
 
+/// The subcommand to run; no subcommand is `serve` with the top-level flags.
+fn parse_command_line() -> Command {
+    let argv = proxy::proxy_flag_to_subcommand(std::env::args_os());
+    if let Some(args) = parse_serve_alone(&argv) {
+        return Command::Serve(Box::new(args));
+    }
+    let cli = Cli::parse_from(argv);
+    cli.command.unwrap_or_else(|| Command::Serve(Box::new(cli.serve)))
+}
+
+/// `serve ARGS` (or no arguments) with only `serve`'s own arguments built. clap builds every
+/// subcommand's arguments before it reads argv (~150 KB of heap and a fifth
+/// of a millisecond here, bench/analysis.md), and every MCP session starts
+/// this binary as `serve`. `None` when anything else is asked for, or
+/// anything goes wrong (help, an unknown flag, a bad value): the full parser
+/// then prints exactly what it always prints.
+fn parse_serve_alone(argv: &[OsString]) -> Option<ServeArgs> {
+    // No argument at all is `serve` with its defaults too.
+    let serve_argv = match argv.get(1) {
+        None => argv,
+        Some(first) if first == "serve" => &argv[1..],
+        Some(_) => return None,
+    };
+    let command = ServeArgs::augment_args(clap::Command::new("serve"));
+    let matches = command.try_get_matches_from(serve_argv).ok()?;
+    ServeArgs::from_arg_matches(&matches).ok()
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse_from(proxy::proxy_flag_to_subcommand(std::env::args_os()));
+    let command = parse_command_line();
     // The stdio server answers one client whose calls wait on the vault: the
     // main thread alone keeps up. A worker thread (one per core by default)
     // would cost a stack, a malloc arena, its start before the first answer,
     // and a cross-thread wake-up per message. TOKIO_WORKER_THREADS still asks
     // for workers. The proxy serves on its own worker per core (proxy::run):
     // this thread only starts and stops them.
-    let single_thread = match cli.command {
-        None | Some(Command::Serve(_)) => std::env::var_os("TOKIO_WORKER_THREADS").is_none(),
-        Some(Command::Proxy(_)) => true,
+    let single_thread = match command {
+        Command::Serve(_) => std::env::var_os("TOKIO_WORKER_THREADS").is_none(),
+        Command::Proxy(_) => true,
         _ => false,
     };
     let mut builder = if single_thread {
@@ -340,21 +369,20 @@ fn main() -> ExitCode {
         }
     };
     let outcome = runtime.block_on(async move {
-        match cli.command {
-            Some(Command::Serve(args)) => serve(*args).await,
-            Some(Command::Proxy(args)) => run_proxy(*args).await,
-            Some(Command::GithubToken(args)) => github_token(*args).await,
-            None => serve(cli.serve).await,
-            Some(Command::Doctor(args)) => doctor(*args).await,
-            Some(Command::McpConfig(args)) => mcp_config(&args),
-            Some(Command::Lint(args)) => run_lint(*args).await,
-            Some(Command::Provision(args)) => {
+        match command {
+            Command::Serve(args) => serve(*args).await,
+            Command::Proxy(args) => run_proxy(*args).await,
+            Command::GithubToken(args) => github_token(*args).await,
+            Command::Doctor(args) => doctor(*args).await,
+            Command::McpConfig(args) => mcp_config(&args),
+            Command::Lint(args) => run_lint(*args).await,
+            Command::Provision(args) => {
                 run_provision(args.json, provision::provision(&args, &ProcessEnv)).await
             }
-            Some(Command::Deprovision(args)) => {
+            Command::Deprovision(args) => {
                 run_provision(args.json, provision::deprovision(&args, &ProcessEnv)).await
             }
-            Some(Command::Demo(args)) => {
+            Command::Demo(args) => {
                 // The demo's own chatter would drown the walkthrough: warnings only.
                 let _guard = init_logging(&LogArgs::default(), "warn")?;
                 Ok(ExitCode::from(demo::run(args, shutdown_signal()).await?))
@@ -393,6 +421,54 @@ mod tests {
         }
         for target in ["infisical_mcp_rs::proxy::access", "rmcpx", "hyperion", "log"] {
             assert!(!is_payload_logging(target, &Level::TRACE), "{target}");
+        }
+    }
+
+    fn argv(words: &[&str]) -> Vec<OsString> {
+        words.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn serve_alone_parses_as_the_full_command_line_does() {
+        let words = [
+            "infisical-mcp-rs",
+            "serve",
+            "--list-values",
+            "--expiry-warning-days",
+            "3",
+            "--log-dir",
+            "/tmp/x",
+        ];
+        let alone = parse_serve_alone(&argv(&words)).map(|a| format!("{a:?}"));
+        let full = match Cli::try_parse_from(argv(&words)).map(|c| c.command) {
+            Ok(Some(Command::Serve(a))) => Some(format!("{a:?}")),
+            other => Some(format!("not serve: {other:?}")),
+        };
+        assert_eq!(alone, full);
+        assert!(
+            alone.is_some_and(|a| a.contains("list_values: true") && a.contains("expiry_warning_days: 3"))
+        );
+
+        // No arguments: the top-level (flattened) serve arguments' defaults.
+        let bare = argv(&["infisical-mcp-rs"]);
+        let alone = parse_serve_alone(&bare).map(|a| format!("{a:?}"));
+        let full = Cli::try_parse_from(bare).map(|c| format!("{:?}", c.serve)).ok();
+        assert!(alone.is_some());
+        assert_eq!(alone, full);
+    }
+
+    #[test]
+    fn anything_but_a_plain_serve_goes_to_the_full_parser() {
+        for words in [
+            &["infisical-mcp-rs", "--list-values"][..],
+            &["infisical-mcp-rs", "proxy"],
+            &["infisical-mcp-rs", "serve", "--help"],
+            &["infisical-mcp-rs", "serve", "-h"],
+            &["infisical-mcp-rs", "serve", "--version"],
+            &["infisical-mcp-rs", "serve", "--no-such-flag"],
+            &["infisical-mcp-rs", "serve", "--expiry-warning-days", "soon"],
+        ] {
+            assert!(parse_serve_alone(&argv(words)).is_none(), "{words:?}");
         }
     }
 }

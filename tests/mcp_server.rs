@@ -1413,3 +1413,92 @@ async fn an_over_long_line_is_answered_under_its_id() {
     assert!(stderr.contains("WARN"), "{stderr}");
     assert!(!stderr.contains("AAAAAAAA"), "the line itself is not logged");
 }
+
+/// Writes `line` and reads one answer line from a blocking stream.
+fn exchange(to: &mut impl std::io::Write, from: &mut impl std::io::BufRead, line: &str) -> Value {
+    to.write_all(line.as_bytes()).unwrap();
+    to.write_all(b"\n").unwrap();
+    to.flush().unwrap();
+    let mut answer = String::new();
+    from.read_line(&mut answer).unwrap();
+    serde_json::from_str(&answer).expect("stdout carries only JSON-RPC")
+}
+
+const INITIALIZE: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"0"}}}"#;
+
+/// Node starts servers on Unix socket pairs, Python and Rust on pipes, a
+/// shell on files: the server reads and writes each (pipes and sockets on
+/// its event loop, files through tokio's stdio).
+#[tokio::test]
+async fn serves_over_socket_pairs_and_files_as_over_pipes() {
+    use std::io::BufReader as StdBufReader;
+    use std::os::unix::net::UnixStream;
+
+    let vault = vault(Generation::Current, CfGate::Off).await;
+    let mut env = env_for(&vault);
+    // At the default level nothing is logged, so no log-writer thread either.
+    env.remove("RUST_LOG");
+
+    // Socket pairs, one for each direction, as libuv makes them.
+    let (mut to_server, server_in) = UnixStream::pair().unwrap();
+    let (from_server, server_out) = UnixStream::pair().unwrap();
+    let mut child = command(&env, &["serve"])
+        .stdin(std::process::Stdio::from(std::os::fd::OwnedFd::from(server_in)))
+        .stdout(std::process::Stdio::from(std::os::fd::OwnedFd::from(server_out)))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id().unwrap();
+    let session = tokio::task::spawn_blocking(move || {
+        let mut from_server = StdBufReader::new(from_server);
+        let init = exchange(&mut to_server, &mut from_server, INITIALIZE);
+        // Read and written on the server's one thread: no blocking-pool
+        // thread per direction (tokio's stdio would have started two).
+        let threads: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/task"))
+            .unwrap()
+            .map(|t| std::fs::read_to_string(t.unwrap().path().join("comm")).unwrap_or_default())
+            .collect();
+        assert_eq!(
+            threads.len(),
+            1,
+            "threads of the server after initialize: {threads:?}"
+        );
+        let call = exchange(
+            &mut to_server,
+            &mut from_server,
+            r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"get-secret","arguments":{"secretName":"DB_PASSWORD","secretPath":"/agents/warden"}}}"#,
+        );
+        // EOF on the socket ends the session.
+        to_server.shutdown(std::net::Shutdown::Write).unwrap();
+        (init, call)
+    });
+    let (init, call) = session.await.unwrap();
+    assert_eq!(init["result"]["serverInfo"]["name"], json!("infisical-mcp-rs"));
+    assert_eq!(
+        call["result"]["structuredContent"]["secretValue"],
+        json!(DB_PASSWORD),
+        "{call}"
+    );
+    let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
+        .await
+        .expect("no exit after EOF on the socket")
+        .unwrap();
+    assert!(status.success(), "{status}");
+
+    // A file in, a file out: answered, then EOF ends the session.
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("requests.jsonl");
+    let output = dir.path().join("answers.jsonl");
+    std::fs::write(&input, format!("{INITIALIZE}\n")).unwrap();
+    let status = command(&env, &["serve"])
+        .stdin(std::fs::File::open(&input).unwrap())
+        .stdout(std::fs::File::create(&output).unwrap())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success(), "{status}");
+    let answers = std::fs::read_to_string(&output).unwrap();
+    let first: Value = serde_json::from_str(answers.lines().next().expect("an answer")).unwrap();
+    assert_eq!(first["result"]["serverInfo"]["name"], json!("infisical-mcp-rs"));
+}

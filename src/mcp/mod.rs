@@ -10,6 +10,7 @@ mod guidance;
 mod render;
 mod resolve;
 mod stdin_guard;
+mod stdio;
 pub mod tools;
 
 use std::future::Future;
@@ -71,11 +72,11 @@ fn success<T: Serialize>(output: &T, text: String) -> CallToolResult {
 fn stdio_transport() -> rmcp::transport::async_rw::AsyncRwTransport<
     RoleServer,
     impl tokio::io::AsyncRead + Send + Unpin + 'static,
-    tokio::io::Stdout,
+    impl tokio::io::AsyncWrite + Send + Unpin + 'static,
 > {
     // The guard answers over-long lines itself; rmcp's own limit stays as a
     // second fence just above it.
-    rmcp::transport::async_rw::AsyncRwTransport::new_server(stdin_guard::guarded_stdin(), tokio::io::stdout())
+    rmcp::transport::async_rw::AsyncRwTransport::new_server(stdin_guard::guarded_stdin(), stdio::stdout())
         .with_max_line_length(stdin_guard::MAX_MESSAGE_BYTES + 1024)
 }
 

@@ -35,7 +35,7 @@ pub fn oversized_error() -> rmcp::ErrorData {
 
 /// Stdin as rmcp should see it: lines within the limit pass unchanged.
 pub fn guarded_stdin() -> impl AsyncRead + Send + Unpin + 'static {
-    guard(tokio::io::stdin())
+    guard(super::stdio::stdin())
 }
 
 /// The guard around any reader (tests use it on in-memory input).

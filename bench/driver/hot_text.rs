@@ -13,8 +13,9 @@
 //! of every block of code executed. Each address falls in one input section
 //! of the map (`.text.<mangled name>`, rustc emits one per function); the
 //! sections, in order of first use — the stdio server's first, then what
-//! only the proxy adds — become linker-script patterns with the parts of a
-//! mangled name that change from build to build (crate hashes) left as `*`.
+//! only the proxy adds — are written by exact name, then again as patterns
+//! with the parts of a mangled name that change between builds (crate
+//! hashes) left as `*` (see [`linker_script`]).
 
 use std::collections::HashSet;
 use std::fmt::Write as _;

@@ -314,6 +314,11 @@ impl Transport {
                     .tcp_keepalive(Duration::from_secs(30))
                     // An HTTPS_PROXY meant for other tools must not silently see vault traffic.
                     .no_proxy()
+                    // Every request goes to `base` and redirects are not followed, so an
+                    // `http://` vault (loopback, or through `--proxy`) never needs a
+                    // certificate: the root stores (~240 KB parsed) are not read, as in
+                    // the proxy.
+                    .tls_built_in_root_certs(self.base.scheme() == "https")
                     .build()
                     .map_err(|e| VaultError::Client(e.to_string()))
             })

@@ -18,62 +18,49 @@ use std::os::unix::net::UnixStream;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
+type Reader = Box<dyn AsyncRead + Send + Unpin>;
+type Writer = Box<dyn AsyncWrite + Send + Unpin>;
+
 /// Standard input as an async reader.
-pub fn stdin() -> Box<dyn AsyncRead + Send + Unpin> {
-    match on_reactor(io::stdin().as_fd().try_clone_to_owned()) {
-        Some(Stream::Pipe(file)) => {
-            if let Ok(pipe) = tokio::net::unix::pipe::Receiver::from_file(file) {
-                return Box::new(pipe);
-            }
-        }
-        Some(Stream::Socket(socket)) => {
-            if let Ok(socket) = tokio::net::UnixStream::from_std(socket) {
-                return Box::new(socket);
-            }
-        }
-        None => {}
-    }
-    Box::new(tokio::io::stdin())
+pub fn stdin() -> Reader {
+    on_reactor(
+        io::stdin().as_fd().try_clone_to_owned(),
+        |file| Ok(Box::new(tokio::net::unix::pipe::Receiver::from_file(file)?) as Reader),
+        |socket| Ok(Box::new(tokio::net::UnixStream::from_std(socket)?) as Reader),
+    )
+    .unwrap_or_else(|| Box::new(tokio::io::stdin()))
 }
 
 /// Standard output as an async writer.
-pub fn stdout() -> Box<dyn AsyncWrite + Send + Unpin> {
-    match on_reactor(io::stdout().as_fd().try_clone_to_owned()) {
-        Some(Stream::Pipe(file)) => {
-            if let Ok(pipe) = tokio::net::unix::pipe::Sender::from_file(file) {
-                return Box::new(pipe);
-            }
-        }
-        Some(Stream::Socket(socket)) => {
-            if let Ok(socket) = tokio::net::UnixStream::from_std(socket) {
-                return Box::new(socket);
-            }
-        }
-        None => {}
-    }
-    Box::new(tokio::io::stdout())
+pub fn stdout() -> Writer {
+    on_reactor(
+        io::stdout().as_fd().try_clone_to_owned(),
+        |file| Ok(Box::new(tokio::net::unix::pipe::Sender::from_file(file)?) as Writer),
+        |socket| Ok(Box::new(tokio::net::UnixStream::from_std(socket)?) as Writer),
+    )
+    .unwrap_or_else(|| Box::new(tokio::io::stdout()))
 }
 
-enum Stream {
-    Pipe(File),
-    Socket(UnixStream),
-}
-
-/// A duplicate of the descriptor, if it is a pipe or a Unix socket, with
-/// the socket already non-blocking (tokio's pipe types set that themselves).
-fn on_reactor(fd: io::Result<OwnedFd>) -> Option<Stream> {
+/// The duplicated descriptor on this runtime's reactor, through `pipe` for
+/// a pipe or `socket` for a Unix socket (already non-blocking; tokio's pipe
+/// types set that themselves); `None` for anything else or on any error.
+fn on_reactor<T>(
+    fd: io::Result<OwnedFd>,
+    pipe: impl FnOnce(File) -> io::Result<T>,
+    socket: impl FnOnce(UnixStream) -> io::Result<T>,
+) -> Option<T> {
     let file = File::from(fd.ok()?);
     let kind = file.metadata().ok()?.file_type();
     if kind.is_fifo() {
-        return Some(Stream::Pipe(file));
+        return pipe(file).ok();
     }
     if kind.is_socket() {
-        let socket = UnixStream::from(OwnedFd::from(file));
+        let unix = UnixStream::from(OwnedFd::from(file));
         // A TCP socket (inetd-style start) is not a Unix stream: the
         // address family tells, and such a start keeps tokio's stdio.
-        socket.local_addr().ok()?;
-        socket.set_nonblocking(true).ok()?;
-        return Some(Stream::Socket(socket));
+        unix.local_addr().ok()?;
+        unix.set_nonblocking(true).ok()?;
+        return socket(unix).ok();
     }
     None
 }

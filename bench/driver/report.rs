@@ -372,7 +372,8 @@ fn proxy_tables(s: &mut String, p: &ProxyResults, plan: &Plan) {
         "A closed-loop load generator in the driver (hyper, HTTP/1.1 keep-alive) sends `GET {}` with a bearer token, \
          through each proxy to the fake vault with its CF Access gate **on** (each proxy adds the CF headers, Host and \
          User-Agent; the direct run sends them itself). Connections × measured requests per connection: {}, each after \
-         {} warm-up requests per connection. \"added\" = proxy − direct at the same concurrency.\n",
+         {} warm-up requests per connection; every target measured twice, in opposite orders, and shown as the mean of \
+         the two passes. \"added\" = proxy − direct at the same concurrency.\n",
         p.path,
         levels.join(", "),
         plan.load_warmup_per_conn

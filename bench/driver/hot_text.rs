@@ -29,7 +29,7 @@ use infisical_fakevault::{
 };
 use serde_json::json;
 
-use crate::{ENV, FOLDER, KEY, load, mcp, procs, proxies};
+use crate::{ENV, load, mcp, procs, proxies};
 
 /// Calls of each kind per traced session: enough to reach every path a
 /// long-running session takes (caches filled, reused and expired are all
@@ -190,10 +190,8 @@ async fn trace_mcp(bin: &Path, vault: &RunningVault, dir: &Path) -> Result<(Path
     s.initialized().await?;
     let base = image_base(s.pid, bin)?;
     s.request("tools/list", json!({})).await?;
-    let get = json!({"secretName": KEY, "projectId": DEMO_PROJECT_ID, "environmentSlug": ENV,
-                     "secretPath": FOLDER, "expandSecretReferences": true, "includeImports": true});
-    let list = json!({"projectId": DEMO_PROJECT_ID, "environmentSlug": ENV, "secretPath": FOLDER,
-                      "expandSecretReferences": true, "includeImports": true});
+    let get = crate::get_secret_args();
+    let list = crate::list_secrets_args();
     let folders = json!({"projectId": DEMO_PROJECT_ID, "environmentSlug": ENV, "path": "/MooseQuest"});
     let refused = json!({"secretName": "ANYTHING", "projectId": DEMO_PROJECT_ID, "environmentSlug": ENV,
                          "secretPath": "/outside-the-scope"});
@@ -233,10 +231,7 @@ async fn trace_proxy(bin: &Path, vault: &RunningVault, dir: &Path) -> Result<(Pa
         base: running.base(),
         headers: vec![("authorization".into(), format!("Bearer {token}"))],
     };
-    let path = format!(
-        "/api/v3/secrets/raw/{KEY}?workspaceId={DEMO_PROJECT_ID}&environment={ENV}&secretPath={}",
-        FOLDER.replace('/', "%2F")
-    );
+    let path = crate::proxy_read_path();
     for conns in [1, 4] {
         tokio::time::timeout(
             Duration::from_secs(300),

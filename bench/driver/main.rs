@@ -262,6 +262,26 @@ fn main() -> Result<()> {
     Ok(())
 }
 
+/// The `get-secret` arguments every MCP measurement (and the hot-text trace) uses.
+pub fn get_secret_args() -> serde_json::Value {
+    json!({"secretName": KEY, "projectId": DEMO_PROJECT_ID, "environmentSlug": ENV,
+           "secretPath": FOLDER, "expandSecretReferences": true, "includeImports": true})
+}
+
+/// The `list-secrets` arguments of the same folder.
+pub fn list_secrets_args() -> serde_json::Value {
+    json!({"projectId": DEMO_PROJECT_ID, "environmentSlug": ENV, "secretPath": FOLDER,
+           "expandSecretReferences": true, "includeImports": true})
+}
+
+/// The read sent through every proxy: the same secret, by the v3 raw route.
+pub fn proxy_read_path() -> String {
+    format!(
+        "/api/v3/secrets/raw/{KEY}?workspaceId={DEMO_PROJECT_ID}&environment={ENV}&secretPath={}",
+        FOLDER.replace('/', "%2F")
+    )
+}
+
 fn ours_env(vault: &RunningVault) -> Vec<(String, String)> {
     [
         ("INFISICAL_HOST_URL", vault.base_url()),
@@ -370,10 +390,8 @@ async fn run_mcp(args: &Args, plan: &Plan, vault: &RunningVault) -> Result<McpRe
         warmup: plan.warmup,
         calls: plan.calls,
     };
-    let get_args = json!({"secretName": KEY, "projectId": DEMO_PROJECT_ID, "environmentSlug": ENV,
-                          "secretPath": FOLDER, "expandSecretReferences": true, "includeImports": true});
-    let list_args = json!({"projectId": DEMO_PROJECT_ID, "environmentSlug": ENV, "secretPath": FOLDER,
-                           "expandSecretReferences": true, "includeImports": true});
+    let get_args = get_secret_args();
+    let list_args = list_secrets_args();
     let specs = specs(args, vault)?;
     vault.set_gate(CfGate::Off);
     let mut servers = Vec::new();
@@ -516,10 +534,7 @@ async fn measure_proxy(running: proxies::Running, path: &str, token: &str, plan:
 async fn run_proxies(args: &Args, plan: &Plan, vault: &RunningVault) -> Result<ProxyResults> {
     vault.set_gate(fakevault::demo_gate());
     let token = vault.issue_token(DEMO_CLIENT_ID);
-    let path = format!(
-        "/api/v3/secrets/raw/{KEY}?workspaceId={DEMO_PROJECT_ID}&environment={ENV}&secretPath={}",
-        FOLDER.replace('/', "%2F")
-    );
+    let path = proxy_read_path();
     let base = vault.base_url();
     let mut runs = Vec::new();
     let mut skipped = Vec::new();

@@ -1,11 +1,11 @@
-//! The upstream side: one shared `hyper-util` client (keep-alive pool,
-//! rustls, redirects never followed, no environment proxy) and the
-//! forwarding of one request with both bodies streamed chunk by chunk.
+//! The upstream side: a worker's connections to the vault (rustls,
+//! redirects never followed, no environment proxy; see [`super::link`] for
+//! how they are held and reused) and the forwarding of one request with both
+//! bodies streamed chunk by chunk.
 //!
 //! The request goes out as hyper parsed it: its path and query (`Bytes`
 //! inside) are reused as they are whenever the vault URL has no path of its
-//! own and the scope leaves the query alone, with the scheme and authority
-//! parsed once at start. `reqwest` printed and re-parsed every URL, and its
+//! own and the scope leaves the query alone. `reqwest` printed and re-parsed every URL, and its
 //! redirect layer parsed each answer's URL back (with IDNA): that was most of
 //! the proxy's own CPU per request (bench/analysis.md).
 //!
@@ -27,17 +27,18 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
-use hyper::http::uri::{Authority, PathAndQuery, Scheme};
+use hyper::client::conn::TrySendError;
+use hyper::http::uri::{Authority, PathAndQuery};
 use hyper::{Request, Response, StatusCode, Uri};
-use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use tower_service::Service as _;
 
 use zeroize::Zeroize;
 
 use super::answer::{self, Checked};
 use super::error::ProxyError;
 use super::headers::{self, Injected};
+use super::link::{DrivenBody, Idle, Link, Seat};
 use super::policy::Plan;
 use super::{BoxError, ProxyBody};
 use crate::config::VaultSettings;
@@ -51,13 +52,14 @@ pub const TURNED_OFF_HEADER: &str = "x-infisical-proxy-turned-off";
 type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 
 pub(crate) struct Upstream {
-    client: Client<Connector, Incoming>,
+    connector: Connector,
+    /// The vault's scheme and authority, what the connector dials.
+    origin: Uri,
+    http1: hyper::client::conn::http1::Builder,
+    /// This worker's links that no client connection holds.
+    idle: Idle,
     /// Base URL without the trailing slash, for messages.
     base: String,
-    /// The vault's scheme and authority, parsed once; cloning them per
-    /// request only bumps a reference count.
-    scheme: Scheme,
-    authority: Authority,
     /// `Host` for every request, made once: the client would otherwise
     /// format it from the URI for each request.
     host: hyper::header::HeaderValue,
@@ -96,33 +98,33 @@ impl Upstream {
         http.set_connect_timeout(Some(settings.connect_timeout));
         http.set_keepalive(Some(Duration::from_secs(30)));
         http.set_nodelay(true);
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
+        // Redirects go back to the client untouched (nothing here follows
+        // one: that would send the Access token to whatever host it names),
+        // and no HTTPS_PROXY meant for other tools is consulted.
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls_config(base_url.scheme() == "https")?)
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
-        // Redirects go back to the client untouched (this client never
-        // follows one: that would send the Access token to whatever host it
-        // names), and no HTTPS_PROXY meant for other tools is consulted.
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(90))
-            .pool_timer(hyper_util::rt::TokioTimer::new())
-            .build(https);
+        let unusable = |e: &dyn std::fmt::Display| {
+            ProxyError::Client(format!("the vault URL's host is not usable: {e}"))
+        };
         let authority = base_url[url::Position::BeforeHost..url::Position::AfterPort]
             .parse::<Authority>()
-            .map_err(|e| ProxyError::Client(format!("the vault URL's host is not usable: {e}")))?;
-        let host = hyper::header::HeaderValue::from_str(authority.as_str())
-            .map_err(|e| ProxyError::Client(format!("the vault URL's host is not usable: {e}")))?;
-        let scheme = if base_url.scheme() == "https" {
-            Scheme::HTTPS
-        } else {
-            Scheme::HTTP
-        };
+            .map_err(|e| unusable(&e))?;
+        let host = hyper::header::HeaderValue::from_str(authority.as_str()).map_err(|e| unusable(&e))?;
+        let origin = Uri::builder()
+            .scheme(base_url.scheme())
+            .authority(authority)
+            .path_and_query("/")
+            .build()
+            .map_err(|e| unusable(&e))?;
         Ok(Self {
-            client,
+            connector,
+            origin,
+            http1: hyper::client::conn::http1::Builder::new(),
+            idle: Idle::default(),
             base: base_url.as_str().trim_end_matches('/').to_string(),
-            scheme,
-            authority,
             host,
             base_path: base_url.path().trim_end_matches('/').to_string(),
             injected: Injected::new(settings)?,
@@ -131,8 +133,9 @@ impl Upstream {
         })
     }
 
-    /// The upstream URI for a request: the client's path and query as hyper
-    /// parsed them when nothing is to change, else built once here.
+    /// The upstream request target, in origin form (`/path?query`): the
+    /// client's path and query as hyper parsed them when nothing is to
+    /// change, else built once here.
     fn target(&self, uri: &Uri, query: Option<&str>) -> Result<Uri, ProxyError> {
         let path_and_query = match (self.base_path.is_empty(), query, uri.path_and_query()) {
             (true, None, Some(pq)) => pq.clone(),
@@ -151,11 +154,7 @@ impl Upstream {
                     .map_err(|e| ProxyError::Client(format!("cannot build the upstream path: {e}")))?
             }
         };
-        let mut parts = hyper::http::uri::Parts::default();
-        parts.scheme = Some(self.scheme.clone());
-        parts.authority = Some(self.authority.clone());
-        parts.path_and_query = Some(path_and_query);
-        Uri::from_parts(parts).map_err(|e| ProxyError::Client(format!("cannot build the upstream URL: {e}")))
+        Ok(Uri::from(path_and_query))
     }
 
     /// The vault's address, for messages (it carries no credential).
@@ -169,11 +168,14 @@ impl Upstream {
 
     /// Sends one request on and returns the vault's answer: streamed, or,
     /// when `plan` asks for a check against `scope`, held and checked first.
+    /// `seat` is the client connection's: the link it holds carries the
+    /// request, or one is found for it there.
     pub async fn forward(
         &self,
         req: Request<Incoming>,
         plan: Plan,
         scope: Option<&Scope>,
+        seat: &Seat,
     ) -> Result<Response<ProxyBody>, ProxyError> {
         let (mut parts, body) = req.into_parts();
         let uri = self.target(&parts.uri, plan.query.as_deref())?;
@@ -191,9 +193,10 @@ impl Upstream {
         let client_uri = std::mem::replace(&mut parts.uri, uri);
         let target = client_uri.path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
         let request = Request::from_parts(parts, body);
-        let response = match tokio::time::timeout(self.call_timeout, self.client.request(request)).await {
-            Ok(Ok(response)) => response,
-            Ok(Err(e)) => return Err(self.error(&e)),
+        let sent = tokio::time::timeout(self.call_timeout, self.send(request, seat)).await;
+        let (response, link) = match sent {
+            Ok(Ok(sent)) => sent,
+            Ok(Err(e)) => return Err(e),
             Err(_) => {
                 return Err(ProxyError::UpstreamTimeout {
                     upstream: self.base.clone(),
@@ -202,7 +205,7 @@ impl Upstream {
             }
         };
         let (mut parts, body) = response.into_parts();
-        let body = ChunkDeadline::new(body, self.call_timeout);
+        let body = ChunkDeadline::new(DrivenBody::new(body, link, seat.clone()), self.call_timeout);
         let path = parts_path(target);
         self.note_gateway_answer(parts.status, &parts.headers, path);
         parts.headers = headers::to_client(std::mem::take(&mut parts.headers));
@@ -311,19 +314,82 @@ impl Upstream {
         }
     }
 
-    fn error(&self, e: &hyper_util::client::legacy::Error) -> ProxyError {
-        let upstream = self.base.clone();
-        // The innermost cause names the real problem (DNS, refused, TLS);
-        // the client's own text only says "client error (Connect)".
-        let detail = innermost(e);
-        if e.is_connect() {
-            ProxyError::UpstreamUnreachable {
-                upstream,
-                detail: format!("cannot connect: {detail}"),
+    /// Sends the request on the seat's link, an idle one or a new one, and
+    /// returns the answer's head with the link its body arrives on.
+    async fn send(
+        &self,
+        mut request: Request<Incoming>,
+        seat: &Seat,
+    ) -> Result<(Response<Incoming>, Link), ProxyError> {
+        loop {
+            let mut link = self.link(seat).await?;
+            let reused = link.reused();
+            match link.exchange(request).await {
+                Ok(response) => return Ok((response, link)),
+                Err(mut e) => match e.take_message() {
+                    // Never written: the vault had closed the connection
+                    // (its idle timeout) as the request went out. A fresh
+                    // connection ends this, as no reused link is left.
+                    Some(unsent) if reused => {
+                        tracing::debug!(error = %e.error(), "a reused vault connection was closed; sending again");
+                        request = unsent;
+                    }
+                    _ => return Err(self.failed(e)),
+                },
             }
-        } else {
-            ProxyError::UpstreamFailed { upstream, detail }
         }
+    }
+
+    /// A link ready for a request: the one the client connection holds, the
+    /// most recent idle one, or a new connection.
+    async fn link(&self, seat: &Seat) -> Result<Link, ProxyError> {
+        while let Some(mut link) = seat.take().or_else(|| self.idle.take()) {
+            if std::future::poll_fn(|cx| Poll::Ready(link.usable(cx))).await {
+                return Ok(link);
+            }
+        }
+        self.connect().await
+    }
+
+    async fn connect(&self) -> Result<Link, ProxyError> {
+        let mut connector = self.connector.clone();
+        let connected = async {
+            std::future::poll_fn(|cx| connector.poll_ready(cx)).await?;
+            connector.call(self.origin.clone()).await
+        };
+        // The innermost cause names the real problem (DNS, refused, TLS).
+        let stream = connected.await.map_err(|e| ProxyError::UpstreamUnreachable {
+            upstream: self.base.clone(),
+            detail: format!("cannot connect: {}", innermost(e.as_ref())),
+        })?;
+        let (sender, driver) =
+            self.http1
+                .handshake(stream)
+                .await
+                .map_err(|e| ProxyError::UpstreamFailed {
+                    upstream: self.base.clone(),
+                    detail: innermost(&e),
+                })?;
+        Ok(Link::new(sender, driver))
+    }
+
+    fn failed(&self, e: TrySendError<Request<Incoming>>) -> ProxyError {
+        ProxyError::UpstreamFailed {
+            upstream: self.base.clone(),
+            detail: innermost(&e.into_error()),
+        }
+    }
+
+    /// Keeps the link a closing client connection leaves, for the next one.
+    pub fn park(&self, seat: &Seat) {
+        if let Some(link) = seat.take() {
+            self.idle.put(link);
+        }
+    }
+
+    /// Closes links idle too long; see [`Idle::sweep`].
+    pub fn sweep_idle(&self) -> usize {
+        self.idle.sweep()
     }
 }
 
@@ -332,13 +398,13 @@ impl Upstream {
 /// only made once the body has to wait: a small answer that arrived with its
 /// head is passed on without one.
 pub(crate) struct ChunkDeadline {
-    inner: Incoming,
+    inner: DrivenBody,
     timeout: Duration,
     timer: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl ChunkDeadline {
-    fn new(inner: Incoming, timeout: Duration) -> Self {
+    fn new(inner: DrivenBody, timeout: Duration) -> Self {
         Self {
             inner,
             timeout,

@@ -3,8 +3,9 @@
 //!
 //! [`run`] serves HTTP/1.1 on a listener it is given (so tests bind
 //! `127.0.0.1:0`), applies the [`policy`] to each request (client token for
-//! remote clients, origin, method, scope), forwards what passes through one
-//! shared upstream client ([`forward`]) with the headers rewritten
+//! remote clients, origin, method, scope), forwards what passes over an
+//! upstream connection that the client connection's own task drives
+//! ([`forward`], [`link`]) with the headers rewritten
 //! ([`headers`]) and, for scoped reads, the answer checked ([`answer`]), and
 //! on `shutdown` stops accepting, lets in-flight requests finish for up to
 //! `drain_timeout`, then returns. Every request gets one access-log line
@@ -17,6 +18,7 @@ pub mod config;
 pub mod error;
 mod forward;
 pub mod headers;
+mod link;
 pub mod policy;
 pub mod route;
 
@@ -44,6 +46,7 @@ pub use policy::{Policy, ScopeRule};
 
 use access::AccessLog;
 use forward::Upstream;
+use link::Seat;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// Response bodies: streamed from the vault, or a small JSON refusal.
@@ -76,7 +79,7 @@ struct Shared {
 
 /// How many accept-and-serve workers to run: one per core, as nginx's
 /// `worker_processes auto` (`TOKIO_WORKER_THREADS` overrides, for tuning).
-fn worker_count() -> usize {
+pub fn worker_count() -> usize {
     std::env::var("TOKIO_WORKER_THREADS")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
@@ -89,10 +92,10 @@ fn worker_count() -> usize {
 /// Serves the proxy on `listener` until `shutdown` resolves, then drains.
 ///
 /// The listening socket is shared by one worker thread per core, each with
-/// its own single-threaded runtime and its own upstream connection pool: a
+/// its own single-threaded runtime and its own idle upstream connections: a
 /// connection, its requests and their upstream exchanges stay on one
-/// thread, with no work stealing or cross-thread wake-up on the request
-/// path (bench/analysis.md). The connection cap, the stop signal and the
+/// thread and in one task, with no work stealing, cross-thread or
+/// cross-task wake-up on the request path (bench/analysis.md). The connection cap, the stop signal and the
 /// drain timeout are shared by all workers.
 pub async fn run(
     listener: TcpListener,
@@ -193,6 +196,7 @@ async fn worker(
     drain_timeout: Duration,
 ) {
     let mut connections = JoinSet::new();
+    let sweeper = tokio::spawn(sweep_idle_links(shared.clone()));
     let mut accept_backoff = Duration::from_millis(10);
     let stopping = |rx: &mut watch::Receiver<bool>| {
         let mut rx = rx.clone();
@@ -246,6 +250,20 @@ async fn worker(
         connections.abort_all();
         while connections.join_next().await.is_some() {}
     }
+    sweeper.abort();
+}
+
+/// Closes the worker's idle upstream links once they are too old to reuse.
+async fn sweep_idle_links(shared: Arc<Shared>) {
+    let mut every = tokio::time::interval(link::IDLE_TIMEOUT / 3);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let closed = shared.upstream.sweep_idle();
+        if closed > 0 {
+            tracing::debug!(closed, "closed idle vault connections");
+        }
+    }
 }
 
 async fn serve_connection(
@@ -255,10 +273,16 @@ async fn serve_connection(
     mut stop: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
-    let service = service_fn(move |req| {
+    let seat = Seat::default();
+    let service = {
         let shared = shared.clone();
-        async move { Ok::<_, Infallible>(handle(req, peer, &shared).await) }
-    });
+        let seat = seat.clone();
+        service_fn(move |req| {
+            let shared = shared.clone();
+            let seat = seat.clone();
+            async move { Ok::<_, Infallible>(handle(req, peer, &shared, &seat).await) }
+        })
+    };
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
@@ -275,9 +299,15 @@ async fn serve_connection(
     if let Err(e) = outcome {
         tracing::debug!(%peer, error = %e, "client connection ended with an error");
     }
+    shared.upstream.park(&seat);
 }
 
-async fn handle(req: Request<Incoming>, peer: SocketAddr, shared: &Shared) -> Response<ProxyBody> {
+async fn handle(
+    req: Request<Incoming>,
+    peer: SocketAddr,
+    shared: &Shared,
+    seat: &Seat,
+) -> Response<ProxyBody> {
     let log = AccessLog::start(&req);
     let policy = &shared.policy;
     let checked = policy
@@ -287,7 +317,7 @@ async fn handle(req: Request<Incoming>, peer: SocketAddr, shared: &Shared) -> Re
     let outcome = match checked {
         Ok(plan) => {
             let scope = policy.scope.as_ref().map(|rule| &rule.scope);
-            shared.upstream.forward(req, plan, scope).await
+            shared.upstream.forward(req, plan, scope, seat).await
         }
         Err(e) => Err(e),
     };

@@ -44,6 +44,8 @@ pub struct Recorded {
     pub query: Option<String>,
     pub headers: HeaderMap,
     pub gate_passed: bool,
+    /// The connection it came on (the proxy's side of it).
+    pub peer: SocketAddr,
 }
 
 /// Counters and hooks the tests use to observe and steer the upstream.
@@ -112,7 +114,7 @@ pub fn secret(key: &str) -> serde_json::Value {
     })
 }
 
-async fn route(req: Request<Incoming>, st: Arc<State>) -> Response<Body> {
+async fn route(req: Request<Incoming>, peer: SocketAddr, st: Arc<State>) -> Response<Body> {
     let path = req.uri().path().to_string();
     let query = req.uri().query().map(str::to_string);
     let gate_passed = match &st.gate {
@@ -133,6 +135,7 @@ async fn route(req: Request<Incoming>, st: Arc<State>) -> Response<Body> {
         query: query.clone(),
         headers: req.headers().clone(),
         gate_passed,
+        peer,
     });
     if !gate_passed {
         let mut r = full(
@@ -271,14 +274,14 @@ pub async fn upstream(gate: bool, barrier: usize) -> Upstream {
     let st = state.clone();
     tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else {
+            let Ok((stream, peer)) = listener.accept().await else {
                 continue;
             };
             let st = st.clone();
             tokio::spawn(async move {
                 let svc = service_fn(move |req| {
                     let st = st.clone();
-                    async move { Ok::<_, Infallible>(route(req, st).await) }
+                    async move { Ok::<_, Infallible>(route(req, peer, st).await) }
                 });
                 let _ = http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), svc)

@@ -13,6 +13,7 @@ use infisical_mcp_rs::doctor::{self, DoctorArgs};
 use infisical_mcp_rs::github::{self, GITHUB_TOKEN_HELP, GithubTokenArgs};
 use infisical_mcp_rs::lifecycle::shutdown_signal;
 use infisical_mcp_rs::lint::{self, LintArgs};
+use infisical_mcp_rs::log_format::LogFormat;
 use infisical_mcp_rs::log_writer;
 use infisical_mcp_rs::mcp::{Context, Server};
 use infisical_mcp_rs::mcp_config::{self, McpConfigArgs};
@@ -132,6 +133,7 @@ fn init_logging(log: &LogArgs, default_filter: &str) -> anyhow::Result<Option<lo
             tracing_subscriber::registry()
                 .with(
                     tracing_subscriber::fmt::layer()
+                        .event_format(LogFormat::default())
                         .with_writer(writer)
                         .with_ansi(false)
                         .with_filter(filter),
@@ -150,6 +152,7 @@ fn init_logging(log: &LogArgs, default_filter: &str) -> anyhow::Result<Option<lo
             tracing_subscriber::registry()
                 .with(
                     tracing_subscriber::fmt::layer()
+                        .event_format(LogFormat::default())
                         .with_writer(writer)
                         .with_ansi(ansi)
                         .with_filter(filter),

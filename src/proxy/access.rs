@@ -5,6 +5,7 @@
 //! cut off, so the duration covers the whole transfer. Header values and
 //! bodies are never logged.
 
+use std::fmt::Write as _;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -27,19 +28,46 @@ pub(crate) struct AccessLog {
 }
 
 /// The names of the query parameters, `&`-separated, without their values.
+/// Only the names are decoded (and only those with a `%` or `+` in them),
+/// and control characters in a decoded name are escaped: the fields of a log
+/// line are written as they are, and a `%0A` must not start a forged line.
 struct QueryKeys<'a>(Option<&'a str>);
 
 impl std::fmt::Display for QueryKeys<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let Some(query) = self.0 else { return Ok(()) };
-        for (i, (key, _)) in url::form_urlencoded::parse(query.as_bytes()).enumerate() {
+        let names = query
+            .split('&')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| pair.split_once('=').map_or(pair, |(name, _)| name));
+        for (i, name) in names.enumerate() {
             if i > 0 {
-                f.write_str("&")?;
+                f.write_char('&')?;
             }
-            f.write_str(&key)?;
+            if !name.contains(['%', '+']) {
+                f.write_str(name)?;
+                continue;
+            }
+            let decoded = form_urlencoded_name(name);
+            if decoded.chars().any(char::is_control) {
+                for c in decoded.chars().flat_map(char::escape_default) {
+                    f.write_char(c)?;
+                }
+            } else {
+                f.write_str(&decoded)?;
+            }
         }
         Ok(())
     }
+}
+
+/// One name as `application/x-www-form-urlencoded` decodes it (`+` is a
+/// space), as the vault will read it.
+fn form_urlencoded_name(name: &str) -> String {
+    url::form_urlencoded::parse(name.as_bytes())
+        .next()
+        .map(|(key, _)| key.into_owned())
+        .unwrap_or_default()
 }
 
 impl AccessLog {
@@ -150,4 +178,23 @@ fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
     }
     let text = current.to_string();
     text.split(" for url (").next().unwrap_or(&text).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_names_are_logged_without_values_or_line_breaks() {
+        let keys = |q: Option<&str>| QueryKeys(q).to_string();
+        assert_eq!(keys(None), "");
+        assert_eq!(
+            keys(Some(
+                "workspaceId=5f0c&environment=prod&secretPath=%2Fa%2Fb&&flag"
+            )),
+            "workspaceId&environment&secretPath&flag"
+        );
+        assert_eq!(keys(Some("a%0Aforged=1&b")), "a\\nforged&b");
+        assert_eq!(keys(Some("my+key=1&%41=2")), "my key&A");
+    }
 }

@@ -107,15 +107,20 @@ fn is_hop_by_hop(name: &HeaderName) -> bool {
 
 /// Removes the hop-by-hop headers, including those `Connection` names.
 fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    // Most HTTP/1.1 requests and answers carry no `Connection` header: no
-    // list to build then.
+    // Most messages carry no `Connection` header, or one that only says
+    // `keep-alive` or `close` (a vault's answers do): no list to build then.
     if headers.contains_key(header::CONNECTION) {
         let named: Vec<HeaderName> = headers
             .get_all(header::CONNECTION)
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
-            .filter_map(|token| HeaderName::from_bytes(token.trim().as_bytes()).ok())
+            .map(str::trim)
+            .filter(|token| {
+                !token.eq_ignore_ascii_case("close")
+                    && !HOP_BY_HOP.iter().any(|h| token.eq_ignore_ascii_case(h))
+            })
+            .filter_map(|token| HeaderName::from_bytes(token.as_bytes()).ok())
             .collect();
         for name in named {
             headers.remove(name);

@@ -69,7 +69,9 @@ where
 }
 
 /// Fields as the default format writes them without colours: the message
-/// first, then ` name=value` with strings quoted (`Debug`).
+/// first, then ` name=value` with strings quoted (`Debug`). Names, numbers
+/// and separators are written as they are; only values that need it go
+/// through `fmt`.
 struct PlainFields<'a, 'w> {
     writer: &'a mut Writer<'w>,
     first: bool,
@@ -77,42 +79,46 @@ struct PlainFields<'a, 'w> {
 }
 
 impl PlainFields<'_, '_> {
-    fn field(&mut self, field: &Field, value: fmt::Arguments<'_>) {
+    fn write(&mut self, field: &Field, value: impl FnOnce(&mut Writer<'_>) -> fmt::Result) {
         if self.result.is_err() {
             return;
         }
-        let separator = if std::mem::take(&mut self.first) { "" } else { " " };
-        self.result = if field.name() == "message" {
-            write!(self.writer, "{separator}{value}")
-        } else {
-            write!(self.writer, "{separator}{}={value}", field.name())
-        };
+        self.result = (|| {
+            if !std::mem::take(&mut self.first) {
+                self.writer.write_char(' ')?;
+            }
+            if field.name() != "message" {
+                self.writer.write_str(field.name())?;
+                self.writer.write_char('=')?;
+            }
+            value(self.writer)
+        })();
     }
 }
 
 impl Visit for PlainFields<'_, '_> {
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.field(field, format_args!("{value}"));
+        self.write(field, |w| w.write_str(itoa::Buffer::new().format(value)));
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.field(field, format_args!("{value}"));
+        self.write(field, |w| w.write_str(itoa::Buffer::new().format(value)));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.field(field, format_args!("{value}"));
+        self.write(field, |w| w.write_str(if value { "true" } else { "false" }));
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "message" {
-            self.field(field, format_args!("{value}"));
+            self.write(field, |w| w.write_str(value));
         } else {
-            self.field(field, format_args!("{value:?}"));
+            self.write(field, |w| write!(w, "{value:?}"));
         }
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.field(field, format_args!("{value:?}"));
+        self.write(field, |w| write!(w, "{value:?}"));
     }
 }
 

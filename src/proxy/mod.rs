@@ -26,7 +26,6 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -37,7 +36,7 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 pub use config::{ProxyArgs, ProxySettings, proxy_flag_to_subcommand};
@@ -90,85 +89,6 @@ pub fn worker_count() -> usize {
         .min(64)
 }
 
-/// The workers' open connections, kept within two of each other.
-///
-/// All workers wait on the one listening socket, and the kernel wakes them
-/// all for a new connection: the first awake took most of a burst (of the
-/// benchmark's 83 connections, one worker accepted 66 and 75 in two runs,
-/// counted with strace), and its connections then waited behind each other
-/// while the other worker served a few. So a worker holding two more than the
-/// least loaded one leaves the next connection to the others; the least
-/// loaded one is always allowed to accept, so no connection waits on a
-/// worker that will not take it.
-struct Balance {
-    open: Vec<AtomicUsize>,
-    changed: Notify,
-}
-
-impl Balance {
-    fn new(workers: usize) -> Self {
-        Self {
-            open: (0..workers).map(|_| AtomicUsize::new(0)).collect(),
-            changed: Notify::new(),
-        }
-    }
-
-    fn may_accept(&self, worker: usize) -> bool {
-        let mine = self.open[worker].load(Ordering::Relaxed);
-        let least = self
-            .open
-            .iter()
-            .map(|n| n.load(Ordering::Relaxed))
-            .min()
-            .unwrap_or(0);
-        mine <= least + 1
-    }
-}
-
-/// One worker's part in the [`Balance`].
-struct Share {
-    balance: Arc<Balance>,
-    worker: usize,
-}
-
-impl Share {
-    /// Waits until this worker may accept another connection.
-    async fn my_turn(&self) {
-        loop {
-            let changed = self.balance.changed.notified();
-            tokio::pin!(changed);
-            // Registered before the check, so no change is missed.
-            changed.as_mut().enable();
-            if self.balance.may_accept(self.worker) {
-                return;
-            }
-            changed.await;
-        }
-    }
-
-    /// Counts a connection this worker accepted until the guard is dropped.
-    fn opened(&self) -> OpenConnection {
-        self.balance.open[self.worker].fetch_add(1, Ordering::Relaxed);
-        self.balance.changed.notify_waiters();
-        OpenConnection {
-            balance: self.balance.clone(),
-            worker: self.worker,
-        }
-    }
-}
-
-struct OpenConnection {
-    balance: Arc<Balance>,
-    worker: usize,
-}
-
-impl Drop for OpenConnection {
-    fn drop(&mut self) {
-        self.balance.open[self.worker].fetch_sub(1, Ordering::Relaxed);
-        self.balance.changed.notify_waiters();
-    }
-}
-
 /// Serves the proxy on `listener` until `shutdown` resolves, then drains.
 ///
 /// The listening socket is shared by one worker thread per core, each with
@@ -209,11 +129,9 @@ pub async fn run(
     let listener = listener.into_std().map_err(ProxyError::Listener)?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    let workers = worker_count();
-    let balance = Arc::new(Balance::new(workers));
     let mut done = Vec::new();
     let mut upstream = Some(first);
-    for index in 0..workers {
+    for index in 0..worker_count() {
         let upstream = match upstream.take() {
             Some(first) => first,
             None => Upstream::new(&settings.vault)?,
@@ -225,10 +143,6 @@ pub async fn run(
         let socket = listener.try_clone().map_err(ProxyError::Listener)?;
         let (finished, wait) = tokio::sync::oneshot::channel::<Result<(), ProxyError>>();
         let slots = slots.clone();
-        let share = Share {
-            balance: balance.clone(),
-            worker: index,
-        };
         let stop = stop_rx.clone();
         let drain_timeout = settings.drain_timeout;
         let span = tracing::Span::current();
@@ -243,7 +157,7 @@ pub async fn run(
                     .and_then(|rt| {
                         rt.block_on(async move {
                             let socket = TcpListener::from_std(socket).map_err(ProxyError::Listener)?;
-                            worker(socket, shared, slots, share, stop, drain_timeout).await;
+                            worker(socket, shared, slots, stop, drain_timeout).await;
                             Ok(())
                         })
                     });
@@ -278,7 +192,6 @@ async fn worker(
     listener: TcpListener,
     shared: Arc<Shared>,
     slots: Arc<Semaphore>,
-    share: Share,
     mut stop: watch::Receiver<bool>,
     drain_timeout: Duration,
 ) {
@@ -300,10 +213,6 @@ async fn worker(
                 Err(_) => break,
             },
         };
-        tokio::select! {
-            () = stopping(&mut stop) => break,
-            () = share.my_turn() => {}
-        }
         let (stream, peer) = tokio::select! {
             () = stopping(&mut stop) => break,
             accepted = listener.accept() => match accepted {
@@ -320,10 +229,8 @@ async fn worker(
         accept_backoff = Duration::from_millis(10);
         let shared = shared.clone();
         let stop = stop.clone();
-        let open = share.opened();
         connections.spawn(async move {
             serve_connection(stream, peer, shared, stop).await;
-            drop(open);
             drop(slot);
         });
     }
@@ -436,51 +343,4 @@ pub fn error_response(e: &ProxyError) -> Response<ProxyBody> {
         hyper::header::HeaderValue::from_static("application/json; charset=utf-8"),
     );
     response
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::expect_used)]
-    use super::*;
-
-    fn share(balance: &Arc<Balance>, worker: usize) -> Share {
-        Share {
-            balance: balance.clone(),
-            worker,
-        }
-    }
-
-    /// Whether `my_turn` is ready without waiting.
-    fn turn_now(share: &Share) -> bool {
-        let turn = std::pin::pin!(share.my_turn());
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        turn.poll(&mut cx).is_ready()
-    }
-
-    #[tokio::test]
-    async fn a_worker_ahead_by_two_waits_until_another_catches_up() {
-        let balance = Arc::new(Balance::new(2));
-        let (first, second) = (share(&balance, 0), share(&balance, 1));
-        let _a = first.opened();
-        assert!(turn_now(&first), "one ahead may still accept");
-        let _b = first.opened();
-        assert!(
-            !turn_now(&first),
-            "two ahead must leave the next one to the other worker"
-        );
-        assert!(turn_now(&second), "the least loaded worker may always accept");
-        // The wait ends when the other worker accepts...
-        let waiting = tokio::spawn(async move { first.my_turn().await });
-        let _c = second.opened();
-        tokio::time::timeout(Duration::from_secs(10), waiting)
-            .await
-            .expect("woken when another worker accepted")
-            .expect("the waiting task ran");
-        // ...or when one of its own connections closes.
-        let first = share(&balance, 0);
-        let extra = first.opened();
-        assert!(!turn_now(&first), "3 against 1");
-        drop(extra);
-        assert!(turn_now(&first), "2 against 1 once one closed");
-    }
 }

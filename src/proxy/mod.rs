@@ -95,8 +95,9 @@ pub fn worker_count() -> usize {
 /// its own single-threaded runtime and its own idle upstream connections: a
 /// connection, its requests and their upstream exchanges stay on one
 /// thread and in one task, with no work stealing, cross-thread or
-/// cross-task wake-up on the request path (bench/analysis.md). The connection cap, the stop signal and the
-/// drain timeout are shared by all workers.
+/// cross-task wake-up on the request path (bench/analysis.md). The
+/// connection cap, the stop signal and the drain timeout are shared by all
+/// workers.
 pub async fn run(
     listener: TcpListener,
     settings: ProxySettings,

@@ -15,6 +15,7 @@ use http_body_util::BodyExt;
 use hyper::body::{Body, Frame, SizeHint};
 use hyper::{Method, Request, Response, Uri};
 
+use super::forward::innermost;
 use super::{BoxError, ProxyBody};
 
 pub(crate) struct AccessLog {
@@ -167,17 +168,6 @@ impl Drop for LoggedBody {
             log.emit(status, self.bytes, &outcome);
         }
     }
-}
-
-/// The root cause's text: reqwest's outer errors quote the full URL, query
-/// values included.
-fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut current = e;
-    while let Some(next) = current.source() {
-        current = next;
-    }
-    let text = current.to_string();
-    text.split(" for url (").next().unwrap_or(&text).to_string()
 }
 
 #[cfg(test)]

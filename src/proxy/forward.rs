@@ -457,7 +457,7 @@ impl Body for ChunkDeadline {
 }
 
 /// The root cause's text, without the URL reqwest quotes (query included).
-fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
+pub(super) fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
     let mut current = e;
     while let Some(next) = current.source() {
         current = next;

@@ -36,6 +36,10 @@ pub struct LoadResult {
     pub rps: f64,
     /// CPU time the proxy process tree spent per request (µs), when measured.
     pub cpu_us_per_req: Option<f64>,
+    /// Every measured request's latency, so that passes can be pooled.
+    pub samples: Vec<Duration>,
+    /// The p99 (ms) of each pass pooled into this result, in the order run.
+    pub pass_p99: Vec<f64>,
 }
 
 pub async fn run(
@@ -107,12 +111,15 @@ pub async fn run(
         (Some(f), Some(l)) => l - f,
         _ => Duration::ZERO,
     };
+    let latency = summarize(&all);
     Ok(LoadResult {
         conns,
         requests: all.len(),
         wall,
-        latency: summarize(&all),
         rps: all.len() as f64 / wall.as_secs_f64().max(1e-9),
         cpu_us_per_req: None,
+        pass_p99: vec![latency.p99],
+        latency,
+        samples: all,
     })
 }

@@ -124,6 +124,8 @@ pub struct Plan {
     /// (connections, measured requests per connection)
     pub levels: Vec<(usize, usize)>,
     pub load_warmup_per_conn: usize,
+    /// Passes over the proxies (even: forward and backward in pairs).
+    pub proxy_passes: usize,
     /// Concurrent sessions for the growth row, and `get-secret` calls each.
     pub scale_sessions: Vec<usize>,
     pub scale_calls: usize,
@@ -138,8 +140,9 @@ impl Plan {
             cold_runs: 25,
             warmup: 50,
             calls: 1000,
-            levels: vec![(1, 2000), (16, 300), (64, 120)],
+            levels: vec![(1, 2000), (16, 300), (64, 200)],
             load_warmup_per_conn: 10,
+            proxy_passes: 4,
             scale_sessions: vec![1, 10, 100],
             scale_calls: 100,
             big_folder: scale::BIG_FOLDER_SECRETS,
@@ -153,6 +156,7 @@ impl Plan {
             calls: 20,
             levels: vec![(1, 20), (16, 4), (64, 2)],
             load_warmup_per_conn: 1,
+            proxy_passes: 2,
             scale_sessions: vec![1, 3],
             scale_calls: 3,
             big_folder: 500,
@@ -481,31 +485,45 @@ async fn levels(
     Ok(out)
 }
 
-/// Two measurements of the same levels as one: requests and time added up,
-/// latencies and rates averaged, the extremes kept.
-fn mean_levels(a: &[load::LoadResult], b: &[load::LoadResult]) -> Vec<load::LoadResult> {
-    let mean = |x: f64, y: f64| (x + y) / 2.0;
-    a.iter()
-        .zip(b)
-        .map(|(a, b)| load::LoadResult {
-            conns: a.conns,
-            requests: a.requests + b.requests,
-            wall: a.wall + b.wall,
-            latency: stats::Summary {
-                n: a.latency.n + b.latency.n,
-                p50: mean(a.latency.p50, b.latency.p50),
-                p99: mean(a.latency.p99, b.latency.p99),
-                mean: mean(a.latency.mean, b.latency.mean),
-                min: a.latency.min.min(b.latency.min),
-                max: a.latency.max.max(b.latency.max),
-            },
-            rps: mean(a.rps, b.rps),
-            cpu_us_per_req: match (a.cpu_us_per_req, b.cpu_us_per_req) {
-                (Some(x), Some(y)) => Some(mean(x, y)),
-                (x, y) => x.or(y),
-            },
+/// Several passes over the same levels as one: requests, measured time and
+/// latencies pooled (percentiles over every request of every pass), CPU per
+/// request averaged, and each pass's p99 kept for the report.
+fn pool_levels(passes: &[Vec<load::LoadResult>]) -> Vec<load::LoadResult> {
+    let levels = passes.first().map_or(0, Vec::len);
+    (0..levels)
+        .map(|level| {
+            let runs: Vec<&load::LoadResult> = passes.iter().filter_map(|pass| pass.get(level)).collect();
+            let samples: Vec<Duration> = runs.iter().flat_map(|r| r.samples.iter().copied()).collect();
+            let wall: Duration = runs.iter().map(|r| r.wall).sum();
+            let cpu: Vec<f64> = runs.iter().filter_map(|r| r.cpu_us_per_req).collect();
+            load::LoadResult {
+                conns: runs.first().map_or(0, |r| r.conns),
+                requests: samples.len(),
+                wall,
+                latency: stats::summarize(&samples),
+                rps: samples.len() as f64 / wall.as_secs_f64().max(1e-9),
+                cpu_us_per_req: (!cpu.is_empty()).then(|| cpu.iter().sum::<f64>() / cpu.len() as f64),
+                pass_p99: runs.iter().flat_map(|r| r.pass_p99.iter().copied()).collect(),
+                samples,
+            }
         })
         .collect()
+}
+
+/// The order of `n` proxies in pass `pass` of `passes`. Passes come in pairs,
+/// forward then backward, and each pair starts `n / pairs` places further on:
+/// with four passes of four proxies each proxy runs once in each place, so
+/// none is always the first after the direct run (which costs it at p99;
+/// bench/analysis.md) or always next to the same neighbour.
+fn pass_order(n: usize, pass: usize, passes: usize) -> Vec<usize> {
+    let pairs = passes.div_ceil(2).max(1);
+    let shift = (pass / 2) * n / pairs;
+    let forward = (0..n).map(|place| (place + shift) % n);
+    if pass.is_multiple_of(2) {
+        forward.collect()
+    } else {
+        forward.rev().collect()
+    }
 }
 
 async fn measure_proxy(running: proxies::Running, path: &str, token: &str, plan: &Plan) -> Result<ProxyRun> {
@@ -550,10 +568,9 @@ async fn run_proxies(args: &Args, plan: &Plan, vault: &RunningVault) -> Result<P
         ],
     };
 
-    // Each proxy is started fresh and measured twice, in opposite orders
-    // (direct, A, B, …, …, B, A, direct), and reported as the mean of the two:
-    // whoever came first after the direct run paid for the position in p99
-    // (the same binary: 4.1–9.8 ms first, 2.8–5.7 ms later; bench/analysis.md).
+    // Each proxy is started fresh for each of `plan.proxy_passes` passes, in
+    // the orders of `pass_order`, between a direct run before and after, and
+    // reported with the passes pooled.
     type Start<'a> = Box<dyn Fn() -> Result<proxies::Running> + 'a>;
     let base = base.as_str();
     let mut starts: Vec<Start> = vec![Box::new(|| proxies::ours(&args.bin, base, &args.work_dir, None))];
@@ -585,33 +602,93 @@ async fn run_proxies(args: &Args, plan: &Plan, vault: &RunningVault) -> Result<P
 
     let direct_first = levels(&direct, &path, plan, None).await?;
     vault.clear_requests();
-    let mut first_pass = Vec::new();
-    for start in &starts {
-        first_pass.push(measure_proxy(start()?, &path, &token, plan).await?);
-        vault.clear_requests();
+    let mut passes: Vec<Vec<ProxyRun>> = starts.iter().map(|_| Vec::new()).collect();
+    for pass in 0..plan.proxy_passes {
+        for index in pass_order(starts.len(), pass, plan.proxy_passes) {
+            passes[index].push(measure_proxy(starts[index]()?, &path, &token, plan).await?);
+            vault.clear_requests();
+        }
     }
-    let mut second_pass = Vec::new();
-    for start in starts.iter().rev() {
-        second_pass.push(measure_proxy(start()?, &path, &token, plan).await?);
-        vault.clear_requests();
-    }
-    second_pass.reverse();
     let direct_last = levels(&direct, &path, plan, None).await?;
     runs.push(ProxyRun {
         name: direct.name.clone(),
-        levels: mean_levels(&direct_first, &direct_last),
+        levels: pool_levels(&[direct_first, direct_last]),
         rss_idle_kib: None,
         rss_peak_kib: None,
     });
-    for (a, b) in first_pass.into_iter().zip(second_pass) {
+    for proxy in passes {
+        let levels: Vec<Vec<load::LoadResult>> = proxy.iter().map(|run| run.levels.clone()).collect();
+        let Some(first) = proxy.first() else { continue };
         runs.push(ProxyRun {
-            levels: mean_levels(&a.levels, &b.levels),
-            rss_idle_kib: a.rss_idle_kib.max(b.rss_idle_kib),
-            rss_peak_kib: a.rss_peak_kib.max(b.rss_peak_kib),
-            name: a.name,
+            name: first.name.clone(),
+            levels: pool_levels(&levels),
+            rss_idle_kib: proxy.iter().filter_map(|run| run.rss_idle_kib).max(),
+            rss_peak_kib: proxy.iter().filter_map(|run| run.rss_peak_kib).max(),
         });
     }
     vault.clear_requests();
     vault.set_gate(CfGate::Off);
     Ok(ProxyResults { runs, path, skipped })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn four_passes_put_each_of_four_proxies_once_in_each_place() {
+        let orders: Vec<Vec<usize>> = (0..4).map(|pass| pass_order(4, pass, 4)).collect();
+        assert_eq!(orders[0], [0, 1, 2, 3]);
+        assert_eq!(orders[1], [3, 2, 1, 0]);
+        for proxy in 0..4 {
+            let mut places: Vec<usize> = orders
+                .iter()
+                .map(|order| order.iter().position(|&p| p == proxy).unwrap_or(usize::MAX))
+                .collect();
+            places.sort_unstable();
+            assert_eq!(places, [0, 1, 2, 3], "proxy {proxy}");
+        }
+    }
+
+    #[test]
+    fn every_pass_runs_every_proxy_once() {
+        for n in 1..7 {
+            for passes in [2, 4, 6] {
+                for pass in 0..passes {
+                    let mut order = pass_order(n, pass, passes);
+                    order.sort_unstable();
+                    assert_eq!(order, (0..n).collect::<Vec<_>>(), "n {n} pass {pass}/{passes}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn pooled_percentiles_come_from_every_request() {
+        let pass = |ms: &[u64], wall_ms: u64| {
+            let samples: Vec<Duration> = ms.iter().copied().map(Duration::from_millis).collect();
+            let latency = stats::summarize(&samples);
+            load::LoadResult {
+                conns: 1,
+                requests: samples.len(),
+                wall: Duration::from_millis(wall_ms),
+                latency,
+                rps: 0.0,
+                cpu_us_per_req: Some(10.0),
+                pass_p99: vec![latency.p99],
+                samples,
+            }
+        };
+        // One slow pass: its stall is 1 of 4 samples pooled, not half a mean.
+        let quick: Vec<u64> = vec![1; 3];
+        let pooled = pool_levels(&[vec![pass(&quick, 3)], vec![pass(&[40], 40)]]);
+        assert_eq!(pooled.len(), 1);
+        let level = &pooled[0];
+        assert_eq!(level.requests, 4);
+        assert_eq!(level.latency.p50, 1.0);
+        assert_eq!(level.latency.max, 40.0);
+        assert_eq!(level.pass_p99, [1.0, 40.0]);
+        assert!((level.rps - 4.0 / 0.043).abs() < 1e-6);
+        assert_eq!(level.cpu_us_per_req, Some(10.0));
+    }
 }

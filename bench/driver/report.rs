@@ -372,11 +372,15 @@ fn proxy_tables(s: &mut String, p: &ProxyResults, plan: &Plan) {
         "A closed-loop load generator in the driver (hyper, HTTP/1.1 keep-alive) sends `GET {}` with a bearer token, \
          through each proxy to the fake vault with its CF Access gate **on** (each proxy adds the CF headers, Host and \
          User-Agent; the direct run sends them itself). Connections × measured requests per connection: {}, each after \
-         {} warm-up requests per connection; every target measured twice, in opposite orders, and shown as the mean of \
-         the two passes. \"added\" = proxy − direct at the same concurrency.\n",
+         {} warm-up requests per connection. Each proxy is started fresh and measured in {} passes (forward, backward, \
+         then both again from the middle of the list, so that no proxy always runs first or next to the same \
+         neighbour); the direct run comes before and after them. Percentiles are over every request of every pass \
+         pooled, req/s is requests over the passes' measured time, CPU the passes' mean. \"added\" = proxy − direct \
+         at the same concurrency.\n",
         p.path,
         levels.join(", "),
-        plan.load_warmup_per_conn
+        plan.load_warmup_per_conn,
+        plan.proxy_passes
     );
     let direct = p.runs.iter().find(|r| r.name.starts_with("direct"));
     let nginx = p.runs.iter().find(|r| r.name == "nginx");
@@ -408,6 +412,19 @@ fn proxy_tables(s: &mut String, p: &ProxyResults, plan: &Plan) {
                 n.map_or("n/a".into(), |n| fmt_ratio(l.rps, n.rps)),
                 l.cpu_us_per_req.map_or("—".into(), |c| format!("{c:.0}")),
             );
+        }
+    }
+    if let Some(conns) = plan.levels.last().map(|(c, _)| *c) {
+        let _ = writeln!(
+            s,
+            "\np99 at {conns} connections pass by pass (ms, in the order run; one scheduler stall of a few ms moves a \
+             single pass's p99, hence the pooling):\n"
+        );
+        for run in &p.runs {
+            if let Some(level) = run.levels.last() {
+                let each: Vec<String> = level.pass_p99.iter().map(|p99| fmt_ms(*p99)).collect();
+                let _ = writeln!(s, "- {}: {}", run.name, each.join(" / "));
+            }
         }
     }
     let _ = writeln!(s, "\n### Proxy memory (VmRSS of the process tree, MiB)\n");

@@ -17,6 +17,8 @@
 //! value does not say where it came from). The query is rebuilt from the very
 //! pairs that were checked, so the vault reads what the check read.
 
+use std::borrow::Cow;
+
 use hyper::header::{self, HeaderMap};
 use hyper::{Method, Uri};
 use percent_encoding::percent_decode_str;
@@ -109,22 +111,30 @@ fn host_part(authority: &str) -> &str {
 /// `localhost`, `*.localhost` (RFC 6761: never resolved through DNS), and
 /// loopback IP literals.
 pub fn is_loopback_name(host: &str) -> bool {
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    if host == "localhost" || host.ends_with(".localhost") {
+    // Compared without lower-casing a copy: this runs for every request.
+    let host = host.trim_end_matches('.');
+    let suffix = host
+        .len()
+        .checked_sub(".localhost".len())
+        .and_then(|at| host.get(at..));
+    if host.eq_ignore_ascii_case("localhost") || suffix.is_some_and(|s| s.eq_ignore_ascii_case(".localhost"))
+    {
         return true;
     }
     host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The route segments in canonical form, or a refusal when the path could be
-/// read two ways.
-pub fn canonical_segments(path: &str) -> Result<Vec<String>, ProxyError> {
+/// read two ways. A segment is copied only when decoding or lower-casing
+/// changes it.
+pub fn canonical_segments(path: &str) -> Result<Vec<Cow<'_, str>>, ProxyError> {
     if !path.starts_with('/') {
         return Err(ProxyError::PathRefused(
             "the request target is not an absolute path".into(),
         ));
     }
-    let mut out = Vec::new();
+    // Room for every route's segments (five at most) without regrowing.
+    let mut out = Vec::with_capacity(6);
     for raw in path.split('/').filter(|s| !s.is_empty()) {
         let decoded = percent_decode_str(raw)
             .decode_utf8()
@@ -140,7 +150,13 @@ pub fn canonical_segments(path: &str) -> Result<Vec<String>, ProxyError> {
         if decoded.chars().any(char::is_control) {
             return Err(ProxyError::PathRefused("control characters".into()));
         }
-        out.push(decoded.to_lowercase());
+        // Text that is all ASCII without capitals is its own lower case.
+        let lower = if decoded.bytes().any(|b| !b.is_ascii() || b.is_ascii_uppercase()) {
+            Cow::Owned(decoded.to_lowercase())
+        } else {
+            decoded
+        };
+        out.push(lower);
     }
     Ok(out)
 }
@@ -519,12 +535,36 @@ mod tests {
             "127.0.0.1",
             "127.9.9.9",
             "::1",
+            "App.LocalHost",
+            "a.b.LOCALHOST..",
+            "::1.",
         ] {
             assert!(is_loopback_name(ok), "{ok}");
         }
-        for bad in ["evil.com", "localhost.evil.com", "0.0.0.0", "10.0.0.1", "::"] {
+        for bad in [
+            "evil.com",
+            "localhost.evil.com",
+            "0.0.0.0",
+            "10.0.0.1",
+            "::",
+            "xlocalhost",
+            "évil-localhost",
+            "€localhost",
+            "",
+        ] {
             assert!(!is_loopback_name(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn segments_are_decoded_and_lower_cased_and_copied_only_when_changed() {
+        let segments = canonical_segments("/api//V3/%73ecrets/raw/CF_Key/ÉTÉ").expect("a plain path");
+        let text: Vec<&str> = segments.iter().map(|s| s.as_ref()).collect();
+        assert_eq!(text, ["api", "v3", "secrets", "raw", "cf_key", "été"]);
+        let copied: Vec<bool> = segments.iter().map(|s| matches!(s, Cow::Owned(_))).collect();
+        assert_eq!(copied, [false, true, true, false, true, true]);
+        // The same lower case as before the copy-on-change: Unicode, not ASCII only.
+        assert_eq!(canonical_segments("/\u{212A}EY").expect("a path")[0], "key");
     }
 
     #[test]

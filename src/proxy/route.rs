@@ -43,9 +43,16 @@ pub enum Route {
 }
 
 impl Route {
-    pub fn classify(segments: &[String]) -> Route {
-        let s: Vec<&str> = segments.iter().map(String::as_str).collect();
-        match s.as_slice() {
+    pub fn classify<S: AsRef<str>>(segments: &[S]) -> Route {
+        // No route has more than five segments; a longer path is none of them.
+        let mut s = [""; 6];
+        if segments.len() > s.len() {
+            return Route::Other;
+        }
+        for (slot, segment) in s.iter_mut().zip(segments) {
+            *slot = segment.as_ref();
+        }
+        match &s[..segments.len()] {
             ["api", "v4", "secrets"] => Route::SecretsV4 { list: true },
             ["api", "v4", "secrets", _name] => Route::SecretsV4 { list: false },
             ["api", "v3", "secrets", "raw"] => Route::SecretsV3Raw { list: true },
@@ -122,6 +129,8 @@ mod tests {
             "/api/v2/service-token",
             "/api/v3/secrets",
             "/api/v1/auth/token/revoke",
+            "/api/v3/secrets/raw/a/b/c",
+            "/api/v3/secrets/raw/a/b/c/d/e/f/g",
         ] {
             assert_eq!(route(other), Route::Other, "{other}");
         }

@@ -55,8 +55,11 @@ where
             return self.full.format_event(ctx, writer, event);
         }
         UtcTime.format_time(&mut writer)?;
-        // The default format's level column: five wide, right-aligned.
-        write!(writer, " {:>5} {}: ", meta.level().as_str(), meta.target())?;
+        writer.write_char(' ')?;
+        writer.write_str(level_column(meta.level()))?;
+        writer.write_char(' ')?;
+        writer.write_str(meta.target())?;
+        writer.write_str(": ")?;
         let mut fields = PlainFields {
             writer: &mut writer,
             first: true,
@@ -65,6 +68,33 @@ where
         event.record(&mut fields);
         fields.result?;
         writer.write_char('\n')
+    }
+}
+
+/// The default format's level column: five wide, right-aligned.
+fn level_column(level: &tracing::Level) -> &'static str {
+    match *level {
+        tracing::Level::TRACE => "TRACE",
+        tracing::Level::DEBUG => "DEBUG",
+        tracing::Level::INFO => " INFO",
+        tracing::Level::WARN => " WARN",
+        tracing::Level::ERROR => "ERROR",
+    }
+}
+
+/// `value` as `str`'s `Debug` writes it. Text that needs no escape (printable
+/// ASCII without `"` or `\\`, as every access-line outcome is) is quoted
+/// without going through `fmt`.
+fn write_quoted(w: &mut Writer<'_>, value: &str) -> fmt::Result {
+    if value
+        .bytes()
+        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
+    {
+        w.write_char('"')?;
+        w.write_str(value)?;
+        w.write_char('"')
+    } else {
+        write!(w, "{value:?}")
     }
 }
 
@@ -113,7 +143,7 @@ impl Visit for PlainFields<'_, '_> {
         if field.name() == "message" {
             self.write(field, |w| w.write_str(value));
         } else {
-            self.write(field, |w| write!(w, "{value:?}"));
+            self.write(field, |w| write_quoted(w, value));
         }
     }
 
@@ -153,8 +183,19 @@ impl FormatTime for UtcTime {
             }
             w.write_str(text)
         })?;
-        write!(w, ".{:06}Z", since_epoch.subsec_micros())
+        write_fraction(w, since_epoch.subsec_micros())
     }
+}
+
+/// `.MMMMMMZ`: the microseconds (below a million), zero-padded to six digits.
+fn write_fraction(w: &mut impl fmt::Write, micros: u32) -> fmt::Result {
+    let mut text = *b".000000Z";
+    let mut rest = micros;
+    for digit in text[1..7].iter_mut().rev() {
+        *digit = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    w.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
 }
 
 /// `YYYY-MM-DDTHH:MM:SS` (UTC) for seconds since the epoch, with the
@@ -196,6 +237,21 @@ mod tests {
         let mut out = String::new();
         write_civil_second(&mut out, second).unwrap();
         out
+    }
+
+    #[test]
+    fn fractions_are_six_digits() {
+        for (micros, text) in [
+            (0, ".000000Z"),
+            (8_746, ".008746Z"),
+            (999_999, ".999999Z"),
+            (100_000, ".100000Z"),
+        ] {
+            let mut out = String::new();
+            write_fraction(&mut out, micros).unwrap();
+            assert_eq!(out, text);
+            assert_eq!(out, format!(".{micros:06}Z"));
+        }
     }
 
     #[test]
@@ -241,6 +297,27 @@ mod tests {
             outcome = "client went away before the end of the \"body\"",
             "proxied"
         );
+        tracing::info!(
+            target: ACCESS_TARGET,
+            method = %"POST",
+            status = 403u16,
+            outcome = "forwarded",
+            odd = "tab\there, back\\slash, é",
+            "proxied"
+        );
+        for level in [
+            tracing::Level::TRACE,
+            tracing::Level::DEBUG,
+            tracing::Level::WARN,
+            tracing::Level::ERROR,
+        ] {
+            match level {
+                tracing::Level::TRACE => tracing::trace!(target: ACCESS_TARGET, status = 1u16, "proxied"),
+                tracing::Level::DEBUG => tracing::debug!(target: ACCESS_TARGET, status = 2u16, "proxied"),
+                tracing::Level::WARN => tracing::warn!(target: ACCESS_TARGET, status = 3u16, "proxied"),
+                _ => tracing::error!(target: ACCESS_TARGET, status = 4u16, "proxied"),
+            }
+        }
         tracing::warn!(code = 7u64, "upstream said {}", "a \u{1b}[31m red");
         let span = tracing::info_span!("inside", id = 7);
         let _entered = span.enter();
@@ -276,11 +353,18 @@ mod tests {
     fn the_fast_path_writes_what_the_default_format_writes() {
         let fast = lines(true);
         assert_eq!(fast, lines(false));
-        assert_eq!(fast.len(), 3);
+        assert_eq!(fast.len(), 8);
         assert!(fast[0].starts_with(" INFO infisical_mcp_rs::proxy::access: proxied method=GET path="));
         assert!(fast[0].ends_with(r#"outcome="client went away before the end of the \"body\"""#));
+        assert!(
+            fast[1].ends_with(r#"outcome="forwarded" odd="tab\there, back\\slash, é""#),
+            "{}",
+            fast[1]
+        );
+        let levels: Vec<&str> = fast[2..6].iter().map(|line| &line[..5]).collect();
+        assert_eq!(levels, ["TRACE", "DEBUG", " WARN", "ERROR"]);
         // The default format (used for this one) escapes what a terminal
         // would act on.
-        assert!(fast[1].contains("\\x1b[31m"), "{}", fast[1]);
+        assert!(fast[6].contains("\\x1b[31m"), "{}", fast[6]);
     }
 }

@@ -40,12 +40,12 @@ impl std::fmt::Display for QueryKeys<'_> {
         let names = query
             .split('&')
             .filter(|pair| !pair.is_empty())
-            .map(|pair| pair.split_once('=').map_or(pair, |(name, _)| name));
+            .map(|pair| &pair[..pair.bytes().position(|b| b == b'=').unwrap_or(pair.len())]);
         for (i, name) in names.enumerate() {
             if i > 0 {
                 f.write_char('&')?;
             }
-            if !name.contains(['%', '+']) {
+            if !name.bytes().any(|b| b == b'%' || b == b'+') {
                 f.write_str(name)?;
                 continue;
             }

@@ -89,6 +89,21 @@ struct Args {
     /// Python proxy (the slow baselines), keeping direct reads and nginx.
     #[arg(long)]
     quick: bool,
+    /// For tuning: the proxy load levels as CONNS×REQUESTS (or CONNSxREQUESTS),
+    /// comma-separated, instead of the plan's (e.g. `--levels 64x200`).
+    #[arg(long, value_delimiter = ',', value_parser = parse_level)]
+    levels: Vec<(usize, usize)>,
+    /// For tuning: passes over the proxies instead of the plan's (even).
+    #[arg(long)]
+    passes: Option<usize>,
+}
+
+fn parse_level(s: &str) -> Result<(usize, usize), String> {
+    let (conns, requests) = s
+        .split_once(['x', '×'])
+        .ok_or_else(|| format!("expected CONNSxREQUESTS, got {s}"))?;
+    let number = |v: &str| v.trim().parse::<usize>().map_err(|e| format!("{v}: {e}"));
+    Ok((number(conns)?, number(requests)?))
 }
 
 #[derive(Clone, Debug)]
@@ -167,7 +182,13 @@ impl Plan {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    let plan = if args.smoke { Plan::smoke() } else { Plan::full() };
+    let mut plan = if args.smoke { Plan::smoke() } else { Plan::full() };
+    if !args.levels.is_empty() {
+        plan.levels = args.levels.clone();
+    }
+    if let Some(passes) = args.passes {
+        plan.proxy_passes = passes.max(1);
+    }
     std::fs::create_dir_all(&args.work_dir)?;
     let started = Instant::now();
 

@@ -188,7 +188,10 @@ pub fn verdicts(mcp: Option<&McpResults>, proxy: Option<&ProxyResults>) -> Vec<V
         let ours = p.runs.iter().find(|r| r.name.starts_with("infisical-mcp-rs"));
         let nginx = p.runs.iter().find(|r| r.name == "nginx");
         if let (Some(d), Some(o)) = (direct, ours)
-            && let (Some(d1), Some(o1)) = (d.levels.first(), o.levels.first())
+            && let (Some(d1), Some(o1)) = (
+                d.levels.iter().find(|l| l.conns == 1),
+                o.levels.iter().find(|l| l.conns == 1),
+            )
         {
             let added = o1.latency.p50 - d1.latency.p50;
             v.push(Verdict {

@@ -116,6 +116,17 @@ async fn valid_service_token_passes_and_gets_a_cookie() -> TestResult {
         .send()
         .await?;
     assert_eq!(again.status(), 200);
+    // A cookie is checked, not just its shape: other claims under the same
+    // signature are refused.
+    let mut parts: Vec<&str> = value.split('.').collect();
+    assert_eq!(parts.len(), 3, "{value}");
+    parts[1] = "eyJzdWIiOiJzb21lb25lLWVsc2UifQ";
+    let forged = c
+        .get(format!("{}/api/status", v.base_url()))
+        .header("cookie", parts.join("."))
+        .send()
+        .await?;
+    assert_eq!(forged.status(), 302);
     // …until the gate changes.
     v.set_gate(redirect_gate());
     let after = c

@@ -4,8 +4,8 @@
 //! two ways Access does (302 to the login page, or a 403 page on a
 //! Service-Auth-only app) and handing out a `CF_Authorization` cookie on a pass.
 
-use std::collections::HashSet;
 use std::fmt;
+use std::hash::{BuildHasher, RandomState};
 
 use hyper::{HeaderMap, StatusCode, header};
 
@@ -67,12 +67,17 @@ impl fmt::Debug for CfGate {
     }
 }
 
-/// The edge's mutable state: the gate, the WAF switch, cookies handed out.
+/// The edge's mutable state: the gate, the WAF switch, and the key its
+/// cookies are signed with.
 #[derive(Default)]
 pub(crate) struct Edge {
     pub(crate) gate: CfGate,
     pub(crate) block_default_user_agents: bool,
-    cookies: HashSet<String>,
+    /// Like Cloudflare's, a cookie is checked by its signature, not looked
+    /// up: a list of the cookies handed out grew by one per service-token
+    /// request, and a benchmark's half a million made the edge stall while
+    /// the set was rehashed.
+    cookie_key: RandomState,
 }
 
 /// The edge's verdict on one request.
@@ -103,14 +108,36 @@ impl Edge {
         Edge {
             gate,
             block_default_user_agents,
-            cookies: HashSet::new(),
+            cookie_key: RandomState::new(),
         }
     }
 
     /// A new gate invalidates the cookies issued under the old one.
     pub(crate) fn set_gate(&mut self, gate: CfGate) {
         self.gate = gate;
-        self.cookies.clear();
+        self.cookie_key = RandomState::new();
+    }
+
+    /// A `CF_Authorization` JWT: random claims, signed with this gate's key.
+    fn issue_cookie(&self) -> String {
+        let header = base64url(br#"{"alg":"RS256","kid":"fake","typ":"JWT"}"#);
+        let claims = base64url(random_string(48).as_bytes());
+        let signature = self.signature(&header, &claims);
+        format!("{header}.{claims}.{signature}")
+    }
+
+    fn signature(&self, header: &str, claims: &str) -> String {
+        base64url(&self.cookie_key.hash_one((header, claims)).to_be_bytes())
+    }
+
+    fn issued_by_this_gate(&self, cookie: &str) -> bool {
+        let mut parts = cookie.split('.');
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(header), Some(claims), Some(signature), None) => {
+                self.signature(header, claims) == signature
+            }
+            _ => false,
+        }
     }
 
     pub(crate) fn check(&mut self, headers: &HeaderMap, path_and_query: &str) -> Verdict {
@@ -123,11 +150,9 @@ impl Edge {
         if header_str(headers, "cf-access-client-id") == Some(id)
             && header_str(headers, "cf-access-client-secret") == Some(secret)
         {
-            let cookie = fake_access_jwt();
-            self.cookies.insert(cookie.clone());
-            return Verdict::Pass(Some(cookie));
+            return Verdict::Pass(Some(self.issue_cookie()));
         }
-        if presented_cookie(headers).is_some_and(|c| self.cookies.contains(c)) {
+        if presented_cookie(headers).is_some_and(|c| self.issued_by_this_gate(c)) {
             return Verdict::Pass(None);
         }
         let host = header_str(headers, "host").unwrap_or("vault.example");

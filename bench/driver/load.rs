@@ -38,8 +38,10 @@ pub struct LoadResult {
     pub cpu_us_per_req: Option<f64>,
     /// Every measured request's latency, so that passes can be pooled.
     pub samples: Vec<Duration>,
-    /// The p99 (ms) of each pass pooled into this result, in the order run.
+    /// The p99 (ms) and req/s of each pass pooled into this result, in the
+    /// order run.
     pub pass_p99: Vec<f64>,
+    pub pass_rps: Vec<f64>,
 }
 
 pub async fn run(
@@ -112,13 +114,15 @@ pub async fn run(
         _ => Duration::ZERO,
     };
     let latency = summarize(&all);
+    let rps = all.len() as f64 / wall.as_secs_f64().max(1e-9);
     Ok(LoadResult {
         conns,
         requests: all.len(),
         wall,
-        rps: all.len() as f64 / wall.as_secs_f64().max(1e-9),
+        rps,
         cpu_us_per_req: None,
         pass_p99: vec![latency.p99],
+        pass_rps: vec![rps],
         latency,
         samples: all,
     })

@@ -155,7 +155,7 @@ impl Plan {
             cold_runs: 25,
             warmup: 50,
             calls: 1000,
-            levels: vec![(1, 2000), (16, 300), (64, 200)],
+            levels: vec![(1, 3000), (16, 600), (64, 200)],
             load_warmup_per_conn: 10,
             proxy_passes: 4,
             scale_sessions: vec![1, 10, 100],
@@ -525,6 +525,7 @@ fn pool_levels(passes: &[Vec<load::LoadResult>]) -> Vec<load::LoadResult> {
                 rps: samples.len() as f64 / wall.as_secs_f64().max(1e-9),
                 cpu_us_per_req: (!cpu.is_empty()).then(|| cpu.iter().sum::<f64>() / cpu.len() as f64),
                 pass_p99: runs.iter().flat_map(|r| r.pass_p99.iter().copied()).collect(),
+                pass_rps: runs.iter().flat_map(|r| r.pass_rps.iter().copied()).collect(),
                 samples,
             }
         })
@@ -697,6 +698,7 @@ mod tests {
                 rps: 0.0,
                 cpu_us_per_req: Some(10.0),
                 pass_p99: vec![latency.p99],
+                pass_rps: vec![samples.len() as f64 / (wall_ms as f64 / 1000.0)],
                 samples,
             }
         };
@@ -709,6 +711,7 @@ mod tests {
         assert_eq!(level.latency.p50, 1.0);
         assert_eq!(level.latency.max, 40.0);
         assert_eq!(level.pass_p99, [1.0, 40.0]);
+        assert_eq!(level.pass_rps, [1000.0, 25.0]);
         assert!((level.rps - 4.0 / 0.043).abs() < 1e-6);
         assert_eq!(level.cpu_us_per_req, Some(10.0));
     }

@@ -367,6 +367,41 @@ fn mcp_tables(s: &mut String, m: &McpResults, plan: &Plan) {
     let _ = writeln!(s);
 }
 
+/// Each pass's figures behind the pooled ones: one scheduler stall of a few
+/// ms moves a single pass's p99 or req/s, which is why the table pools them.
+fn pass_by_pass(s: &mut String, p: &ProxyResults) {
+    let Some(first) = p.runs.first() else { return };
+    let busy: Vec<usize> = (0..first.levels.len())
+        .filter(|&i| first.levels[i].conns >= 16)
+        .collect();
+    let Some(&last) = busy.last() else { return };
+    let _ = writeln!(
+        s,
+        "\nPass by pass, in the order run (the direct run has two: before and after):\n"
+    );
+    let mut head = format!("| target | p99 ms at {} conns |", first.levels[last].conns);
+    for &i in &busy {
+        head.push_str(&format!(" req/s at {} conns |", first.levels[i].conns));
+    }
+    let _ = writeln!(s, "{head}");
+    let _ = writeln!(s, "|---|---|{}", "---|".repeat(busy.len()));
+    let joined = |values: &[f64], show: &dyn Fn(f64) -> String| {
+        values.iter().map(|v| show(*v)).collect::<Vec<_>>().join(" / ")
+    };
+    for run in &p.runs {
+        let mut row = format!("| {} |", run.name);
+        if let Some(level) = run.levels.get(last) {
+            row.push_str(&format!(" {} |", joined(&level.pass_p99, &|v| fmt_ms(v))));
+        }
+        for &i in &busy {
+            if let Some(level) = run.levels.get(i) {
+                row.push_str(&format!(" {} |", joined(&level.pass_rps, &|v| format!("{v:.0}"))));
+            }
+        }
+        let _ = writeln!(s, "{row}");
+    }
+}
+
 fn proxy_tables(s: &mut String, p: &ProxyResults, plan: &Plan) {
     let _ = writeln!(s, "## Proxy\n");
     let levels: Vec<String> = plan.levels.iter().map(|(c, n)| format!("{c} × {n}")).collect();
@@ -417,19 +452,7 @@ fn proxy_tables(s: &mut String, p: &ProxyResults, plan: &Plan) {
             );
         }
     }
-    if let Some(conns) = plan.levels.last().map(|(c, _)| *c) {
-        let _ = writeln!(
-            s,
-            "\np99 at {conns} connections pass by pass (ms, in the order run; one scheduler stall of a few ms moves a \
-             single pass's p99, hence the pooling):\n"
-        );
-        for run in &p.runs {
-            if let Some(level) = run.levels.last() {
-                let each: Vec<String> = level.pass_p99.iter().map(|p99| fmt_ms(*p99)).collect();
-                let _ = writeln!(s, "- {}: {}", run.name, each.join(" / "));
-            }
-        }
-    }
+    pass_by_pass(s, p);
     let _ = writeln!(s, "\n### Proxy memory (VmRSS of the process tree, MiB)\n");
     let _ = writeln!(
         s,

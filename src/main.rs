@@ -352,8 +352,8 @@ fn main() -> ExitCode {
     // main thread alone keeps up. A worker thread (one per core by default)
     // would cost a stack, a malloc arena, its start before the first answer,
     // and a cross-thread wake-up per message. TOKIO_WORKER_THREADS still asks
-    // for workers. The proxy serves on its own worker per core (proxy::run):
-    // this thread only starts and stops them.
+    // for workers. The proxy serves on its own workers (proxy::run, half the
+    // cores): this thread only starts and stops them.
     let single_thread = match command {
         Command::Serve(_) => std::env::var_os("TOKIO_WORKER_THREADS").is_none(),
         Command::Proxy(_) => true,

@@ -77,24 +77,33 @@ struct Shared {
     policy: Arc<Policy>,
 }
 
-/// How many accept-and-serve workers to run: one per core, as nginx's
-/// `worker_processes auto` (`TOKIO_WORKER_THREADS` overrides, for tuning).
+/// How many accept-and-serve workers to run: half the cores, at least one
+/// (`TOKIO_WORKER_THREADS` overrides). Not one per core as nginx's
+/// `worker_processes auto`: the clients of a loopback proxy run on the same
+/// machine, and a worker left with a few of their connections pays a thread
+/// wake-up per request where a busier one serves several per wake-up. On two
+/// cores one worker served 8-10 % more requests than two at 16 connections,
+/// with less CPU per request, and as many at 64 (bench/analysis.md).
 pub fn worker_count() -> usize {
     std::env::var("TOKIO_WORKER_THREADS")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
         .filter(|n| *n > 0)
-        .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
+        .or_else(|| {
+            std::thread::available_parallelism()
+                .ok()
+                .map(|n| (n.get() / 2).max(1))
+        })
         .unwrap_or(1)
         .min(64)
 }
 
 /// Serves the proxy on `listener` until `shutdown` resolves, then drains.
 ///
-/// The listening socket is shared by one worker thread per core, each with
-/// its own single-threaded runtime and its own idle upstream connections: a
-/// connection, its requests and their upstream exchanges stay on one
-/// thread and in one task, with no work stealing, cross-thread or
+/// The listening socket is shared by the worker threads ([`worker_count`]),
+/// each with its own single-threaded runtime and its own idle upstream
+/// connections: a connection, its requests and their upstream exchanges stay
+/// on one thread and in one task, with no work stealing, cross-thread or
 /// cross-task wake-up on the request path (bench/analysis.md). The
 /// connection cap, the stop signal and the drain timeout are shared by all
 /// workers.

@@ -508,7 +508,7 @@ async fn levels(
 
 /// Several passes over the same levels as one: requests, measured time and
 /// latencies pooled (percentiles over every request of every pass), CPU per
-/// request averaged, and each pass's p99 kept for the report.
+/// request averaged, and each pass's p99 and req/s kept for the report.
 fn pool_levels(passes: &[Vec<load::LoadResult>]) -> Vec<load::LoadResult> {
     let levels = passes.first().map_or(0, Vec::len);
     (0..levels)
@@ -624,10 +624,10 @@ async fn run_proxies(args: &Args, plan: &Plan, vault: &RunningVault) -> Result<P
 
     let direct_first = levels(&direct, &path, plan, None).await?;
     vault.clear_requests();
-    let mut passes: Vec<Vec<ProxyRun>> = starts.iter().map(|_| Vec::new()).collect();
+    let mut by_proxy: Vec<Vec<ProxyRun>> = starts.iter().map(|_| Vec::new()).collect();
     for pass in 0..plan.proxy_passes {
         for index in pass_order(starts.len(), pass, plan.proxy_passes) {
-            passes[index].push(measure_proxy(starts[index]()?, &path, &token, plan).await?);
+            by_proxy[index].push(measure_proxy(starts[index]()?, &path, &token, plan).await?);
             vault.clear_requests();
         }
     }
@@ -638,7 +638,7 @@ async fn run_proxies(args: &Args, plan: &Plan, vault: &RunningVault) -> Result<P
         rss_idle_kib: None,
         rss_peak_kib: None,
     });
-    for proxy in passes {
+    for proxy in by_proxy {
         let levels: Vec<Vec<load::LoadResult>> = proxy.iter().map(|run| run.levels.clone()).collect();
         let Some(first) = proxy.first() else { continue };
         runs.push(ProxyRun {

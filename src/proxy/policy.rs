@@ -133,8 +133,8 @@ pub fn canonical_segments(path: &str) -> Result<Vec<Cow<'_, str>>, ProxyError> {
             "the request target is not an absolute path".into(),
         ));
     }
-    // Room for every route's segments (five at most) without regrowing.
-    let mut out = Vec::with_capacity(6);
+    // Room for any route's segments without regrowing.
+    let mut out = Vec::with_capacity(super::route::MOST_SEGMENTS);
     for raw in path.split('/').filter(|s| !s.is_empty()) {
         let decoded = percent_decode_str(raw)
             .decode_utf8()

@@ -42,10 +42,12 @@ pub enum Route {
     Other,
 }
 
+/// Segments in the longest route; a longer path is none of them.
+pub const MOST_SEGMENTS: usize = 5;
+
 impl Route {
     pub fn classify<S: AsRef<str>>(segments: &[S]) -> Route {
-        // No route has more than five segments; a longer path is none of them.
-        let mut s = [""; 6];
+        let mut s = [""; MOST_SEGMENTS];
         if segments.len() > s.len() {
             return Route::Other;
         }

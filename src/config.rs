@@ -65,6 +65,11 @@ pub const HOST_VARS: [&str; 4] = [
     "INFISICAL_API_URL",
     "INFISICAL_HOST",
 ];
+/// The names `proxy` reads its upstream from. `INFISICAL_API_URL` and
+/// `INFISICAL_DOMAIN` are where the stock `infisical` CLI sends its requests:
+/// in a shell set up for the CLI they name the proxy itself, so the proxy
+/// does not read them.
+pub const PROXY_HOST_VARS: [&str; 2] = ["INFISICAL_HOST_URL", "INFISICAL_HOST"];
 /// The environment slug's names (`INFISICAL_ENV` is the mint runbook's, docs/runbook-modes.md).
 pub const ENVIRONMENT_VARS: [&str; 2] = ["INFISICAL_ENVIRONMENT", "INFISICAL_ENV"];
 pub const CLIENT_ID_VARS: [&str; 2] = ["INFISICAL_UNIVERSAL_AUTH_CLIENT_ID", "INFISICAL_CLIENT_ID"];
@@ -77,6 +82,13 @@ pub const AUTH_METHOD_VAR: &str = "INFISICAL_AUTH_METHOD";
 pub const CF_ID_VAR: &str = "CF_ACCESS_CLIENT_ID";
 pub const CF_SECRET_VAR: &str = "CF_ACCESS_CLIENT_SECRET";
 pub const SCOPE_VAR: &str = "INFISICAL_SCOPE";
+pub const PROJECT_VAR: &str = "INFISICAL_PROJECT_ID";
+/// Projects besides the default one that tool calls (and `proxy --scope`)
+/// may reach; whitespace- or comma-separated ids, or `*` for any.
+pub const ALLOWED_PROJECTS_VAR: &str = "INFISICAL_ALLOWED_PROJECTS";
+/// Longest timeout accepted, in seconds: a day is far beyond any real call,
+/// and keeps deadlines computed from it inside the clock's range.
+pub const MAX_TIMEOUT_SECS: u64 = 24 * 3600;
 
 /// The environment variables `--help` documents, with their meaning; kept next
 /// to the code that reads them so the two cannot drift apart.
@@ -92,7 +104,10 @@ Environment variables (flags win over variables; first name listed wins):
   INFISICAL_AUTH_METHOD     universal-auth | access-token, when both kinds are set
   CF_ACCESS_CLIENT_ID / CF_ACCESS_CLIENT_SECRET
                             Cloudflare Access service token (both or neither)
-  INFISICAL_PROJECT_ID      default project for tool calls
+  INFISICAL_PROJECT_ID      default project for tool calls, and the only one they may reach
+  INFISICAL_ALLOWED_PROJECTS
+                            other projects tool calls may reach (ids, whitespace- or
+                            comma-separated; '*' for any); also --allow-project ID
   INFISICAL_ENVIRONMENT     default environment slug (also INFISICAL_ENV)
   INFISICAL_SECRET_PATH     default folder (default /)
   INFISICAL_SCOPE           client-side scope, whitespace-separated ENV:GLOB entries
@@ -145,9 +160,16 @@ pub struct VaultArgs {
 /// Flags for the defaults and the scope of tool calls.
 #[derive(Debug, Clone, Args)]
 pub struct ScopeArgs {
-    /// Default project id for tool calls.
+    /// Default project id for tool calls, and the only project they may
+    /// reach unless --allow-project names others.
     #[arg(long, env = "INFISICAL_PROJECT_ID")]
     pub project_id: Option<String>,
+
+    /// Another project tool calls may reach besides --project-id, repeatable
+    /// ('*' for any project the identity belongs to). Also
+    /// INFISICAL_ALLOWED_PROJECTS, whitespace- or comma-separated.
+    #[arg(long = "allow-project", value_name = "ID")]
+    pub allow_project: Vec<String>,
 
     /// Default environment slug for tool calls (also INFISICAL_ENV).
     #[arg(long, env = "INFISICAL_ENVIRONMENT", value_name = "SLUG")]
@@ -203,6 +225,103 @@ pub struct Defaults {
     pub project_id: Option<String>,
     pub environment: Option<String>,
     pub secret_path: SecretPath,
+    /// Which projects a call may reach at all.
+    pub projects: ProjectScope,
+}
+
+impl Defaults {
+    /// Whether a call may reach `project`: the default project, or one the
+    /// operator named.
+    pub fn allows_project(&self, project: &str) -> bool {
+        self.projects.allows(self.project_id.as_deref(), project)
+    }
+
+    /// The projects a call may reach, for errors and `doctor`.
+    pub fn projects_text(&self) -> String {
+        self.projects.describe(self.project_id.as_deref())
+    }
+}
+
+/// The projects part of the scope. `ENV:GLOB` entries say nothing of the
+/// project, and an identity may belong to several: without this, a call
+/// naming another project would read the same folders there.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProjectScope {
+    /// Projects named besides the default one.
+    pub also: Vec<String>,
+    /// `*` was given: any project, granted explicitly.
+    pub any: bool,
+    /// Where the list came from (`--allow-project`, `INFISICAL_ALLOWED_PROJECTS`).
+    pub source: Option<String>,
+}
+
+impl ProjectScope {
+    pub fn allows(&self, default: Option<&str>, project: &str) -> bool {
+        self.any || default == Some(project) || self.also.iter().any(|p| p == project)
+    }
+
+    /// `P (default), Q`, `any project`, or `none`.
+    pub fn describe(&self, default: Option<&str>) -> String {
+        if self.any {
+            return "any project (*)".into();
+        }
+        let mut named: Vec<String> = default.map(|p| format!("{p} (default)")).into_iter().collect();
+        named.extend(self.also.iter().filter(|p| Some(p.as_str()) != default).cloned());
+        if named.is_empty() {
+            "none".into()
+        } else {
+            named.join(", ")
+        }
+    }
+
+    /// Reads `--allow-project` flags, else `INFISICAL_ALLOWED_PROJECTS`.
+    pub fn parse(flags: &[String], env: &dyn EnvSource) -> Result<Self, ConfigError> {
+        let (source, raw) = if flags.is_empty() {
+            match pick(None, "", &[ALLOWED_PROJECTS_VAR], env)? {
+                Some((var, value)) => (var, vec![value]),
+                None => return Ok(Self::default()),
+            }
+        } else {
+            ("--allow-project".to_string(), flags.to_vec())
+        };
+        let mut out = Self {
+            source: Some(source.clone()),
+            ..Self::default()
+        };
+        for id in raw
+            .iter()
+            .flat_map(|v| v.split(|c: char| c == ',' || c.is_whitespace()))
+        {
+            if id.is_empty() {
+                continue;
+            }
+            reject_unexpanded(&source, id)?;
+            if id == "*" {
+                out.any = true;
+            } else if check_project_id(id) {
+                if !out.also.iter().any(|p| p == id) {
+                    out.also.push(id.to_string());
+                }
+            } else {
+                return Err(ConfigError::new(
+                    source,
+                    format!("'{}' is not a project id", id.escape_default()),
+                    "give project ids as Infisical shows them (letters, digits, '-' and '_'), \
+                     separated by spaces or commas, or '*' for any project",
+                ));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// What a project id may look like: the characters Infisical's ids use.
+pub fn check_project_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 128
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 pub fn default_user_agent() -> String {
@@ -379,7 +498,16 @@ impl VaultArgs {
 
     /// Validates the connection settings (not the credentials).
     pub fn settings(&self, env: &dyn EnvSource) -> Result<VaultSettings, ConfigError> {
-        let host_vars = &HOST_VARS;
+        self.settings_from(env, &HOST_VARS).map(|(_, settings)| settings)
+    }
+
+    /// [`Self::settings`] with the vault URL read from `host_vars` only;
+    /// also says which name (or flag) it came from.
+    pub fn settings_from(
+        &self,
+        env: &dyn EnvSource,
+        host_vars: &[&str],
+    ) -> Result<(String, VaultSettings), ConfigError> {
         let (host_var, host) = pick(
             self.host_url.as_ref(),
             "INFISICAL_HOST_URL (--host-url)",
@@ -457,18 +585,33 @@ impl VaultArgs {
                 return Err(ConfigError::new(flag, "is 0", "give a positive number"));
             }
         }
+        for (flag, value) in [
+            ("--connect-timeout", self.connect_timeout),
+            ("--call-timeout", self.call_timeout),
+        ] {
+            if value > MAX_TIMEOUT_SECS {
+                return Err(ConfigError::new(
+                    flag,
+                    format!("is {value} s, more than a day ({MAX_TIMEOUT_SECS} s)"),
+                    "give a number of seconds up to 86400, e.g. 20",
+                ));
+            }
+        }
         let max_response_bytes =
             usize::try_from(self.max_response_mib.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX);
 
-        Ok(VaultSettings {
-            base_url,
-            cf_access,
-            user_agent,
-            connect_timeout: Duration::from_secs(self.connect_timeout),
-            call_timeout: Duration::from_secs(self.call_timeout),
-            max_response_bytes,
-            max_concurrency: usize::try_from(self.vault_concurrency).unwrap_or(usize::MAX),
-        })
+        Ok((
+            host_var,
+            VaultSettings {
+                base_url,
+                cf_access,
+                user_agent,
+                connect_timeout: Duration::from_secs(self.connect_timeout),
+                call_timeout: Duration::from_secs(self.call_timeout),
+                max_response_bytes,
+                max_concurrency: usize::try_from(self.vault_concurrency).unwrap_or(usize::MAX),
+            },
+        ))
     }
 
     /// Validates the machine identity's credentials.
@@ -556,13 +699,26 @@ pub(crate) fn check_slug(var: &str, value: &str) -> Result<String, ConfigError> 
 
 impl ScopeArgs {
     pub fn defaults(&self, env: &dyn EnvSource) -> Result<Defaults, ConfigError> {
-        let project_id = pick(
+        let project_id = match pick(
             self.project_id.as_ref(),
             "INFISICAL_PROJECT_ID (--project-id)",
-            &["INFISICAL_PROJECT_ID"],
+            &[PROJECT_VAR],
             env,
-        )?
-        .map(|(_, v)| v.trim().to_string());
+        )? {
+            Some((var, v)) => {
+                let v = v.trim().to_string();
+                if !check_project_id(&v) {
+                    return Err(ConfigError::new(
+                        var,
+                        format!("'{}' is not a project id", v.escape_default()),
+                        "use the project id Infisical shows (letters, digits, '-' and '_')",
+                    ));
+                }
+                Some(v)
+            }
+            None => None,
+        };
+        let projects = ProjectScope::parse(&self.allow_project, env)?;
         let environment = match pick(
             self.environment.as_ref(),
             "INFISICAL_ENVIRONMENT (--environment)",
@@ -591,6 +747,7 @@ impl ScopeArgs {
             project_id,
             environment,
             secret_path,
+            projects,
         })
     }
 
@@ -809,7 +966,10 @@ mod tests {
         cli.serve.vault.client_id = None;
         cli.serve.vault.cf_access_client_id = None;
         cli.serve.vault.user_agent = None;
-        cli.serve.scope.project_id = None;
+        cli.serve.scope.project_id = argv
+            .iter()
+            .position(|a| *a == "--project-id")
+            .map(|i| argv[i + 1].to_string());
         cli.serve.scope.environment = None;
         cli.serve.scope.secret_path = None;
         cli.serve
@@ -870,5 +1030,56 @@ mod tests {
         assert!(parse_base_url("V", "http://vault.lan", true).is_ok());
         assert!(parse_base_url("V", "ftp://vault.lan", true).is_err());
         assert!(parse_base_url("V", "https://vault.lan/?x=1", true).is_err());
+    }
+
+    #[test]
+    fn the_configured_project_is_the_only_one_unless_others_are_named() {
+        let base = [
+            ("INFISICAL_HOST_URL", "https://v.example.com"),
+            ("INFISICAL_TOKEN", "tok"),
+            ("INFISICAL_SCOPE", "*:/**"),
+            ("INFISICAL_PROJECT_ID", "proj-a"),
+        ];
+        let cfg = args(&[]).validate(&env(&base)).unwrap();
+        assert!(cfg.defaults.allows_project("proj-a"));
+        assert!(!cfg.defaults.allows_project("proj-b"));
+        assert_eq!(cfg.defaults.projects_text(), "proj-a (default)");
+
+        let mut named = base.to_vec();
+        named.push((ALLOWED_PROJECTS_VAR, "proj-b, proj-c proj-b"));
+        let cfg = args(&[]).validate(&env(&named)).unwrap();
+        assert!(cfg.defaults.allows_project("proj-b") && cfg.defaults.allows_project("proj-c"));
+        assert!(!cfg.defaults.allows_project("proj-d"));
+        assert_eq!(cfg.defaults.projects_text(), "proj-a (default), proj-b, proj-c");
+
+        // Flags win over the variable; `*` grants any project, explicitly.
+        let cfg = args(&["--allow-project", "*"]).validate(&env(&named)).unwrap();
+        assert!(cfg.defaults.allows_project("anything-1"));
+
+        // No project configured at all: none may be reached.
+        let cfg = args(&[]).validate(&env(&base[..3])).unwrap();
+        assert!(!cfg.defaults.allows_project("proj-a"));
+        assert_eq!(cfg.defaults.projects_text(), "none");
+
+        let mut bad = base.to_vec();
+        bad.push((ALLOWED_PROJECTS_VAR, "proj-b ../x"));
+        let e = args(&[]).validate(&env(&bad)).unwrap_err();
+        assert_eq!(e.var, ALLOWED_PROJECTS_VAR);
+        let e = args(&["--project-id", "a/b"]).validate(&env(&base)).unwrap_err();
+        assert!(e.var.contains("INFISICAL_PROJECT_ID"), "{e}");
+    }
+
+    #[test]
+    fn timeouts_past_a_day_are_refused_not_overflowed() {
+        let e = env(&[
+            ("INFISICAL_HOST_URL", "https://v.example.com"),
+            ("INFISICAL_TOKEN", "tok"),
+            ("INFISICAL_SCOPE", "*:/**"),
+        ]);
+        for flag in ["--call-timeout", "--connect-timeout"] {
+            let err = args(&[flag, "18446744073709551615"]).validate(&e).unwrap_err();
+            assert_eq!(err.var, flag);
+            assert!(args(&[flag, "86400"]).validate(&e).is_ok());
+        }
     }
 }

@@ -102,6 +102,7 @@ fn demo_server(vault: &RunningVault, cf_secret: &str) -> Result<Server, DemoErro
             project_id: Some(fakevault::DEMO_PROJECT_ID.into()),
             environment: Some("dev".into()),
             secret_path: SecretPath::root(),
+            projects: Default::default(),
         },
         scope,
         list_values: false,

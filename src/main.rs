@@ -80,30 +80,20 @@ enum Command {
     Deprovision(Box<DeprovisionArgs>),
 }
 
-/// Crates whose debug/trace output includes message payloads: MCP results
-/// carry secret values, HTTP frames and TLS state carry tokens and headers.
-const PAYLOAD_LOGGING_CRATES: [&str; 12] = [
-    "rmcp",
-    "hyper",
-    "hyper_util",
-    "hyper_rustls",
-    "h2",
-    "http",
-    "reqwest",
-    "rustls",
-    "tokio_rustls",
-    "tower",
-    "tower_http",
-    "mio",
-];
+/// The only targets whose debug/trace output may be shown: this project's
+/// own crates, which never log a value, token or body. Every dependency
+/// (MCP, HTTP, TLS, and any added later) is capped at `info`: their
+/// debug/trace output carries message payloads (MCP results hold secret
+/// values, HTTP frames and TLS state hold tokens and headers).
+const OWN_TARGETS: [&str; 3] = ["infisical_mcp_rs", "infisical_scope", "infisical_fakevault"];
 
-/// Whether an event or span from `target` is a dependency's debug/trace
-/// output, which no `RUST_LOG` may turn on.
+/// Whether an event or span from `target` is debug/trace output of a crate
+/// that is not this project's, which no `RUST_LOG` may turn on.
 fn is_payload_logging(target: &str, level: &tracing::Level) -> bool {
     *level > tracing::Level::INFO
-        && PAYLOAD_LOGGING_CRATES.iter().any(|krate| {
+        && !OWN_TARGETS.iter().any(|own| {
             target
-                .strip_prefix(krate)
+                .strip_prefix(own)
                 .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
         })
 }
@@ -422,7 +412,23 @@ mod tests {
             assert!(is_payload_logging(target, &Level::DEBUG), "{target}");
             assert!(!is_payload_logging(target, &Level::INFO), "{target}");
         }
-        for target in ["infisical_mcp_rs::proxy::access", "rmcpx", "hyperion", "log"] {
+        // Any other crate too, known or not: an allow-list of this project's own.
+        for target in [
+            "rmcpx",
+            "hyperion",
+            "log",
+            "some_future_dependency",
+            "infisical_mcp_rsx",
+        ] {
+            assert!(is_payload_logging(target, &Level::DEBUG), "{target}");
+            assert!(!is_payload_logging(target, &Level::INFO), "{target}");
+        }
+        for target in [
+            "infisical_mcp_rs",
+            "infisical_mcp_rs::proxy::access",
+            "infisical_scope::glob",
+            "infisical_fakevault::server",
+        ] {
             assert!(!is_payload_logging(target, &Level::TRACE), "{target}");
         }
     }

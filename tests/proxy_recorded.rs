@@ -38,6 +38,7 @@ fn plan(url: &str) -> Plan {
         scope: Some(ScopeRule {
             scope: scope(),
             source: "--scope".into(),
+            projects: None,
         }),
         ..Policy::default()
     };

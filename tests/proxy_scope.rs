@@ -68,6 +68,7 @@ fn scoped(vault: &RunningVault) -> ProxySettings {
         scope: Some(ScopeRule {
             scope: Scope::parse_list(&[SCOPE.to_string()]).unwrap(),
             source: "--scope".into(),
+            projects: None,
         }),
         ..Policy::default()
     };

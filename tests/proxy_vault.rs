@@ -236,6 +236,7 @@ async fn scope_refusals_send_nothing_upstream() {
         scope: Some(ScopeRule {
             scope: Scope::parse_list(&["prod:/MooseQuest/cloudflare".to_string()]).unwrap(),
             source: "--scope".into(),
+            projects: None,
         }),
         ..Policy::default()
     };

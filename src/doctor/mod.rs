@@ -176,12 +176,13 @@ fn describe(prepared: &Prepared) -> String {
     } else {
         "no CF Access service token"
     };
-    let project = config
-        .defaults
-        .project_id
-        .as_deref()
-        .map(|p| format!("project {p}"))
-        .unwrap_or_else(|| "no default project".into());
+    let project = match config.defaults.project_id.as_deref() {
+        Some(_) => format!("projects {}", config.defaults.projects_text()),
+        None if config.defaults.projects.any || !config.defaults.projects.also.is_empty() => {
+            format!("no default project, projects {}", config.defaults.projects_text())
+        }
+        None => "no default project".into(),
+    };
     format!(
         "valid: {auth}, {cf}, {project}, scope {}; {}",
         config.scope,

@@ -104,6 +104,7 @@ impl LintArgs {
         let credentials = self.vault.credentials(env)?;
         let scope_args = ScopeArgs {
             project_id: self.project_id.clone(),
+            allow_project: Vec::new(),
             environment: None,
             secret_path: None,
             scope: self.scope.clone(),

@@ -125,6 +125,22 @@ fn companions_of(key: &str, folder: &[Secret]) -> Vec<(String, SecretString)> {
         .collect()
 }
 
+/// The metadata companions of `key` whose value the vault did not show (a
+/// read that failed or was refused): their names, for a note.
+fn unread_companions(key: &str, folder: &[Secret]) -> Vec<String> {
+    let keys: HashSet<&str> = folder.iter().map(|s| s.secret_key.as_str()).collect();
+    let base = match taxonomy::role(key, &keys) {
+        Role::Secret { base } => base,
+        _ => key,
+    };
+    folder
+        .iter()
+        .filter(|s| s.secret_value_hidden && is_metadata_key(&s.secret_key))
+        .filter(|s| matches!(taxonomy::role(&s.secret_key, &keys), Role::Companion { parent, .. } if parent == base))
+        .map(|s| s.secret_key.clone())
+        .collect()
+}
+
 /// Everything a tool call needs, shared by all calls.
 pub struct Context {
     pub vault: VaultClient,
@@ -193,6 +209,14 @@ impl Context {
                 })?,
         };
         check_identifier("projectId", &project_id)?;
+        // The project is part of the scope: `ENV:GLOB` would match the same
+        // folders in any project the identity belongs to.
+        if !self.defaults.allows_project(&project_id) {
+            return Err(ToolError::ProjectOutOfScope {
+                project: project_id,
+                allowed: self.defaults.projects_text(),
+            });
+        }
         let environment = match environment.filter(|e| !e.is_empty()) {
             Some(e) => e,
             None => self
@@ -317,13 +341,33 @@ impl Context {
             return Err(self.out_of_scope(&found.at));
         }
         let metadata = if found.chain.is_empty() {
-            folder_metadata.ok()
+            folder_metadata
         } else {
-            self.vault.read_metadata(&found.at, false).await.ok()
+            self.vault.read_metadata(&found.at, false).await
         };
-        let companions = metadata
-            .map(|m| companions_of(&found.secret.secret_key, &m.value.secrets))
-            .unwrap_or_default();
+        // The value was read: metadata that could not be is named in a
+        // note, never a reason to fail the call.
+        let mut notes = found.notes;
+        let companions = match metadata {
+            Ok(m) => {
+                let unread = unread_companions(&found.secret.secret_key, &m.value.secrets);
+                if !unread.is_empty() {
+                    notes.push(format!(
+                        "{} could not be read, so {} not shown",
+                        unread.join(" and "),
+                        if unread.len() == 1 { "it is" } else { "they are" }
+                    ));
+                }
+                companions_of(&found.secret.secret_key, &m.value.secrets)
+            }
+            Err(e) => {
+                notes.push(format!(
+                    "the folder's metadata could not be read ({}), so expiry and scopes are not shown",
+                    e.kind()
+                ));
+                Vec::new()
+            }
+        };
         let secret = found.secret;
         let value = if expand {
             self.expand_references(
@@ -353,7 +397,7 @@ impl Context {
             tags,
             imported_from: imported.then(|| format!("{}:{}", found.at.environment, found.at.path)),
             import_chain: found.chain,
-            notes: found.notes,
+            notes,
         })
     }
 

@@ -34,6 +34,10 @@ pub enum ToolError {
         scope: String,
     },
 
+    /// A project other than the configured ones, refused before any request.
+    #[error("project out of scope: {project} is not a project this server may read (it may read: {allowed})")]
+    ProjectOutOfScope { project: String, allowed: String },
+
     /// A `${…}` reference in the value points outside the scope: the value is
     /// withheld rather than returned half expanded.
     #[error(
@@ -103,6 +107,9 @@ impl ToolError {
             Self::OutOfScope { .. } => {
                 "read only inside the scope; list-folders at / shows the folders that lead into it".into()
             }
+            Self::ProjectOutOfScope { .. } => "leave projectId out to read the configured project; the operator \
+                names other projects with INFISICAL_ALLOWED_PROJECTS (or --allow-project ID)"
+                .into(),
             Self::ReferenceOutOfScope { .. } => {
                 "call again with expandSecretReferences=false to get the stored text with its ${…} reference, \
                  or ask the operator to widen the scope to the referenced folder"
@@ -129,6 +136,7 @@ impl ToolError {
             Self::Rejected { .. } => "rejected_input",
             Self::MissingDefault { .. } => "missing_default",
             Self::OutOfScope { .. } => "out_of_scope",
+            Self::ProjectOutOfScope { .. } => "project_out_of_scope",
             Self::ReferenceOutOfScope { .. } => "reference_out_of_scope",
             Self::ReferenceRefused { .. } => "reference_refused",
             Self::NotFoundInScope { .. } => "not_found",

@@ -15,8 +15,11 @@ use clap::Args;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::client_auth::{CLIENT_TOKEN_VAR, MIN_TOKEN_LEN};
-use super::policy::{Policy, ScopeRule};
-use crate::config::{ConfigError, EnvSource, LogArgs, SCOPE_VAR, VaultArgs, VaultSettings};
+use super::policy::{Policy, ProjectRule, ScopeRule};
+use crate::config::{
+    ConfigError, EnvSource, LogArgs, PROJECT_VAR, PROXY_HOST_VARS, ProjectScope, SCOPE_VAR, VaultArgs,
+    VaultSettings, check_project_id, pick,
+};
 use crate::scope::Scope;
 
 /// The runbook's variable for the proxy's port.
@@ -26,24 +29,31 @@ pub const DEFAULT_PORT: u16 = 2019;
 /// `proxy --help` epilogue: the variables this mode reads.
 pub const PROXY_HELP: &str = "\
 Environment variables (flags win over variables):
-  INFISICAL_HOST_URL        vault base URL, e.g. https://vault.example.com
-                            (also INFISICAL_DOMAIN, INFISICAL_API_URL, INFISICAL_HOST;
-                            a trailing /api is fine)
+  INFISICAL_HOST_URL        vault base URL, e.g. https://vault.example.com (also INFISICAL_HOST;
+                            a trailing /api is fine). Not INFISICAL_API_URL or INFISICAL_DOMAIN:
+                            those tell the infisical CLI where the proxy is.
   CF_ACCESS_CLIENT_ID / CF_ACCESS_CLIENT_SECRET
                             Cloudflare Access service token added to every request (both or neither)
   INFISICAL_USER_AGENT      User-Agent sent to the vault (CF Bot Fight Mode blocks stock ones)
   VAULT_PROXY_PORT          port on 127.0.0.1 when --listen is not given (default 2019)
   INFISICAL_SCOPE           client-side scope for secret reads, whitespace-separated ENV:GLOB
+  INFISICAL_PROJECT_ID      with a scope: the project reads may name (others are refused)
+  INFISICAL_ALLOWED_PROJECTS
+                            with a scope: other projects reads may name ('*' for any)
   INFISICAL_PROXY_TOKEN     client token that clients on other machines must send (required
                             with --allow-remote; at least 16 characters, e.g. openssl rand -hex 32)
                             as 'X-Proxy-Token: TOKEN' or 'Proxy-Authorization: Bearer TOKEN'
   RUST_LOG                  log filter; access lines use target infisical_mcp_rs::proxy::access
 No Infisical credentials are needed: each client's own Authorization header is forwarded.
-Point clients at http://127.0.0.1:2019 (INFISICAL_HOST_URL, INFISICAL_API_URL, INFISICAL_DOMAIN).
+Point clients at http://127.0.0.1:2019 (the CLI: INFISICAL_API_URL; SDKs: their host setting).
+The proxy refuses to start when its upstream is its own listening address.
 
 With a scope (--scope / INFISICAL_SCOPE) only these routes pass: secret reads
 (/api/v4/secrets, /api/v3/secrets/raw), folder and secret-import listings, all
 checked against the scope; /api/v1/workspace; /api/status; login and renew.
+Their query may hold only the parameters those routes define (others are
+refused, as is a ';' in the path), and a project other than the configured
+ones (INFISICAL_PROJECT_ID, INFISICAL_ALLOWED_PROJECTS) is refused.
 Secret reads are sent with expandSecretReferences=false and imports off
 (include_imports / includeImports=false), whatever the client asked: values
 come back as stored, ${...} references unexpanded, and imported secrets are not
@@ -95,6 +105,16 @@ pub struct ProxyArgs {
     /// INFISICAL_SCOPE). Without it, only the identity's RBAC limits reads.
     #[arg(long = "scope", value_name = "ENV:GLOB")]
     pub scope: Vec<String>,
+
+    /// With a scope: the project secret reads may name (also
+    /// INFISICAL_PROJECT_ID); reads naming another are refused.
+    #[arg(long, env = "INFISICAL_PROJECT_ID", hide_env_values = true, value_name = "ID")]
+    pub project_id: Option<String>,
+
+    /// With a scope: another project reads may name, repeatable ('*' for
+    /// any). Also INFISICAL_ALLOWED_PROJECTS, whitespace- or comma-separated.
+    #[arg(long = "allow-project", value_name = "ID")]
+    pub allow_project: Vec<String>,
 
     /// Seconds to let in-flight requests finish after SIGINT/SIGTERM.
     #[arg(long, default_value_t = 10, value_name = "SECS")]
@@ -171,7 +191,7 @@ fn parse_listen(raw: &str) -> Result<SocketAddr, ConfigError> {
 
 impl ProxyArgs {
     pub fn settings(&self, env: &dyn EnvSource) -> Result<ProxySettings, ConfigError> {
-        let vault = self.vault.settings(env)?;
+        let (upstream_var, vault) = self.upstream(env)?;
         let (listen_source, listen) = match (&self.listen, env.var(PORT_VAR)) {
             (Some(raw), _) => ("--listen", parse_listen(raw)?),
             (None, Some(port)) => (
@@ -189,11 +209,26 @@ impl ProxyArgs {
                 "listen on 127.0.0.1:PORT, or pass --allow-remote if other machines must use this proxy",
             ));
         }
-        if self.drain_timeout == 0 {
+        if super::self_loop::loops_back(&vault.base_url, listen) {
+            return Err(error(
+                &upstream_var,
+                format!(
+                    "{} is this proxy's own listening address ({listen}, {listen_source}), so every \
+                     request would loop back into the proxy",
+                    vault.base_url
+                ),
+                format!(
+                    "point {upstream_var} at the vault itself, or choose another port with {listen_source}; \
+                     clients such as the infisical CLI find the proxy through INFISICAL_API_URL, which the \
+                     proxy does not read"
+                ),
+            ));
+        }
+        if self.drain_timeout == 0 || self.drain_timeout > crate::config::MAX_TIMEOUT_SECS {
             return Err(error(
                 "--drain-timeout",
-                "is 0",
-                "give a positive number of seconds",
+                format!("is {}", self.drain_timeout),
+                "give a positive number of seconds, at most 86400",
             ));
         }
         let mut allowed_hosts = Vec::new();
@@ -208,7 +243,10 @@ impl ProxyArgs {
             }
             allowed_hosts.push(host.to_ascii_lowercase());
         }
-        let scope = self.scope(env)?;
+        let mut scope = self.scope(env)?;
+        if let Some(rule) = scope.as_mut() {
+            rule.projects = self.projects(env)?;
+        }
         let client_token = self.client_token(env)?;
         Ok(ProxySettings {
             vault,
@@ -222,6 +260,59 @@ impl ProxyArgs {
             },
             drain_timeout: Duration::from_secs(self.drain_timeout),
         })
+    }
+
+    /// The vault URL, from `--host-url`, `INFISICAL_HOST_URL` or
+    /// `INFISICAL_HOST` only, and the name it came from.
+    fn upstream(&self, env: &dyn EnvSource) -> Result<(String, VaultSettings), ConfigError> {
+        self.vault.settings_from(env, &PROXY_HOST_VARS).map_err(|e| {
+            let client_vars: Vec<&str> = ["INFISICAL_API_URL", "INFISICAL_DOMAIN"]
+                .into_iter()
+                .filter(|n| env.var(n).is_some())
+                .collect();
+            if e.var == PROXY_HOST_VARS[0] && e.problem.starts_with("is not set") && !client_vars.is_empty() {
+                error(
+                    PROXY_HOST_VARS[0],
+                    format!(
+                        "is not set; {} is, but the proxy does not read it: it tells the infisical CLI \
+                         where to send requests, which is this proxy",
+                        client_vars.join(" and ")
+                    ),
+                    "set INFISICAL_HOST_URL (or --host-url) to the vault's own URL, e.g. https://vault.example.com",
+                )
+            } else {
+                e
+            }
+        })
+    }
+
+    /// The projects a scoped read may name; `None` when none is configured
+    /// (then the identity's memberships alone decide).
+    fn projects(&self, env: &dyn EnvSource) -> Result<Option<ProjectRule>, ConfigError> {
+        let default = match pick(
+            self.project_id.as_ref(),
+            "INFISICAL_PROJECT_ID (--project-id)",
+            &[PROJECT_VAR],
+            env,
+        )? {
+            Some((var, v)) => {
+                let v = v.trim().to_string();
+                if !check_project_id(&v) {
+                    return Err(error(
+                        &var,
+                        format!("'{}' is not a project id", v.escape_default()),
+                        "use the project id Infisical shows (letters, digits, '-' and '_')",
+                    ));
+                }
+                Some(v)
+            }
+            None => None,
+        };
+        let projects = ProjectScope::parse(&self.allow_project, env)?;
+        if default.is_none() && projects.also.is_empty() && !projects.any {
+            return Ok(None);
+        }
+        Ok(Some(ProjectRule { default, projects }))
     }
 
     /// Required with `--allow-remote`, ignored without: a relay holding the
@@ -283,6 +374,7 @@ impl ProxyArgs {
         Ok(Some(ScopeRule {
             scope,
             source: source.to_string(),
+            projects: None,
         }))
     }
 }
@@ -445,5 +537,89 @@ mod tests {
         assert_eq!(f(&["bin", "proxy", "--proxy"]), ["bin", "proxy"]);
         assert_eq!(f(&["bin", "serve"]), ["bin", "serve"]);
         assert_eq!(f(&["bin", "--", "--proxy"]), ["bin", "--", "--proxy"]);
+    }
+
+    #[test]
+    fn an_upstream_that_is_the_listener_itself_is_refused() {
+        for (upstream, listen) in [
+            ("http://127.0.0.1:2019/api", "127.0.0.1:2019"),
+            ("http://localhost:2019", "2019"),
+            ("http://LocalHost:2019", "localhost:2019"),
+            ("http://[::1]:2019", "[::1]:2019"),
+        ] {
+            let e = settings(&["--listen", listen], &[("INFISICAL_HOST_URL", upstream)]).unwrap_err();
+            assert_eq!(e.var, "INFISICAL_HOST_URL", "{upstream} {listen}");
+            let text = e.to_string();
+            assert!(
+                text.contains("--listen") && text.contains("INFISICAL_HOST_URL"),
+                "{text}"
+            );
+        }
+        assert!(
+            settings(
+                &["--listen", "2020"],
+                &[("INFISICAL_HOST_URL", "http://127.0.0.1:2019")]
+            )
+            .is_ok()
+        );
+        assert!(
+            settings(
+                &["--listen", "localhost:2019"],
+                &[("INFISICAL_HOST_URL", "http://[::1]:2019")]
+            )
+            .is_ok()
+        );
+        let e = settings(
+            &[],
+            &[
+                ("INFISICAL_HOST_URL", "http://localhost:2020"),
+                (PORT_VAR, "2020"),
+            ],
+        )
+        .unwrap_err();
+        assert!(e.fix.contains(PORT_VAR), "{e}");
+    }
+
+    #[test]
+    fn the_clis_variables_are_not_the_proxys_upstream() {
+        // The stock CLI's recipe: INFISICAL_API_URL names the proxy.
+        let e = settings(&[], &[("INFISICAL_API_URL", "http://127.0.0.1:2019")]).unwrap_err();
+        assert_eq!(e.var, "INFISICAL_HOST_URL");
+        assert!(e.problem.contains("INFISICAL_API_URL"), "{}", e.problem);
+        let s = settings(
+            &[],
+            &[
+                ("INFISICAL_API_URL", "http://127.0.0.1:2019"),
+                ("INFISICAL_DOMAIN", "http://127.0.0.1:2019"),
+                HOST,
+            ],
+        )
+        .unwrap();
+        assert_eq!(s.vault.base_url.host_str(), Some("vault.example.com"));
+        let s = settings(&[], &[("INFISICAL_HOST", "https://other.example.com")]).unwrap();
+        assert_eq!(s.vault.base_url.host_str(), Some("other.example.com"));
+    }
+
+    #[test]
+    fn a_scope_learns_the_configured_projects() {
+        let s = settings(
+            &[
+                "--scope",
+                "dev:/a/**",
+                "--project-id",
+                "proj-a",
+                "--allow-project",
+                "proj-b",
+            ],
+            &[HOST],
+        )
+        .unwrap();
+        let rule = s.policy.scope.unwrap().projects.unwrap();
+        assert_eq!(rule.default.as_deref(), Some("proj-a"));
+        assert_eq!(rule.projects.also, ["proj-b"]);
+        let s = settings(&["--scope", "dev:/a/**"], &[HOST]).unwrap();
+        assert!(s.policy.scope.unwrap().projects.is_none());
+        let e = settings(&["--scope", "dev:/a/**", "--project-id", "a b"], &[HOST]).unwrap_err();
+        assert!(e.var.contains("INFISICAL_PROJECT_ID"), "{e}");
     }
 }

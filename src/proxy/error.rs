@@ -65,6 +65,25 @@ pub enum ProxyError {
     #[error("{reason}; the proxy's scope is {scope}")]
     ScopeRefused { reason: String, scope: String },
 
+    /// A read naming a project other than the configured ones.
+    #[error(
+        "project {project} refused: this proxy reads only {allowed}; name other projects with \
+         INFISICAL_ALLOWED_PROJECTS (or --allow-project ID) where the proxy runs"
+    )]
+    ProjectRefused { project: String, allowed: String },
+
+    /// The upstream is the proxy's own listening address: every request
+    /// would come back to it until the call timeout.
+    #[error(
+        "{upstream_var} ({upstream}) is this proxy's own listening address ({listen}, --listen): every request \
+         would loop back into the proxy; point {upstream_var} at the vault itself"
+    )]
+    SelfLoop {
+        upstream_var: String,
+        upstream: String,
+        listen: SocketAddr,
+    },
+
     /// A request target that could mean two different things (dot segments,
     /// encoded slashes, backslashes, control characters).
     #[error("request path refused: {0}; send a plain /api/... path")]
@@ -125,6 +144,7 @@ impl ProxyError {
             | Self::HostRefused { .. }
             | Self::OriginRefused { .. }
             | Self::ScopeRefused { .. }
+            | Self::ProjectRefused { .. }
             | Self::ClientTokenRefused => StatusCode::FORBIDDEN,
             Self::ClientTokenMissing => StatusCode::UNAUTHORIZED,
             Self::ResponseTooLarge { .. } | Self::UncheckableAnswer(_) => StatusCode::BAD_GATEWAY,
@@ -132,9 +152,11 @@ impl ProxyError {
             Self::MethodRefused(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::UpstreamTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             Self::UpstreamUnreachable { .. } | Self::UpstreamFailed { .. } => StatusCode::BAD_GATEWAY,
-            Self::PortInUse { .. } | Self::Bind { .. } | Self::Listener(_) | Self::Client(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            Self::PortInUse { .. }
+            | Self::Bind { .. }
+            | Self::Listener(_)
+            | Self::Client(_)
+            | Self::SelfLoop { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -145,6 +167,7 @@ impl ProxyError {
             Self::HostRefused { .. } => "ProxyHostRefused",
             Self::OriginRefused { .. } => "ProxyOriginRefused",
             Self::ScopeRefused { .. } => "ProxyScopeRefused",
+            Self::ProjectRefused { .. } => "ProxyProjectRefused",
             Self::PathRefused(_) => "ProxyPathRefused",
             Self::MethodRefused(_) => "ProxyMethodRefused",
             Self::BadRequest(_) => "ProxyBadRequest",
@@ -155,9 +178,11 @@ impl ProxyError {
             Self::UpstreamUnreachable { .. } => "ProxyUpstreamUnreachable",
             Self::UpstreamTimeout { .. } => "ProxyUpstreamTimeout",
             Self::UpstreamFailed { .. } => "ProxyUpstreamFailed",
-            Self::PortInUse { .. } | Self::Bind { .. } | Self::Listener(_) | Self::Client(_) => {
-                "ProxyInternalError"
-            }
+            Self::PortInUse { .. }
+            | Self::Bind { .. }
+            | Self::Listener(_)
+            | Self::Client(_)
+            | Self::SelfLoop { .. } => "ProxyInternalError",
         }
     }
 

@@ -21,6 +21,8 @@ pub mod headers;
 mod link;
 pub mod policy;
 pub mod route;
+pub mod scoped;
+mod self_loop;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -114,6 +116,15 @@ pub async fn run(
 ) -> Result<(), ProxyError> {
     let first = Upstream::new(&settings.vault)?;
     let local = listener.local_addr().map_err(ProxyError::Listener)?;
+    // The configuration refused a fixed port that loops; a port chosen at
+    // bind time (`--listen 0`) is only known now.
+    if self_loop::loops_back(&settings.vault.base_url, local) {
+        return Err(ProxyError::SelfLoop {
+            upstream_var: "INFISICAL_HOST_URL".into(),
+            upstream: settings.vault.base_url.to_string(),
+            listen: local,
+        });
+    }
     let policy = Arc::new(settings.policy);
     tracing::info!(
         listen = %config::client_url(local),

@@ -6,16 +6,12 @@
 //! request paths; the read-only rule (non-GET/HEAD refused except
 //! universal-auth login and token renew, unless `--allow-writes`); and, when a
 //! scope is configured, an allow-list of routes, each read checked against
-//! the scope. Route names are compared on a canonical form (percent-decoded,
-//! lower-cased, empty segments collapsed) so that spelling a route
-//! differently can only make the check stricter, never skip it.
+//! the scope (`scoped`). Route names are compared on a canonical form
+//! (percent-decoded, lower-cased, empty segments collapsed) so that spelling
+//! a route differently can only make the check stricter, never skip it.
 //!
-//! A scoped secret read is not only checked but rewritten ([`Plan`]): the
-//! vault is told neither to follow imports nor to expand references, since
-//! either could bring in a value from outside the scope that the proxy cannot
-//! trace back (a chained import is labelled with its first hop; an expanded
-//! value does not say where it came from). The query is rebuilt from the very
-//! pairs that were checked, so the vault reads what the check read.
+//! What passes is a [`Plan`]: the route, and for a scoped read the query to
+//! send instead of the client's and what to check in the answer.
 
 use std::borrow::Cow;
 
@@ -26,33 +22,9 @@ use percent_encoding::percent_decode_str;
 use secrecy::SecretString;
 
 use super::error::ProxyError;
-use super::route::{Route, ScopedRead};
-use crate::scope::{Scope, SecretPath};
-
-/// The query parameters that make the vault follow imports or expand
-/// references; a scoped proxy always sends them as `false`. Both spellings
-/// of the imports flag: v3 declares `include_imports`, the newest v4
-/// `includeImports` (the vault drops the key it does not know).
-pub const FORCED_OFF: [&str; 3] = ["expandSecretReferences", "include_imports", "includeImports"];
-
-/// What the vault's answer to a scoped read must be checked for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AnswerCheck {
-    pub environment: String,
-    pub folder: SecretPath,
-    pub kind: AnswerKind,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AnswerKind {
-    /// `{"secret": {...}}`: one secret, which must come from the scope.
-    Secret,
-    /// `{"secrets": [...], "imports": [...]}`: entries outside the scope
-    /// dropped, imports dropped.
-    SecretList { recursive: bool },
-    /// `{"folders": [...]}`: only folders in the scope or on the way into it.
-    Folders,
-}
+use super::route::Route;
+use super::scoped::check_scope;
+pub use super::scoped::{AnswerCheck, AnswerKind, FORCED_OFF, ProjectRule, ScopeRule};
 
 /// A request that passed the policy, and what it needs on its way.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,7 +41,7 @@ pub struct Plan {
 }
 
 impl Plan {
-    fn pass(route: Route) -> Self {
+    pub(super) fn pass(route: Route) -> Self {
         Self {
             route,
             query: None,
@@ -77,13 +49,6 @@ impl Plan {
             check: None,
         }
     }
-}
-
-/// The configured scope and where it came from (`--scope`, `INFISICAL_SCOPE`).
-#[derive(Debug, Clone)]
-pub struct ScopeRule {
-    pub scope: Scope,
-    pub source: String,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -284,6 +249,7 @@ impl Policy {
             Some(rule) => check_scope(
                 rule,
                 route,
+                &segments,
                 *method == Method::GET,
                 reading,
                 uri.query().unwrap_or(""),
@@ -291,212 +257,6 @@ impl Policy {
             None => Ok(Plan::pass(route)),
         }
     }
-}
-
-fn refuse(rule: &ScopeRule, reason: impl Into<String>) -> ProxyError {
-    ProxyError::ScopeRefused {
-        reason: reason.into(),
-        scope: format!("{} (from {})", rule.scope, rule.source),
-    }
-}
-
-/// The one value of a query parameter; a repeated parameter is refused,
-/// because the vault and this check might each pick a different copy.
-fn single<'q>(
-    rule: &ScopeRule,
-    query: &'q [(String, String)],
-    names: &[&str],
-) -> Result<Option<&'q str>, ProxyError> {
-    let mut found = query
-        .iter()
-        .filter(|(k, _)| names.contains(&k.as_str()))
-        .map(|(_, v)| v.as_str());
-    let first = found.next();
-    if found.next().is_some() {
-        return Err(refuse(
-            rule,
-            format!(
-                "the query names {} more than once, so the scope cannot be checked",
-                names.join("/")
-            ),
-        ));
-    }
-    Ok(first)
-}
-
-fn check_scope(
-    rule: &ScopeRule,
-    route: Route,
-    get: bool,
-    reading: bool,
-    query: &str,
-) -> Result<Plan, ProxyError> {
-    if route.is_auth() && !reading {
-        return Ok(Plan::pass(route));
-    }
-    if !reading {
-        return Err(refuse(
-            rule,
-            "a scoped proxy forwards no writes but login and token renew (their target is in the \
-             body, which the scope cannot check)",
-        ));
-    }
-    if route.is_unscoped_read() {
-        return Ok(Plan::pass(route));
-    }
-    let Some(read) = route.scoped_read() else {
-        return Err(refuse(
-            rule,
-            "this route is not on a scoped proxy's allow-list (secret reads on /api/v4/secrets and \
-             /api/v3/secrets/raw, folder and secret-import listings, /api/v1/workspace, /api/status); \
-             other routes (exports, snapshots, dashboards, service tokens...) can carry values the \
-             scope cannot check",
-        ));
-    };
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    let Some(env) = single(rule, &pairs, &["environment"])? else {
-        return Err(refuse(
-            rule,
-            "the request names no environment, so the scope cannot be checked",
-        ));
-    };
-    let (folder, recursive) = match read {
-        ScopedRead::Secrets { list } => {
-            let recursive = match single(rule, &pairs, &["recursive"])? {
-                None | Some("false") => false,
-                Some("true") if list => true,
-                Some(other) => {
-                    return Err(refuse(
-                        rule,
-                        format!(
-                            "recursive={} cannot be checked: send true or false on a listing",
-                            other.escape_default()
-                        ),
-                    ));
-                }
-            };
-            (
-                single(rule, &pairs, &["secretPath"])?.unwrap_or("/").to_string(),
-                recursive,
-            )
-        }
-        ScopedRead::Folders => {
-            if let Some(r) = single(rule, &pairs, &["recursive"])?
-                && !matches!(r, "" | "0" | "false")
-            {
-                return Err(refuse(
-                    rule,
-                    "recursive folder listings can reach folders outside the scope; \
-                         list each folder instead",
-                ));
-            }
-            let raw = single(rule, &pairs, &["path", "directory"])?.unwrap_or("/");
-            // The folder routes put a leading slash in front themselves.
-            let folder = if raw.starts_with('/') {
-                raw.to_string()
-            } else {
-                format!("/{raw}")
-            };
-            (folder, false)
-        }
-        ScopedRead::Imports => (single(rule, &pairs, &["path"])?.unwrap_or("/").to_string(), false),
-    };
-    let path = SecretPath::parse(&folder).map_err(|e| {
-        refuse(
-            rule,
-            format!("the folder path is not one the scope can judge ({e})"),
-        )
-    })?;
-    let allowed = match read {
-        ScopedRead::Secrets { .. } if recursive => {
-            rule.scope.allows(env, &path) || rule.scope.leads_into(env, &path)
-        }
-        ScopedRead::Secrets { .. } | ScopedRead::Imports => rule.scope.allows(env, &path),
-        ScopedRead::Folders => rule.scope.allows(env, &path) || rule.scope.leads_into(env, &path),
-    };
-    if !allowed {
-        return Err(refuse(
-            rule,
-            format!(
-                "reading {} in {}:{} is outside the scope",
-                match read {
-                    ScopedRead::Secrets { .. } => "secrets",
-                    ScopedRead::Folders => "folders",
-                    ScopedRead::Imports => "secret imports",
-                },
-                env.escape_default(),
-                path
-            ),
-        ));
-    }
-    let environment = env.to_string();
-    let mut plan = Plan::pass(route);
-    match read {
-        ScopedRead::Secrets { list } => {
-            plan.turned_off = FORCED_OFF
-                .iter()
-                .copied()
-                .filter(|name| pairs.iter().any(|(k, v)| k == name && v != "false"))
-                .collect();
-            plan.query = Some(forced_query(&pairs));
-            if get {
-                plan.check = Some(AnswerCheck {
-                    environment,
-                    folder: path,
-                    kind: if list {
-                        AnswerKind::SecretList { recursive }
-                    } else {
-                        AnswerKind::Secret
-                    },
-                });
-            }
-        }
-        ScopedRead::Folders => {
-            // The older build ignores `directory` when `path` is absent and
-            // lists the root (recorded on a real server); current builds
-            // read both. `path` alone means the checked folder on both.
-            plan.query = Some(folder_query(&pairs, &path));
-            if get {
-                plan.check = Some(AnswerCheck {
-                    environment,
-                    folder: path,
-                    kind: AnswerKind::Folders,
-                });
-            }
-        }
-        ScopedRead::Imports => {}
-    }
-    Ok(plan)
-}
-
-/// The checked pairs, re-encoded, with the folder named by `path` only.
-fn folder_query(pairs: &[(String, String)], folder: &SecretPath) -> String {
-    let mut out = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in pairs {
-        if k != "path" && k != "directory" {
-            out.append_pair(k, v);
-        }
-    }
-    out.append_pair("path", folder.as_str());
-    out.finish()
-}
-
-/// The checked pairs, re-encoded, with imports and expansion forced off.
-/// Any spelling of those flags the vault might also read (case variants)
-/// is dropped rather than passed along.
-fn forced_query(pairs: &[(String, String)]) -> String {
-    let mut out = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in pairs {
-        if !FORCED_OFF.iter().any(|f| f.eq_ignore_ascii_case(k)) {
-            out.append_pair(k, v);
-        }
-    }
-    for name in FORCED_OFF {
-        out.append_pair(name, "false");
-    }
-    out.finish()
 }
 
 #[cfg(test)]
@@ -507,8 +267,9 @@ mod tests {
     fn policy(scope: Option<&str>) -> Policy {
         Policy {
             scope: scope.map(|s| ScopeRule {
-                scope: Scope::parse_list(&[s.to_string()]).unwrap(),
+                scope: crate::scope::Scope::parse_list(&[s.to_string()]).unwrap(),
                 source: "--scope".into(),
+                projects: None,
             }),
             ..Policy::default()
         }
@@ -673,140 +434,6 @@ mod tests {
             let e = check(&p, Method::GET, t).unwrap_err();
             assert_eq!(e.code(), "ProxyPathRefused", "{t}");
         }
-    }
-
-    #[test]
-    fn scope_applies_to_every_secret_read_route() {
-        let p = policy(Some("prod:/MooseQuest/**"));
-        for t in [
-            "/api/v4/secrets?projectId=p&environment=prod&secretPath=/MooseQuest",
-            "/api/v4/secrets/KEY?projectId=p&environment=prod&secretPath=/MooseQuest/a/",
-            "/api/v3/secrets/raw?workspaceId=p&environment=prod&secretPath=%2FMooseQuest%2Fb",
-            "/api/v3/secrets/raw/KEY?workspaceId=p&environment=prod&secretPath=/MooseQuest&recursive=false",
-            "/api/v3/secrets/raw?workspaceId=p&environment=prod&secretPath=/MooseQuest&recursive=true",
-            "/api/v3/secrets/raw?workspaceId=p&environment=prod&secretPath=/&recursive=true",
-            "/api/v1/folders?workspaceId=p&environment=prod&directory=/",
-            "/api/v2/folders?projectId=p&environment=prod&path=MooseQuest",
-            "/api/v1/secret-imports?workspaceId=p&environment=prod&path=/MooseQuest/a",
-            "/api/status",
-            "/api/v1/workspace",
-            "/api/v1/workspace/p",
-        ] {
-            assert!(check(&p, Method::GET, t).is_ok(), "{t}");
-        }
-        for t in [
-            "/api/v4/secrets?projectId=p&environment=prod&secretPath=/other",
-            "/api/v4/secrets?projectId=p&environment=dev&secretPath=/MooseQuest",
-            "/api/v4/secrets?projectId=p&environment=prod",
-            "/api/v4/secrets/KEY?projectId=p&secretPath=/MooseQuest",
-            "/api/v3/secrets/raw/KEY?workspaceId=p&environment=prod&secretPath=/MooseQuest/cloudflare/../../x",
-            "/api/v3/secrets/raw?workspaceId=p&environment=prod&secretPath=/MooseQuest&secretPath=/x",
-            "/api/v3/secrets/raw?workspaceId=p&environment=prod&secretPath=/other&recursive=true",
-            "/api/v3/secrets/raw?workspaceId=p&environment=prod&secretPath=/MooseQuest&recursive=1",
-            "/api/v3/secrets/raw/KEY?workspaceId=p&environment=prod&secretPath=/MooseQuest&recursive=true",
-            "/API/V4/SECRETS?projectId=p&environment=prod&secretPath=/x",
-            "/api//v4/%73ecrets?projectId=p&environment=prod&secretPath=/x",
-            "/api/v3/secrets/raw/id/abc",
-            "/api/v3/secrets?workspaceId=p&environment=prod&secretPath=/MooseQuest",
-            "/api/v1/secret-imports/secrets?workspaceId=p&environment=prod&path=/MooseQuest",
-            "/api/v1/secret-imports?workspaceId=p&environment=prod&path=/other",
-            "/api/v1/dashboard/secrets-overview",
-            "/api/v1/folders?workspaceId=p&environment=prod&directory=/other",
-            "/api/v1/folders?workspaceId=p&environment=prod&directory=/&recursive=true",
-            "/api/v1/folders?workspaceId=p&environment=prod&directory=/MooseQuest&path=/",
-            // Unknown routes: an allow-list, not a name heuristic.
-            "/api/v1/workspace/p/secret-snapshots",
-            "/api/v1/workspace/p/export",
-            "/api/v2/service-token",
-            "/api/v1/identities",
-            "/api/v3/export",
-            "/",
-        ] {
-            let e = check(&p, Method::GET, t).unwrap_err();
-            assert_eq!(e.code(), "ProxyScopeRefused", "{t}");
-            assert!(e.to_string().contains("prod:/MooseQuest/**"), "{e}");
-        }
-        let open = Policy {
-            allow_writes: true,
-            ..p.clone()
-        };
-        for t in [
-            "/api/v3/secrets/raw/X",
-            "/api/v1/folders",
-            "/api/v1/auth/token/revoke",
-        ] {
-            assert_eq!(
-                check(&open, Method::POST, t).unwrap_err().code(),
-                "ProxyScopeRefused",
-                "{t}"
-            );
-        }
-        assert!(check(&open, Method::POST, "/api/v1/auth/universal-auth/login").is_ok());
-    }
-
-    #[test]
-    fn scoped_secret_reads_turn_imports_and_expansion_off() {
-        let p = policy(Some("dev:/agents/warden/**"));
-        let plan = check(
-            &p,
-            Method::GET,
-            "/api/v4/secrets/K?projectId=p&environment=dev&secretPath=/agents/warden&expandSecretReferences=true&includeImports=true&include_imports=false&INCLUDE_IMPORTS=true",
-        )
-        .unwrap();
-        let query = plan.query.unwrap();
-        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
-            .into_owned()
-            .collect();
-        let get = |k: &str| {
-            pairs
-                .iter()
-                .filter(|(n, _)| n == k)
-                .map(|(_, v)| v.as_str())
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(get("expandSecretReferences"), ["false"]);
-        assert_eq!(get("includeImports"), ["false"]);
-        assert_eq!(get("include_imports"), ["false"]);
-        assert!(get("INCLUDE_IMPORTS").is_empty());
-        assert_eq!(get("secretPath"), ["/agents/warden"]);
-        assert_eq!(get("projectId"), ["p"]);
-        assert_eq!(plan.turned_off, ["expandSecretReferences", "includeImports"]);
-        let check_of = plan.check.unwrap();
-        assert_eq!(check_of.kind, AnswerKind::Secret);
-        assert_eq!(check_of.environment, "dev");
-
-        let plan = check(
-            &p,
-            Method::GET,
-            "/api/v3/secrets/raw?workspaceId=p&environment=dev&secretPath=/agents&recursive=true",
-        )
-        .unwrap();
-        assert_eq!(
-            plan.check.unwrap().kind,
-            AnswerKind::SecretList { recursive: true }
-        );
-        // HEAD carries no body to check, but the vault still gets the flags off.
-        let plan = check(
-            &p,
-            Method::HEAD,
-            "/api/v3/secrets/raw/K?workspaceId=p&environment=dev&secretPath=/agents/warden",
-        )
-        .unwrap();
-        assert!(plan.check.is_none() && plan.query.unwrap().contains("include_imports=false"));
-        // The CLI's folder spelling becomes `path`, read the same by every build.
-        let plan = check(
-            &p,
-            Method::GET,
-            "/api/v1/folders?workspaceId=p&environment=dev&directory=/agents",
-        )
-        .unwrap();
-        assert_eq!(
-            plan.query.unwrap(),
-            "workspaceId=p&environment=dev&path=%2Fagents"
-        );
-        // Without a scope, nothing is rewritten or held.
-        let plan = check(&policy(None), Method::GET, "/api/v4/secrets?includeImports=true").unwrap();
-        assert!(plan.query.is_none() && plan.check.is_none());
     }
 
     #[test]

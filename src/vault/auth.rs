@@ -57,10 +57,16 @@ impl Token {
     ) -> Self {
         let now = Instant::now();
         let ttl = Duration::from_secs(answer.expires_in);
-        let refresh_at = (answer.expires_in > 0).then(|| now + ttl.mul_f64(RENEW_AT_FRACTION));
+        // The vault's numbers are not trusted to fit: a lifetime past what
+        // the clock can represent is no expiry at all (the token is then used
+        // until refused, and replaced by a login).
+        let refresh_at = (answer.expires_in > 0)
+            .then(|| now.checked_add(ttl.mul_f64(RENEW_AT_FRACTION)))
+            .flatten();
         let max_until = max_until.or_else(|| {
             (answer.access_token_max_ttl > 0)
-                .then(|| login_at + Duration::from_secs(answer.access_token_max_ttl))
+                .then(|| login_at.checked_add(Duration::from_secs(answer.access_token_max_ttl)))
+                .flatten()
         });
         Self {
             value: answer.access_token,
@@ -78,7 +84,11 @@ impl Token {
     /// Renewal helps only while a whole new TTL still fits under the max TTL;
     /// older vaults even delete the token when asked to renew past it.
     fn renewable(&self) -> bool {
-        !self.ttl.is_zero() && self.max_until.is_some_and(|max| Instant::now() + self.ttl < max)
+        !self.ttl.is_zero()
+            && self
+                .max_until
+                .zip(Instant::now().checked_add(self.ttl))
+                .is_some_and(|(max, renewed_until)| renewed_until < max)
     }
 }
 
@@ -298,5 +308,26 @@ mod tests {
         assert_eq!(v["clientSecret"], "s\"e\u{1}cr\u{e9}t");
         // No reallocation happened: the first buffer is the only one.
         assert!(body.len() <= 64 + 6 * (4 + secret.expose_secret().len()));
+    }
+
+    #[test]
+    fn lifetimes_past_the_clocks_range_are_no_expiry_not_a_panic() {
+        for (expires_in, max_ttl) in [
+            (u64::MAX, u64::MAX),
+            (u64::MAX, 0),
+            (0, u64::MAX),
+            (1, u64::MAX - 1),
+        ] {
+            let answer: TokenAnswer = serde_json::from_value(serde_json::json!({
+                "accessToken": "t", "expiresIn": expires_in, "accessTokenMaxTTL": max_ttl
+            }))
+            .unwrap();
+            let token = Token::from_answer(answer, 1, Instant::now(), None);
+            let _ = (token.fresh(), token.renewable());
+        }
+        let answer: TokenAnswer =
+            serde_json::from_value(serde_json::json!({"accessToken": "t", "expiresIn": u64::MAX})).unwrap();
+        let token = Token::from_answer(answer, 1, Instant::now(), None);
+        assert!(token.refresh_at.is_none() && token.fresh() && !token.renewable());
     }
 }

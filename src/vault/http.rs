@@ -1,7 +1,8 @@
 //! The HTTP transport to the vault: one keep-alive client, the Cloudflare
 //! Access headers and User-Agent on every request, redirects off, bounded
 //! bodies, and bounded jittered retries for idempotent reads (gateway errors,
-//! dropped connections, a plain 500, and rate limits short enough to wait).
+//! dropped connections, Infisical's generic 500, and rate limits short enough
+//! to wait; never a 500 that names a deterministic failure).
 //!
 //! It knows nothing of tokens or routes; it turns each exchange into an
 //! [`Answer`] or a [`VaultError`], and recognises the answers that come from
@@ -180,6 +181,17 @@ impl Answer {
             .map(Duration::from_secs)
     }
 
+    /// Infisical's catch-all 500 (`error: "InternalServerError"`, "Something
+    /// went wrong"), or a 500 with no error name at all (a body that is not
+    /// Infisical's): the failures a second attempt may not meet. A 500 that
+    /// names its cause (`error: "Find by secret path"`) is not one of them.
+    pub fn is_generic_failure(&self) -> bool {
+        match self.api_error().error.as_deref() {
+            None | Some("") => true,
+            Some(name) => name == "InternalServerError",
+        }
+    }
+
     /// Rate limiting: 429 on current Infisical, but older self-hosted builds
     /// answer with a 500 carrying the limiter's headers.
     pub fn is_rate_limited(&self) -> bool {
@@ -336,7 +348,7 @@ impl Transport {
     /// Sends `request` until it succeeds, fails for good, or `deadline`
     /// passes. Only idempotent requests are retried, and only on answers that
     /// say "try again": connection failures, 502/503/504, rate limiting, and
-    /// for reads (GET) a plain 500.
+    /// for reads (GET) Infisical's generic 500.
     pub async fn execute(
         &self,
         request: &Request,
@@ -367,14 +379,18 @@ impl Transport {
                     Some(wait)
                 }
                 Ok(answer) if matches!(answer.status.as_u16(), 502..=504 | 530) => Some(backoff(attempt)),
-                // Infisical's plain "Something went wrong" is often a
-                // passing database or Redis hiccup: reads try again. A login
-                // or renewal is a POST and is not retried on it (a second
-                // login may count against a lockout; a renewal may have
-                // happened).
+                // Infisical's generic "Something went wrong" is often a
+                // passing database or Redis hiccup: reads try again. A 500
+                // whose `error` names what failed (the older build's "Find by
+                // secret path" for a glob character in a path) answers the
+                // same every time, and each retry would cost a rate-limit
+                // slot. A login or renewal is a POST and is not retried on a
+                // 500 (a second login may count against a lockout; a renewal
+                // may have happened).
                 Ok(answer)
                     if answer.status == StatusCode::INTERNAL_SERVER_ERROR
-                        && request.method == Method::GET =>
+                        && request.method == Method::GET
+                        && answer.is_generic_failure() =>
                 {
                     Some(backoff(attempt))
                 }
@@ -384,7 +400,9 @@ impl Transport {
             };
             match retry_in {
                 Some(wait)
-                    if request.idempotent && attempt < MAX_ATTEMPTS && Instant::now() + wait < deadline =>
+                    if request.idempotent
+                        && attempt < MAX_ATTEMPTS
+                        && Instant::now().checked_add(wait).is_some_and(|at| at < deadline) =>
                 {
                     tracing::debug!(path = %request.path, attempt, wait_ms = wait.as_millis() as u64, "retrying vault call");
                     tokio::time::sleep(wait).await;
@@ -586,6 +604,23 @@ mod tests {
         assert_eq!(a.retry_after(), Some(Duration::from_secs(60)));
         let plain = answer(500, &[], r#"{"message":"Something went wrong"}"#);
         assert!(!plain.is_rate_limited());
+    }
+
+    #[test]
+    fn only_the_generic_500_counts_as_passing() {
+        let generic = answer(
+            500,
+            &[],
+            r#"{"statusCode":500,"message":"Something went wrong","error":"InternalServerError"}"#,
+        );
+        assert!(generic.is_generic_failure());
+        assert!(answer(500, &[], "upstream died").is_generic_failure());
+        let lookup = answer(
+            500,
+            &[],
+            r#"{"statusCode":500,"message":"Something went wrong","error":"Find by secret path"}"#,
+        );
+        assert!(!lookup.is_generic_failure());
     }
 
     #[test]

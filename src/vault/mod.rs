@@ -269,7 +269,10 @@ impl VaultClient {
 
     fn note_rate_limit(&self, retry_after: Option<std::time::Duration>) {
         if let (Some(wait), Ok(mut until)) = (retry_after, self.rate_limited_until.lock()) {
-            *until = Some(Instant::now() + wait);
+            // A `retry-after` is the vault's number: capped, so that no
+            // answer can push the clock past what it can represent.
+            let wait = wait.min(std::time::Duration::from_secs(3600));
+            *until = Instant::now().checked_add(wait);
         }
     }
 
@@ -495,7 +498,9 @@ impl VaultClient {
             let name = served.value.secrets[i].secret_key.clone();
             async move { (i, self.read_secret(at, &name, raw).await) }
         });
+        let mut all_read = true;
         for (i, read) in futures_util::future::join_all(reads).await {
+            all_read &= read.is_ok();
             match read {
                 Ok(companion) => {
                     let secret = &mut served.value.secrets[i];
@@ -507,8 +512,12 @@ impl VaultClient {
                 Err(e) => tracing::debug!(kind = e.kind(), "metadata companion not read"),
             }
         }
-        self.metadata
-            .put(at.clone(), ReadValue::Secrets(served.value.clone()));
+        // A companion that failed is asked again next time, not kept hidden
+        // for a minute.
+        if all_read {
+            self.metadata
+                .put(at.clone(), ReadValue::Secrets(served.value.clone()));
+        }
         Ok(served)
     }
 

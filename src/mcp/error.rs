@@ -32,6 +32,8 @@ pub enum ToolError {
         environment: String,
         path: String,
         scope: String,
+        /// The call to make instead (never the one just refused).
+        next: String,
     },
 
     /// A `${…}` reference in the value points outside the scope: the value is
@@ -62,11 +64,13 @@ pub enum ToolError {
     },
 
     /// Neither the folder nor any import the scope allows holds the key.
-    #[error("{}", not_found_text(key, location, skipped))]
+    #[error("{}", not_found_text(key, location, skipped, similar))]
     NotFoundInScope {
         key: String,
         location: String,
         skipped: Vec<String>,
+        /// Close names in the same folder ("did you mean").
+        similar: Vec<String>,
     },
 
     #[error("{0}")]
@@ -77,8 +81,8 @@ pub enum ToolError {
     Cancelled,
 }
 
-fn not_found_text(key: &str, location: &str, skipped: &[String]) -> String {
-    if skipped.is_empty() {
+fn not_found_text(key: &str, location: &str, skipped: &[String], similar: &[String]) -> String {
+    let mut text = if skipped.is_empty() {
         format!("not found: {key} is not in {location} nor in any folder it imports")
     } else {
         format!(
@@ -86,7 +90,11 @@ fn not_found_text(key: &str, location: &str, skipped: &[String]) -> String {
              imports outside the scope were not consulted: {}",
             skipped.join(", ")
         )
+    };
+    if !similar.is_empty() {
+        text.push_str(&format!("; did you mean {}?", similar.join(", ")));
     }
+    text
 }
 
 impl ToolError {
@@ -100,9 +108,7 @@ impl ToolError {
             Self::MissingDefault { argument, variable } => {
                 format!("pass {argument}, or have the operator set {variable} for this server")
             }
-            Self::OutOfScope { .. } => {
-                "read only inside the scope; list-folders at / shows the folders that lead into it".into()
-            }
+            Self::OutOfScope { next, .. } => next.clone(),
             Self::ReferenceOutOfScope { .. } => {
                 "call again with expandSecretReferences=false to get the stored text with its ${…} reference, \
                  or ask the operator to widen the scope to the referenced folder"
@@ -115,6 +121,9 @@ impl ToolError {
                 "the secret may live in an import outside the scope; ask the operator to widen the scope, \
                  or read it where it lives if that is in scope"
                     .into()
+            }
+            Self::NotFoundInScope { similar, .. } if !similar.is_empty() => {
+                "the names are case-sensitive: call get-secret again with one of the names above".into()
             }
             Self::NotFoundInScope { .. } => VaultError::NotFound { message: String::new() }.hint(),
             Self::Vault(e) => e.hint(),

@@ -418,6 +418,21 @@ pub fn parse_base_url(var: &str, raw: &str, allow_insecure_http: bool) -> Result
     Ok(url)
 }
 
+/// When universal-auth variables and `INFISICAL_TOKEN` are both set and
+/// `INFISICAL_AUTH_METHOD` does not choose, which one is used and how to
+/// pick the other, said at start by every command.
+pub fn credential_choice(client_id_flag: Option<&String>, env: &dyn EnvSource) -> Option<String> {
+    let universal = (client_id_flag.is_some() || CLIENT_ID_VARS.iter().any(|n| env.var(n).is_some()))
+        && CLIENT_SECRET_VARS.iter().any(|n| env.var(n).is_some());
+    if !universal || env.var(TOKEN_VAR).is_none() || env.var(AUTH_METHOD_VAR).is_some() {
+        return None;
+    }
+    Some(format!(
+        "{TOKEN_VAR} is ignored: universal auth (INFISICAL_UNIVERSAL_AUTH_CLIENT_ID / _SECRET) is set too and wins; \
+         set {AUTH_METHOD_VAR}=access-token to use {TOKEN_VAR} instead, or unset one of them"
+    ))
+}
+
 /// Where a setting read under several names came from, and the other names
 /// set to something else (ignored: the first name listed wins).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -494,6 +509,9 @@ impl VaultArgs {
         let id = self.client_id.as_ref().map(|v| ("--client-id", v));
         sources.note("client id", id, &CLIENT_ID_VARS, env, true);
         sources.note("client secret", None, &CLIENT_SECRET_VARS, env, true);
+        if let Some(note) = credential_choice(self.client_id.as_ref(), env) {
+            sources.ignored.push(note);
+        }
     }
 
     /// Validates the connection settings (not the credentials).
@@ -908,20 +926,65 @@ pub struct ServeConfig {
     pub expiry_warning: Duration,
     /// Which name each aliased setting was read from (`doctor` shows it).
     pub sources: VarSources,
+    /// Settings that contradict each other (`serve` logs them at start,
+    /// `doctor` shows them).
+    pub warnings: Vec<String>,
+}
+
+/// The one environment every scope entry names, if they all name the same
+/// one: what the user already said, so it serves as the default.
+pub fn scope_environment(scope: &Scope) -> Option<String> {
+    let mut envs = scope.entries().iter().map(|e| e.environment());
+    let first = envs.next()?;
+    (first != "*" && envs.all(|e| e == first)).then(|| first.to_string())
+}
+
+/// A default environment that no scope entry names (a typo such as `dve:`
+/// on one side) would make every call without an environment a refusal.
+pub fn environment_warning(default: Option<&str>, scope: &Scope) -> Option<String> {
+    let default = default?;
+    if scope
+        .entries()
+        .iter()
+        .any(|e| e.environment() == "*" || e.environment() == default)
+    {
+        return None;
+    }
+    let named: Vec<&str> = scope.entries().iter().map(|e| e.environment()).collect();
+    Some(format!(
+        "the default environment '{default}' (INFISICAL_ENVIRONMENT) is in no scope entry ({}): every call \
+         without environmentSlug will be refused; fix the slug in INFISICAL_ENVIRONMENT or in {SCOPE_VAR}",
+        named.join(", ")
+    ))
 }
 
 impl ServeArgs {
     /// Validates everything at once, before any network call.
     pub fn validate(&self, env: &dyn EnvSource) -> Result<ServeConfig, ConfigError> {
+        let mut sources = self.sources(env);
+        let scope = self.scope.scope(env)?;
+        let mut defaults = self.scope.defaults(env)?;
+        if defaults.environment.is_none()
+            && let Some(only) = scope_environment(&scope)
+        {
+            defaults.environment = Some(only);
+            sources
+                .used
+                .push(("environment", format!("{SCOPE_VAR} (its only environment)")));
+        }
+        let warnings = environment_warning(defaults.environment.as_deref(), &scope)
+            .into_iter()
+            .collect();
         Ok(ServeConfig {
             vault: self.vault.settings(env)?,
             credentials: self.vault.credentials(env)?,
-            defaults: self.scope.defaults(env)?,
-            scope: self.scope.scope(env)?,
+            defaults,
+            scope,
             list_values: self.list_values,
             cache: self.cache.policy()?,
             expiry_warning: Duration::from_secs(self.expiry_warning_days.saturating_mul(24 * 3600)),
-            sources: self.sources(env),
+            sources,
+            warnings,
         })
     }
 

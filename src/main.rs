@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Args as _, FromArgMatches as _, Parser, Subcommand};
 use infisical_mcp_rs::audit::AuditLog;
-use infisical_mcp_rs::config::{ENV_HELP, LogArgs, ProcessEnv, ServeArgs};
+use infisical_mcp_rs::config::{self, ENV_HELP, EnvSource as _, LogArgs, ProcessEnv, ServeArgs};
 use infisical_mcp_rs::demo::{self, DemoArgs};
 use infisical_mcp_rs::doctor::{self, DoctorArgs};
 use infisical_mcp_rs::github::{self, GITHUB_TOKEN_HELP, GithubTokenArgs};
@@ -179,8 +179,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let _guard = init_logging(&args.log, default_filter)?;
     warn_about_scope(&config.scope);
-    for ignored in &config.sources.ignored {
-        tracing::warn!("{ignored}");
+    for warning in config.sources.ignored.iter().chain(&config.warnings) {
+        tracing::warn!("{warning}");
     }
     let vault = VaultClient::new(&config.vault, config.credentials)
         .context("cannot set up the vault client")?
@@ -211,6 +211,12 @@ async fn run_proxy(args: ProxyArgs) -> anyhow::Result<ExitCode> {
     let _guard = init_logging(&args.log, "info")?;
     if let Some(policy) = &settings.policy.scope {
         warn_about_scope(&policy.scope);
+        // The proxy has no default environment, but a client run from the
+        // same shell reads INFISICAL_ENVIRONMENT: a typo on either side shows here.
+        let default = config::ENVIRONMENT_VARS.iter().find_map(|n| ProcessEnv.var(n));
+        if let Some(warning) = config::environment_warning(default.as_deref(), &policy.scope) {
+            tracing::warn!("{warning}");
+        }
     }
     let listener = match proxy::bind(settings.listen).await {
         Ok(l) => l,

@@ -117,7 +117,7 @@ pub const COMPONENT_SUFFIXES: [&str; 4] = ["ACCESS_KEY_ID", "SECRET_ACCESS_KEY",
 /// The `__EXPIRES_AT` value the provisioning template allows instead of a date.
 pub const NON_EXPIRING: &str = "non-expiring";
 
-/// Appendix A's vendor codes.
+/// The vendor codes `lint` knows unless `--vendor-codes` replaces them.
 pub const DEFAULT_VENDOR_CODES: [&str; 12] = [
     "CF", "HK", "PM", "AWS", "ANT", "GH", "STR", "ALP", "INF", "SL", "DH", "DYN",
 ];

@@ -281,6 +281,7 @@ fn env(vault: &RunningVault) -> HashMap<String, String> {
         ("CF_ACCESS_CLIENT_ID".into(), CF_ID.into()),
         ("CF_ACCESS_CLIENT_SECRET".into(), CF_SECRET.into()),
         ("INFISICAL_PROJECT_ID".into(), PROJECT.into()),
+        ("INFISICAL_PATH_PREFIX".into(), "/MooseQuest/".into()),
         ("RUST_LOG".into(), "trace".into()),
     ])
 }

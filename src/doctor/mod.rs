@@ -183,8 +183,14 @@ fn describe(prepared: &Prepared) -> String {
         }
         None => "no default project".into(),
     };
+    let environment = config
+        .defaults
+        .environment
+        .as_deref()
+        .map(|e| format!("default environment {e}"))
+        .unwrap_or_else(|| "no default environment".into());
     format!(
-        "valid: {auth}, {cf}, {project}, scope {}; {}",
+        "valid: {auth}, {cf}, {project}, {environment}, scope {}; {}",
         config.scope,
         config.sources.describe()
     )
@@ -203,12 +209,20 @@ pub async fn run(args: &DoctorArgs, env: &dyn EnvSource, dir: &Path) -> Report {
             if !ignored.is_empty() {
                 fixes.push("unset the ignored variable, or give it the value of the one that wins");
             }
+            if !p.config.warnings.is_empty() {
+                fixes.push("make INFISICAL_ENVIRONMENT one of the scope's environments");
+            }
             if !glob_warnings.is_empty() {
                 fixes.push(
                     "rewrite the glob as the warning says, here and in the identity's Infisical privileges",
                 );
             }
-            let warnings: Vec<String> = ignored.iter().cloned().chain(glob_warnings).collect();
+            let warnings: Vec<String> = ignored
+                .iter()
+                .cloned()
+                .chain(p.config.warnings.iter().cloned())
+                .chain(glob_warnings)
+                .collect();
             let mut step = if warnings.is_empty() {
                 Step::pass(CONFIG, describe(&p))
             } else {
@@ -270,9 +284,9 @@ mod tests {
             (p.environment.as_str(), p.path.as_str(), p.key),
             ("dev", "/agents/warden", None)
         );
-        let p = Probe::parse("prod:/MooseQuest:KEY_1").unwrap();
+        let p = Probe::parse("prod:/org:KEY_1").unwrap();
         assert_eq!(p.key.as_deref(), Some("KEY_1"));
-        assert_eq!(p.path.as_str(), "/MooseQuest");
+        assert_eq!(p.path.as_str(), "/org");
         for bad in ["dev", ":/x", "dev:x", "dev:/x:", "d v:/x", "dev:/a/../b"] {
             assert!(Probe::parse(bad).is_err(), "{bad}");
         }

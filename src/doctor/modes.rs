@@ -1,7 +1,6 @@
-//! The proxy runbook's failure modes A–E (docs/runbook-modes.md), with its
-//! titles, causes and fixes in its own words; the commands
-//! of the Python proxy and `enable-vault-mcp.sh` are swapped for this binary's
-//! (`proxy`, `mcp-config --write`), which replace them.
+//! The failure modes A–E a vault proxy setup meets (docs/runbook-modes.md):
+//! titles, causes and fixes, in terms of this binary's own commands
+//! (`proxy`, `mcp-config --write`).
 
 use serde::Serialize;
 
@@ -55,16 +54,18 @@ pub fn fix_a(port: u16) -> String {
 
 /// Mode B, Access rejecting the service token.
 pub const FIX_B: &str = "CF_ACCESS_CLIENT_ID / CF_ACCESS_CLIENT_SECRET env vars are missing, stale, or pointing \
-     to the wrong CF Access application. Refresh the token from vault. See docs/ops/runbooks/cf-access.md.";
+     to the wrong CF Access application. Issue or fetch a current service token for the Access application in \
+     front of the vault, and check that its policy includes Service Auth for that token.";
 
 /// Mode B, the WAF / Bot Fight rule answering before Access.
 pub const FIX_B_WAF: &str = "403 from CF — verify CF_ACCESS_CLIENT_ID and CF_ACCESS_CLIENT_SECRET are set and not \
-     stale. Also verify WAF skip rule is active (see docs/ops/runbooks/vault-access.md §CF WAF skip rule); \
+     stale. Also verify that a WAF skip rule exempts the service token from Bot Fight Mode; \
      INFISICAL_USER_AGENT must not be a stock client's agent.";
 
 /// Mode C.
 pub const FIX_C: &str = "Infisical identity client secret has been rotated or revoked; env vars not updated. \
-     Retrieve updated MCP_RO_CLIENT_SECRET from vault at /MooseQuest/identities/<identity-name>/. Update \
+     Fetch the identity's current client secret from wherever it is stored (provision keeps it in the folder \
+     given by --store-root), or create a new one for the identity. Update \
      INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET (or the variable .mcp.json references). Re-run \
      `infisical-mcp-rs mcp-config --write` if needed.";
 
@@ -73,12 +74,13 @@ pub const FIX_C_TOKEN: &str = "INFISICAL_TOKEN is expired or revoked: issue a ne
      (INFISICAL_UNIVERSAL_AUTH_CLIENT_ID / _SECRET), which renews itself.";
 
 /// Mode D, an in-scope path refused.
-pub const FIX_D_IN_SCOPE: &str = "If a path in scope returns 403, check the additional privilege in Infisical \
-     admin (privilege slug: mcp-main-loop-read). Confirm the path is in scope; verify privilege is still attached.";
+pub const FIX_D_IN_SCOPE: &str = "If a path in scope returns 403, check the identity's additional privilege in \
+     Infisical admin (the one `provision` attached, or your own). Confirm the path is in scope; verify the \
+     privilege is still attached.";
 
 /// Mode D the other way round: the identity can do more than it should.
-pub const FIX_D_OVER_PRIVILEGED: &str = "Do not give the MCP identity permissions beyond what the main loop \
-     needs: in Infisical admin, leave it read only (no write/create/delete) with the narrowest secretPath glob, \
+pub const FIX_D_OVER_PRIVILEGED: &str = "Give the MCP identity no permission beyond the reads its agents \
+     need: in Infisical admin, leave it read only (no write/create/delete) with the narrowest secretPath glob, \
      matching --scope / INFISICAL_SCOPE.";
 
 /// Mode E.
@@ -86,6 +88,6 @@ pub const FIX_E: &str = ".mcp.json was removed or was never generated. Re-run th
      `infisical-mcp-rs mcp-config --write` writes it to the repo root; it references env vars — not literal \
      secret values — and must be gitignored. Then reload Claude Code.";
 
-/// No letter in the runbook: "502 — proxy is running but the vault is unreachable".
-pub const FIX_VAULT_DOWN: &str = "The vault is unreachable. Check Infisical Lightsail host health \
-     (docs/ops/runbooks/vault-access.md), the tunnel, and INFISICAL_HOST_URL.";
+/// No letter: "502 — proxy is running but the vault is unreachable".
+pub const FIX_VAULT_DOWN: &str = "The vault is unreachable. Check that the Infisical server is up (its host \
+     and database), the tunnel or network in between, and INFISICAL_HOST_URL.";

@@ -6,7 +6,7 @@
 
 use crate::config::Credentials;
 use crate::scope::SecretPath;
-use crate::vault::{ListOptions, Location, PROBE_PREFIX, ReadOptions, VaultError};
+use crate::vault::{ListOptions, Location, Misconfiguration, PROBE_PREFIX, ReadOptions, VaultError};
 
 use super::modes::{
     FIX_B, FIX_B_WAF, FIX_C, FIX_C_TOKEN, FIX_D_IN_SCOPE, FIX_D_OVER_PRIVILEGED, FIX_VAULT_DOWN, FailureMode,
@@ -136,6 +136,9 @@ impl Doctor<'_> {
     fn failure(&self, name: &'static str, e: &VaultError) -> Step {
         let proxy = self.p.proxy;
         let detail = e.to_string();
+        if e.misconfiguration().is_some() {
+            return Step::fail(name, detail).fix(e.hint());
+        }
         match e {
             VaultError::CloudflareAccessRejected { .. } => {
                 let detail = if proxy {
@@ -226,6 +229,10 @@ impl Doctor<'_> {
                     }
                     NetFailure::Refused(d) | NetFailure::Tcp(d) => {
                         Step::fail(REACHABLE, format!("TCP: {d}{so_far}")).fix(FIX_VAULT_DOWN)
+                    }
+                    NetFailure::Tls(d) if Misconfiguration::plain_http_detail(&d) => {
+                        Step::fail(REACHABLE, format!("TLS: {d}{so_far}; TCP: {}", r.tcp))
+                            .fix(Misconfiguration::PlainHttpServer.hint())
                     }
                     NetFailure::Tls(d) => Step::fail(REACHABLE, format!("TLS: {d}{so_far}; TCP: {}", r.tcp)).fix(
                         "the TLS setup does not verify: check that INFISICAL_HOST_URL's host name matches the \
@@ -406,6 +413,9 @@ impl Doctor<'_> {
             )
             .mode(FailureMode::D)
             .fix(FIX_D_IN_SCOPE),
+            Err(e @ VaultError::NotFound { .. }) if e.misconfiguration().is_some() => {
+                Step::fail(IN_SCOPE, format!("404 at {}: {e}", at(&location))).fix(e.hint())
+            }
             Err(VaultError::NotFound { message }) => Step::fail(
                 IN_SCOPE,
                 format!("404 at {}: {message}", at(&location)),
@@ -466,11 +476,18 @@ impl Doctor<'_> {
                 found.refused = Some(location);
                 Step::pass(OUT_OF_SCOPE, detail)
             }
-            Err(VaultError::NotFound { message }) if message.to_ascii_lowercase().contains("folder") => Step::warn(
+            Err(e) if e.misconfiguration() == Some(Misconfiguration::FolderNotFound) => Step::warn(
                 OUT_OF_SCOPE,
                 format!("{} does not exist, so the vault's refusal cannot be tested there", at(&location)),
             )
             .fix("pass --probe with an environment whose folders exist outside the scope"),
+            // The project or environment does not exist: nothing was read, so
+            // this says nothing about the identity's privileges.
+            Err(e) if e.misconfiguration().is_some() => Step::fail(
+                OUT_OF_SCOPE,
+                format!("{} cannot be tested: {e}", at(&location)),
+            )
+            .fix(e.hint()),
             Err(VaultError::NotFound { .. }) => Step::fail(
                 OUT_OF_SCOPE,
                 format!(
@@ -550,7 +567,7 @@ impl Doctor<'_> {
             )
             .fix(
                 "In Infisical admin, verify the identity's privileges grant read only (no create/edit/delete). \
-                 Do not give the MCP identity permissions beyond what the main loop needs.",
+                 Give the MCP identity no permission beyond the reads its agents need.",
             ),
         }
     }
@@ -579,7 +596,12 @@ fn answer(outcome: Result<(), VaultError>) -> Result<DeleteAnswer, VaultError> {
     match outcome {
         Ok(()) => Ok(DeleteAnswer::Accepted),
         Err(VaultError::PermissionDenied { .. }) => Ok(DeleteAnswer::Refused),
-        Err(VaultError::NotFound { .. }) => Ok(DeleteAnswer::Missing),
+        // A missing project or environment is not an answer about the key.
+        Err(e @ VaultError::NotFound { .. })
+            if e.is_missing_secret() || e.misconfiguration() == Some(Misconfiguration::FolderNotFound) =>
+        {
+            Ok(DeleteAnswer::Missing)
+        }
         Err(e) => Err(e),
     }
 }

@@ -1,6 +1,6 @@
 //! The credential-store check: can the running identity read stored agent
-//! client secrets? Measured on a real server, the runbook's own example glob
-//! `/MooseQuest/**` also covers `/MooseQuest/identities/**`, so such an agent
+//! client secrets? Measured on a real server, a broad glob such as `/org/**`
+//! also covers a credential store at `/org/identities/**`, so such an agent
 //! reads every stored `*_CLIENT_SECRET`, its own included. A recursive
 //! listing (key names only) returns exactly what the identity may read, on
 //! both API generations, so any such key in it is the finding.
@@ -75,7 +75,7 @@ pub(super) async fn check(client: &VaultClient, project_id: &str, environments: 
         ),
     )
     .fix(
-        "narrow its privilege so that the credential store (e.g. /MooseQuest/identities) lies outside it; \
-         `provision` refuses such globs",
+        "narrow its privilege so that the folder holding stored credentials (provision's --store-root) \
+         lies outside it; `provision` refuses such globs",
     )
 }

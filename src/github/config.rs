@@ -1,8 +1,8 @@
 //! `github-token`'s flags and variables → one validated [`GithubTokenConfig`],
-//! before any network call. The mint runbook's names (docs/runbook-modes.md) work here as
-//! in every command (`INFISICAL_HOST`, `INFISICAL_ENV`: see
-//! [`crate::config::HOST_VARS`]), plus its own `INFISICAL_PATH_PREFIX` and
-//! defaults (environment `prod`, prefix `/MooseQuest/`).
+//! before any network call. The older variable names (`INFISICAL_HOST`,
+//! `INFISICAL_ENV`: see [`crate::config::HOST_VARS`]) work here as in every
+//! command, plus `INFISICAL_PATH_PREFIX`; defaults: environment `prod`, bot
+//! folders directly under the root (prefix `/`).
 //!
 //! A bot outside the scope (when one is given) is refused here, so nothing is
 //! even asked of the vault.
@@ -17,17 +17,18 @@ use crate::config::{
 use crate::scope::{Scope, SecretPath};
 use crate::vault::Location;
 
-/// The runbook's default environment for bot secrets.
+/// The default environment for bot secrets.
 pub const DEFAULT_ENVIRONMENT: &str = "prod";
-/// The runbook's default folder holding one sub-folder per bot.
-pub const DEFAULT_PATH_PREFIX: &str = "/MooseQuest/";
+/// The default folder holding one sub-folder per bot: the root, so that
+/// `--bot NAME` reads `/NAME` unless a prefix says otherwise.
+pub const DEFAULT_PATH_PREFIX: &str = "/";
 pub const DEFAULT_GITHUB_API_URL: &str = "https://api.github.com";
 
 pub const GITHUB_TOKEN_HELP: &str = "\
 Reads APP_ID, INSTALLATION_ID and PRIVATE_KEY_PEM from <path-prefix><bot> in the vault
 (one read), signs a short-lived App JWT and mints an installation token. Only the token
 goes to stdout; with --export, shell lines for a session:
-  eval \"$(infisical-mcp-rs github-token --bot raxx-dev-bot --export)\"
+  eval \"$(infisical-mcp-rs github-token --path-prefix /bots/ --bot my-bot --export)\"
 Nothing is cached on disk. Exit codes: 0 minted, 1 failed, 2 configuration error.
 
 Environment variables (flags win; first name listed wins):
@@ -39,7 +40,7 @@ Environment variables (flags win; first name listed wins):
                             Cloudflare Access service token (both or neither)
   INFISICAL_PROJECT_ID      project holding the bot secrets (required)
   INFISICAL_ENVIRONMENT     environment slug (also INFISICAL_ENV; default prod)
-  INFISICAL_PATH_PREFIX     folder holding one folder per bot (default /MooseQuest/)
+  INFISICAL_PATH_PREFIX     folder holding one folder per bot (default /)
   INFISICAL_SCOPE           optional client-side scope, whitespace-separated ENV:GLOB entries
   GITHUB_API_URL            GitHub REST API base (default https://api.github.com)
   RUST_LOG                  log filter (logs go to stderr; keys and tokens are never logged)";
@@ -51,7 +52,7 @@ pub struct GithubTokenArgs {
     #[arg(long, value_name = "NAME")]
     pub bot: String,
 
-    /// Folder holding one folder per bot (also INFISICAL_PATH_PREFIX; default /MooseQuest/).
+    /// Folder holding one folder per bot (also INFISICAL_PATH_PREFIX; default /).
     #[arg(long, env = "INFISICAL_PATH_PREFIX", value_name = "PATH")]
     pub path_prefix: Option<String>,
 
@@ -162,11 +163,7 @@ impl GithubTokenArgs {
             env,
         )? {
             Some((var, v)) => SecretPath::parse(v.trim()).map_err(|e| {
-                ConfigError::new(
-                    var,
-                    e.to_string(),
-                    "use an absolute folder path such as /MooseQuest/",
-                )
+                ConfigError::new(var, e.to_string(), "use an absolute folder path such as /bots/")
             })?,
             None => SecretPath::parse(DEFAULT_PATH_PREFIX).map_err(|e| {
                 ConfigError::new("--path-prefix", e.to_string(), "pass --path-prefix explicitly")
@@ -176,7 +173,7 @@ impl GithubTokenArgs {
             ConfigError::new(
                 "--bot",
                 e.to_string(),
-                "give the bot's folder name, e.g. --bot raxx-dev-bot",
+                "give the bot's folder name, e.g. --bot my-bot",
             )
         })?;
 
@@ -216,7 +213,7 @@ fn check_in_scope(scope: &Scope, environment: &str, path: &SecretPath) -> Result
     if scope.allows(environment, path) {
         return Ok(());
     }
-    // `/MooseQuest/bot/*` reaches below the bot's folder but not the folder
+    // `/bots/NAME/*` reaches below the bot's folder but not the folder
     // itself: name that entry and the glob that does cover it.
     let stopping: Vec<String> = scope
         .entries_stopping_below(environment, path)
@@ -240,7 +237,7 @@ fn check_in_scope(scope: &Scope, environment: &str, path: &SecretPath) -> Result
     Err(ConfigError::new(
         "--bot",
         format!("{environment}:{path} is outside the scope ({scope}); nothing was read"),
-        "pick a bot inside the scope, or widen --scope / INFISICAL_SCOPE (e.g. 'prod:/MooseQuest/**')",
+        "pick a bot inside the scope, or widen --scope / INFISICAL_SCOPE (e.g. 'prod:/bots/**')",
     ))
 }
 
@@ -315,7 +312,7 @@ mod tests {
         let cfg = args(&["--bot", "raxx-dev-bot"]).validate(&seed_env()).unwrap();
         assert_eq!(cfg.vault.base_url.host_str(), Some("vault.example.com"));
         assert_eq!(cfg.location.environment, "prod");
-        assert_eq!(cfg.location.path.as_str(), "/MooseQuest/raxx-dev-bot");
+        assert_eq!(cfg.location.path.as_str(), "/raxx-dev-bot");
         assert_eq!(cfg.github_api_url.as_str(), "https://api.github.com/");
         assert!(cfg.warnings.is_empty());
 
@@ -347,20 +344,10 @@ mod tests {
 
     #[test]
     fn a_bot_outside_the_scope_is_refused() {
-        let argv = [
-            "--bot",
-            "raxx-ops-bot",
-            "--scope",
-            "prod:/MooseQuest/raxx-dev-bot/**",
-        ];
+        let argv = ["--bot", "ops-bot", "--scope", "prod:/dev-bot/**"];
         let err = args(&argv).validate(&seed_env()).unwrap_err();
         assert!(err.problem.contains("outside the scope"), "{err}");
-        let argv = [
-            "--bot",
-            "raxx-dev-bot",
-            "--scope",
-            "prod:/MooseQuest/raxx-dev-bot/**",
-        ];
+        let argv = ["--bot", "dev-bot", "--scope", "prod:/dev-bot/**"];
         assert!(args(&argv).validate(&seed_env()).is_ok());
     }
 

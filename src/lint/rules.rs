@@ -319,8 +319,8 @@ fn name_rules(
                 "vendor code {vendor} is not one of {}",
                 settings.vendors.join(", ")
             ),
-            "rename it with a known vendor code, or add the code to Appendix A and to \
-             --vendor-codes"
+            "rename it with a known vendor code, or add the code to --vendor-codes \
+             (and to the naming document the vault follows)"
                 .into(),
         )),
     }

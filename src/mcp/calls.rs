@@ -151,6 +151,24 @@ pub struct Context {
     pub expiry_warning: std::time::Duration,
 }
 
+/// Up to three names of the folder close to `key`: equal but for case, or
+/// within a small edit distance (two for longer names, one for short ones).
+pub(super) fn near_misses(key: &str, names: &[&str]) -> Vec<String> {
+    let lower = key.to_ascii_lowercase();
+    let allowed = if key.chars().count() > 6 { 2 } else { 1 };
+    let mut close: Vec<(usize, &str)> = names
+        .iter()
+        .filter(|n| **n != key)
+        .filter_map(|n| {
+            let d = strsim::damerau_levenshtein(&lower, &n.to_ascii_lowercase());
+            (d <= allowed).then_some((d, *n))
+        })
+        .collect();
+    close.sort();
+    close.dedup_by(|a, b| a.1 == b.1);
+    close.into_iter().take(3).map(|(_, n)| n.to_string()).collect()
+}
+
 fn check_identifier(argument: &'static str, value: &str) -> Result<(), ToolError> {
     let ok = !value.is_empty()
         && value.len() <= 128
@@ -243,6 +261,9 @@ impl Context {
                 what: path_argument,
                 detail: e.to_string(),
             })?,
+            None if self.defaults.secret_path.is_root() => {
+                self.scope_start(&environment).unwrap_or_else(SecretPath::root)
+            }
             None => self.defaults.secret_path.clone(),
         };
         Ok(Location {
@@ -252,11 +273,61 @@ impl Context {
         })
     }
 
-    fn out_of_scope(&self, at: &Location) -> ToolError {
+    /// The one folder every scope entry for `environment` starts from, when
+    /// there is exactly one below the root: where a call without a path begins.
+    fn scope_start(&self, environment: &str) -> Option<SecretPath> {
+        let mut starts = self
+            .scope
+            .entries()
+            .iter()
+            .filter(|e| e.environment() == "*" || e.environment() == environment)
+            .map(|e| e.glob().literal_prefix());
+        let first = starts.next()?;
+        (!first.is_root() && starts.all(|p| p == first)).then_some(first)
+    }
+
+    fn out_of_scope(&self, at: &Location, tool: &'static str) -> ToolError {
+        let envs: Vec<&str> = self.scope.entries().iter().map(|e| e.environment()).collect();
+        let next = if self.scope_for(&at.environment).is_empty() {
+            let mut envs = envs.clone();
+            envs.dedup();
+            format!(
+                "environment '{}' is in no scope entry: call {tool} with environmentSlug set to one of {}",
+                at.environment,
+                envs.join(", ")
+            )
+        } else {
+            let starts: Vec<String> = self
+                .scope
+                .entries()
+                .iter()
+                .filter(|e| e.environment() == "*" || e.environment() == at.environment)
+                .map(|e| e.glob().literal_prefix().to_string())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            match tool {
+                "get-secret" => format!(
+                    "read only inside the scope: call get-secret with secretPath inside it, or list-secrets \
+                     with secretPath={} to see the names there",
+                    starts.join(" or ")
+                ),
+                _ => format!(
+                    "list only where the scope leads: call {tool} with {}={}",
+                    if tool == "list-folders" {
+                        "path"
+                    } else {
+                        "secretPath"
+                    },
+                    starts.join(" or ")
+                ),
+            }
+        };
         ToolError::OutOfScope {
             environment: at.environment.clone(),
             path: at.path.to_string(),
             scope: self.scope.to_string(),
+            next,
         }
     }
 
@@ -323,7 +394,7 @@ impl Context {
         target.record(&at);
         check_secret_name(&args.secret_name)?;
         if !self.scope.allows(&at.environment, &at.path) {
-            return Err(self.out_of_scope(&at));
+            return Err(self.out_of_scope(&at, "get-secret"));
         }
         let expand = args.expand_secret_references.unwrap_or(true);
         let include_imports = args.include_imports.unwrap_or(true);
@@ -334,11 +405,38 @@ impl Context {
             self.find_secret(&at, &args.secret_name, include_imports),
             self.vault.read_metadata(&at, false)
         );
-        let found = found?;
+        let found = match found {
+            Err(ToolError::NotFoundInScope {
+                key,
+                location,
+                skipped,
+                ..
+            }) => {
+                // The folder's names-only listing is already here: offer close names.
+                let names = folder_metadata
+                    .as_ref()
+                    .map(|m| {
+                        m.value
+                            .secrets
+                            .iter()
+                            .map(|s| s.secret_key.as_str())
+                            .collect::<Vec<_>>()
+                    })
+                    .unwrap_or_default();
+                let similar = near_misses(&key, &names);
+                return Err(ToolError::NotFoundInScope {
+                    key,
+                    location,
+                    skipped,
+                    similar,
+                });
+            }
+            other => other?,
+        };
         // The resolver reads nowhere else; checked again so that no future
         // change to it can hand out a value from outside the scope.
         if !self.scope.allows(&found.at.environment, &found.at.path) {
-            return Err(self.out_of_scope(&found.at));
+            return Err(self.out_of_scope(&found.at, "get-secret"));
         }
         let metadata = if found.chain.is_empty() {
             folder_metadata
@@ -466,7 +564,7 @@ impl Context {
         )?;
         target.record(&at);
         if !self.scope.leads_into(&at.environment, &at.path) {
-            return Err(self.out_of_scope(&at));
+            return Err(self.out_of_scope(&at, "list-secrets"));
         }
         let above_scope = !self.scope.allows(&at.environment, &at.path);
         let recursive = args.recursive.unwrap_or(false);
@@ -591,6 +689,7 @@ impl Context {
             &at.environment,
             at.path.as_str(),
             above_scope,
+            recursive,
             &self.scope_for(&at.environment),
         );
         Ok(SecretListOutput {
@@ -618,12 +717,11 @@ impl Context {
         args: ListFoldersArgs,
         target: &mut Target,
     ) -> Result<FolderListOutput, ToolError> {
-        // Folders start from the root by default: navigation begins at the top.
-        let path = args.path.or_else(|| Some("/".into()));
-        let at = self.location(args.project_id, args.environment_slug, path, "path")?;
+        // Without a path, navigation starts where the scope does (see `location`).
+        let at = self.location(args.project_id, args.environment_slug, args.path, "path")?;
         target.record(&at);
         if !self.scope.leads_into(&at.environment, &at.path) {
-            return Err(self.out_of_scope(&at));
+            return Err(self.out_of_scope(&at, "list-folders"));
         }
         let recursive = args.recursive.unwrap_or(false);
         let mut found: BTreeMap<String, FolderSummary> = BTreeMap::new();

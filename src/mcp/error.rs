@@ -32,6 +32,8 @@ pub enum ToolError {
         environment: String,
         path: String,
         scope: String,
+        /// The call to make instead (never the one just refused).
+        next: String,
     },
 
     /// A project other than the configured ones, refused before any request.
@@ -66,11 +68,13 @@ pub enum ToolError {
     },
 
     /// Neither the folder nor any import the scope allows holds the key.
-    #[error("{}", not_found_text(key, location, skipped))]
+    #[error("{}", not_found_text(key, location, skipped, similar))]
     NotFoundInScope {
         key: String,
         location: String,
         skipped: Vec<String>,
+        /// Close names in the same folder ("did you mean").
+        similar: Vec<String>,
     },
 
     #[error("{0}")]
@@ -81,8 +85,8 @@ pub enum ToolError {
     Cancelled,
 }
 
-fn not_found_text(key: &str, location: &str, skipped: &[String]) -> String {
-    if skipped.is_empty() {
+fn not_found_text(key: &str, location: &str, skipped: &[String], similar: &[String]) -> String {
+    let mut text = if skipped.is_empty() {
         format!("not found: {key} is not in {location} nor in any folder it imports")
     } else {
         format!(
@@ -90,7 +94,11 @@ fn not_found_text(key: &str, location: &str, skipped: &[String]) -> String {
              imports outside the scope were not consulted: {}",
             skipped.join(", ")
         )
+    };
+    if !similar.is_empty() {
+        text.push_str(&format!("; did you mean {}?", similar.join(", ")));
     }
+    text
 }
 
 impl ToolError {
@@ -104,9 +112,7 @@ impl ToolError {
             Self::MissingDefault { argument, variable } => {
                 format!("pass {argument}, or have the operator set {variable} for this server")
             }
-            Self::OutOfScope { .. } => {
-                "read only inside the scope; list-folders at / shows the folders that lead into it".into()
-            }
+            Self::OutOfScope { next, .. } => next.clone(),
             Self::ProjectOutOfScope { .. } => "leave projectId out to read the configured project; the operator \
                 names other projects with INFISICAL_ALLOWED_PROJECTS (or --allow-project ID)"
                 .into(),
@@ -122,6 +128,9 @@ impl ToolError {
                 "the secret may live in an import outside the scope; ask the operator to widen the scope, \
                  or read it where it lives if that is in scope"
                     .into()
+            }
+            Self::NotFoundInScope { similar, .. } if !similar.is_empty() => {
+                "the names are case-sensitive: call get-secret again with one of the names above".into()
             }
             Self::NotFoundInScope { .. } => VaultError::NotFound { message: String::new() }.hint(),
             Self::Vault(e) => e.hint(),

@@ -35,8 +35,19 @@ pub fn paging(total: usize, offset: usize, shown: usize, next_offset: Option<usi
 
 /// Where the scope lies relative to a listed path. `entries` are the scope
 /// entries that apply to the environment.
-pub fn list_scope(environment: &str, path: &str, above_scope: bool, entries: &str) -> String {
-    if above_scope {
+pub fn list_scope(
+    environment: &str,
+    path: &str,
+    above_scope: bool,
+    recursive: bool,
+    entries: &str,
+) -> String {
+    if above_scope && recursive {
+        format!(
+            "{environment}:{path} lies above this server's scope; only secrets inside {entries} are shown, \
+             from every folder below it that the scope allows."
+        )
+    } else if above_scope {
         format!(
             "{environment}:{path} lies above this server's scope; only secrets inside {entries} are shown. \
              List one of those folders, or pass recursive=true."
@@ -93,6 +104,13 @@ mod tests {
         );
         assert!(paging(3, 3, 0, None).contains("smaller offset"));
         assert!(paging(0, 0, 0, None).starts_with("No secrets"));
+    }
+
+    #[test]
+    fn a_recursive_listing_is_not_told_to_list_recursively() {
+        let note = list_scope("dev", "/", true, true, "dev:/agents/warden/**");
+        assert!(!note.contains("recursive=true"), "{note}");
+        assert!(list_scope("dev", "/", true, false, "dev:/agents/warden/**").contains("recursive=true"));
     }
 
     #[test]

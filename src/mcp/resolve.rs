@@ -133,7 +133,9 @@ impl Context {
                     cached_age: served.cached_age,
                 });
             }
-            Err(VaultError::NotFound { .. }) if include_imports => {}
+            // A missing project, environment or folder is a setting to fix,
+            // not a key to look for in imports.
+            Err(e) if include_imports && e.is_missing_secret() => {}
             Err(e) => return Err(e.into()),
         }
 
@@ -196,6 +198,7 @@ impl Context {
             }
         }
         Err(ToolError::NotFoundInScope {
+            similar: Vec::new(),
             key: name.to_string(),
             location: label(at),
             skipped,

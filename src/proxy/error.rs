@@ -40,9 +40,19 @@ pub enum ProxyError {
     /// Non-GET/HEAD request while writes are not allowed.
     #[error(
         "{method} {path} refused: the proxy is read-only (only GET, HEAD, universal-auth login and \
-         token renew pass); restart it with --allow-writes to let writes through"
+         token renew pass); {}",
+        if *scoped {
+            "a proxy with a scope (--scope / INFISICAL_SCOPE) never forwards writes: make the write \
+             with another client (the Infisical web app or CLI), not through this proxy"
+        } else {
+            "restart it with --allow-writes to let writes through"
+        }
     )]
-    WriteRefused { method: String, path: String },
+    WriteRefused {
+        method: String,
+        path: String,
+        scoped: bool,
+    },
 
     /// `Host` (or an absolute request target) names something that is not
     /// this machine: the signature of DNS rebinding.
@@ -207,11 +217,22 @@ mod tests {
         let e = ProxyError::WriteRefused {
             method: "DELETE".into(),
             path: "/api/v3/secrets/raw/X".into(),
+            scoped: false,
         };
         let v: serde_json::Value = serde_json::from_slice(&e.json_body()).unwrap();
         assert_eq!(v["statusCode"], 403);
         assert_eq!(v["error"], "ProxyWriteRefused");
         assert!(v["message"].as_str().unwrap().contains("--allow-writes"));
+        let scoped = ProxyError::WriteRefused {
+            method: "DELETE".into(),
+            path: "/api/v3/secrets/raw/X".into(),
+            scoped: true,
+        };
+        let text = scoped.to_string();
+        assert!(
+            !text.contains("--allow-writes") && text.contains("never forwards writes"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -242,6 +242,7 @@ impl Policy {
                 return Err(ProxyError::WriteRefused {
                     method: method.to_string(),
                     path: uri.path().to_string(),
+                    scoped: self.scope.is_some(),
                 });
             }
         }

@@ -65,6 +65,9 @@ pub enum VaultError {
 impl VaultError {
     /// What the operator or agent should do next, in one line.
     pub fn hint(&self) -> String {
+        if let Some(wrong) = self.misconfiguration() {
+            return wrong.hint();
+        }
         match self {
             Self::CloudflareAccessRejected { .. } => "check CF_ACCESS_CLIENT_ID / CF_ACCESS_CLIENT_SECRET \
                 (a valid, unexpired service token), and that the Access application has a Service Auth policy \

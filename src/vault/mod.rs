@@ -4,6 +4,7 @@
 //! self-hosted vault still has (v3 raw, v1 folders).
 
 pub(crate) mod auth;
+mod cause;
 mod error;
 pub(crate) mod http;
 mod reuse;
@@ -17,6 +18,7 @@ use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
+pub use cause::Misconfiguration;
 pub use error::VaultError;
 pub use reuse::CachePolicy;
 pub use types::{

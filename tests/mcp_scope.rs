@@ -637,3 +637,88 @@ async fn an_exploding_expansion_is_refused() {
     let huge = get(&served, "L8", w, json!({})).await;
     assert!(error_text(&huge).contains("expandSecretReferences=false"));
 }
+
+const OTHER_PROJECT: &str = "proj-scope-2";
+const OTHER_PROJECT_VALUE: &str = "other-project-OUTSIDE-9c0d";
+
+/// The identity may read `dev` in two projects; the scope names folders,
+/// not projects. Every tool naming the other project is refused with zero
+/// requests unless the operator named that project too.
+#[tokio::test]
+async fn another_project_is_refused_unless_the_operator_names_it() {
+    for generation in [Generation::Current, Generation::Legacy] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let two_projects = data()
+            .project(OTHER_PROJECT, "other-project", "other-project")
+            .environment(OTHER_PROJECT, "dev", "Development")
+            .secret(
+                OTHER_PROJECT,
+                "dev",
+                "/agents/warden",
+                "WARDEN_API_KEY",
+                OTHER_PROJECT_VALUE,
+            );
+        let vault = FakeVault::new(two_projects)
+            .generation(generation)
+            .gate(login_gate())
+            .identity(wide())
+            .start(listener)
+            .await
+            .unwrap();
+        let served = serve(&env_for(&vault, (WIDE_ID, WIDE_SECRET)), &["serve"]).await;
+        for (tool, args) in [
+            (
+                "get-secret",
+                json!({"secretName": "WARDEN_API_KEY", "secretPath": "/agents/warden", "projectId": OTHER_PROJECT}),
+            ),
+            (
+                "list-secrets",
+                json!({"secretPath": "/agents/warden", "projectId": OTHER_PROJECT}),
+            ),
+            ("list-folders", json!({"path": "/", "projectId": OTHER_PROJECT})),
+        ] {
+            let result = served.call(tool, args).await;
+            let message = error_text(&result);
+            let out = structured(&result);
+            assert_eq!(
+                out["error"]["kind"], "project_out_of_scope",
+                "{generation:?} {tool}: {out}"
+            );
+            assert!(
+                message.contains(OTHER_PROJECT) && message.contains(PROJECT),
+                "{message}"
+            );
+            assert!(message.contains("INFISICAL_ALLOWED_PROJECTS"), "{message}");
+            assert!(!message.contains(OTHER_PROJECT_VALUE));
+        }
+        assert!(
+            vault.requests().is_empty(),
+            "{generation:?}: a refused project reached the vault: {:?}",
+            vault_reads(&vault)
+        );
+
+        // Named by the operator, the other project is read; the default one still is.
+        let mut env = env_for(&vault, (WIDE_ID, WIDE_SECRET));
+        env.insert("INFISICAL_ALLOWED_PROJECTS".into(), OTHER_PROJECT.into());
+        let served = serve(&env, &["serve"]).await;
+        let other = get(
+            &served,
+            "WARDEN_API_KEY",
+            "/agents/warden",
+            json!({"projectId": OTHER_PROJECT}),
+        )
+        .await;
+        assert!(!is_error(&other), "{generation:?}: {}", text(&other));
+        assert_eq!(structured(&other)["secretValue"], OTHER_PROJECT_VALUE);
+        let mine = get(&served, "WARDEN_API_KEY", "/agents/warden", json!({})).await;
+        assert_eq!(structured(&mine)["secretValue"], WARDEN_KEY);
+        let third = get(
+            &served,
+            "WARDEN_API_KEY",
+            "/agents/warden",
+            json!({"projectId": "proj-scope-3"}),
+        )
+        .await;
+        assert_eq!(structured(&third)["error"]["kind"], "project_out_of_scope");
+    }
+}

@@ -364,3 +364,73 @@ async fn a_scope_glob_that_leaves_out_its_folder_is_logged_at_start_up() {
         "{log}"
     );
 }
+
+/// Runs the binary to its end with only `env` set; (exit code, stderr).
+fn run_to_exit(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let out = std::process::Command::new(binary_path())
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A proxy whose upstream is its own listening address would forward every
+/// request to itself until the call timeout: it refuses to start (exit 2)
+/// with one sentence naming both settings. The CLI's variables, which name
+/// the proxy in the README's recipe, are not read as the upstream.
+#[test]
+fn a_proxy_whose_upstream_is_itself_refuses_to_start() {
+    // Refused before anything is bound, so the port need not be free.
+    let port = "47219";
+    let listen = format!("127.0.0.1:{port}");
+    for (upstream, args, env_port) in [
+        (
+            format!("http://127.0.0.1:{port}/api"),
+            vec!["proxy", "--listen", listen.as_str()],
+            None,
+        ),
+        (
+            format!("http://localhost:{port}"),
+            vec!["--proxy", "--listen", listen.as_str()],
+            None,
+        ),
+        (
+            format!("http://[::ffff:127.0.0.1]:{port}"),
+            vec!["proxy"],
+            Some(port),
+        ),
+    ] {
+        let mut env = vec![("INFISICAL_HOST_URL", upstream.as_str())];
+        if let Some(p) = env_port {
+            env.push(("VAULT_PROXY_PORT", p));
+        }
+        let (code, stderr) = run_to_exit(&args, &env);
+        assert_eq!(code, Some(2), "{upstream}: {stderr}");
+        let listen_setting = if env_port.is_some() {
+            "VAULT_PROXY_PORT"
+        } else {
+            "--listen"
+        };
+        assert!(
+            stderr.contains("INFISICAL_HOST_URL") && stderr.contains(listen_setting),
+            "{upstream}: {stderr}"
+        );
+        assert!(stderr.contains("loop back"), "{stderr}");
+    }
+    // The stock CLI's recipe sets INFISICAL_API_URL to the proxy: alone, it
+    // is not taken as the upstream, and the error says why.
+    let url = format!("http://127.0.0.1:{port}/api");
+    let (code, stderr) = run_to_exit(&["proxy", "--listen", &listen], &[("INFISICAL_API_URL", &url)]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("INFISICAL_HOST_URL") && stderr.contains("INFISICAL_API_URL"),
+        "{stderr}"
+    );
+}

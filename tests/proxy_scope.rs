@@ -8,6 +8,8 @@
 mod proxy_support;
 
 use infisical_fakevault::{CfGate, FakeVault, Generation, Identity, PermissionRule, RunningVault, VaultData};
+use infisical_mcp_rs::config::ProjectScope;
+use infisical_mcp_rs::proxy::policy::ProjectRule;
 use infisical_mcp_rs::proxy::{self, Policy, ProxySettings, ScopeRule, TURNED_OFF_HEADER};
 use infisical_mcp_rs::scope::Scope;
 use proxy_support::*;
@@ -23,6 +25,9 @@ const DEEP: &str = "deep-IN-2";
 const OTHER: &str = "other-OUT-3";
 const SHARED: &str = "shared-OUT-4";
 const CLIENT_TOKEN: &str = "client-token-for-remote-0123456789";
+/// A second project the identity may read just as well.
+const PROJ_OTHER: &str = "proj-scope-other-78";
+const OTHER_PROJECT_VALUE: &str = "other-project-OUT-5";
 
 fn data() -> VaultData {
     VaultData::new()
@@ -41,6 +46,15 @@ fn data() -> VaultData {
         .secret(PROJ, "dev", "/agents/other", "OTHER_KEY", OTHER)
         .secret(PROJ, "dev", "/shared", "SHARED_TOKEN", SHARED)
         .import(PROJ, "dev", "/agents/warden", "dev", "/shared")
+        .project(PROJ_OTHER, "scope-other", "scope-other")
+        .environment(PROJ_OTHER, "dev", "Development")
+        .secret(
+            PROJ_OTHER,
+            "dev",
+            "/agents/warden",
+            "WARDEN_KEY",
+            OTHER_PROJECT_VALUE,
+        )
 }
 
 async fn vault(generation: Generation) -> RunningVault {
@@ -482,4 +496,110 @@ async fn the_binary_applies_the_scope_flag_and_says_so_in_help() {
     let (status, _, body) = get(&base, &v3(None, "/agents", "&recursive=true"), &token).await;
     assert_eq!(status, 200);
     assert!(body.contains(WARDEN) && body.contains(DEEP), "{body}");
+}
+
+/// With the configured project known, a read naming another project is
+/// refused before the vault, on every read route of both generations; the
+/// same read of the configured project, or of one the operator named, passes.
+#[tokio::test]
+async fn another_projects_reads_are_refused_when_the_project_is_known() {
+    for generation in [Generation::Current, Generation::Legacy] {
+        let vault = vault(generation).await;
+        let mut settings = scoped(&vault);
+        if let Some(rule) = settings.policy.scope.as_mut() {
+            rule.projects = Some(ProjectRule {
+                default: Some(PROJ.into()),
+                projects: ProjectScope::default(),
+            });
+        }
+        let proxy = start_proxy(settings).await;
+        let token = login_wide(&proxy.url("")).await;
+        for route in routes(generation) {
+            let mine = route(Some("WARDEN_KEY"), "/agents/warden", "");
+            let (status, _, body) = get(&proxy.url(""), &mine, &token).await;
+            assert_eq!(status, 200, "{generation:?}: {body}");
+            assert!(body.contains(WARDEN));
+            for target in [
+                mine.replace(PROJ, PROJ_OTHER),
+                route(None, "/agents/warden", "").replace(PROJ, PROJ_OTHER),
+            ] {
+                // Straight to the vault, the identity reads the other project.
+                let direct = direct_get(&vault, &target.replace("/WARDEN_KEY", ""), &token).await;
+                assert!(direct.contains(OTHER_PROJECT_VALUE), "{generation:?}: {direct}");
+                vault.clear_requests();
+                let (status, _, body) = get(&proxy.url(""), &target, &token).await;
+                assert_eq!(status, 403, "{generation:?} {target}: {body}");
+                assert!(!body.contains(OTHER_PROJECT_VALUE));
+                let v: Value = serde_json::from_str(&body).unwrap();
+                assert_eq!(v["error"], "ProxyProjectRefused", "{v}");
+                assert!(
+                    v["message"]
+                        .as_str()
+                        .unwrap()
+                        .contains("INFISICAL_ALLOWED_PROJECTS")
+                );
+                assert!(vault.requests().is_empty(), "a refused read reached the vault");
+            }
+        }
+        for target in [
+            format!("/api/v1/folders?workspaceId={PROJ_OTHER}&environment=dev&directory=/agents"),
+            format!("/api/v1/secret-imports?workspaceId={PROJ_OTHER}&environment=dev&path=/agents/warden"),
+            format!("/api/v1/workspace/{PROJ_OTHER}"),
+        ] {
+            let (status, _, body) = get(&proxy.url(""), &target, &token).await;
+            assert_eq!(status, 403, "{generation:?} {target}: {body}");
+            assert!(body.contains("ProxyProjectRefused"), "{body}");
+        }
+
+        // Named by the operator: served.
+        let mut settings = scoped(&vault);
+        if let Some(rule) = settings.policy.scope.as_mut() {
+            rule.projects = Some(ProjectRule {
+                default: Some(PROJ.into()),
+                projects: ProjectScope {
+                    also: vec![PROJ_OTHER.into()],
+                    ..ProjectScope::default()
+                },
+            });
+        }
+        let named = start_proxy(settings).await;
+        for route in routes(generation) {
+            let target = route(Some("WARDEN_KEY"), "/agents/warden", "").replace(PROJ, PROJ_OTHER);
+            let (status, _, body) = get(&named.url(""), &target, &token).await;
+            assert_eq!(status, 200, "{generation:?}: {body}");
+            assert!(body.contains(OTHER_PROJECT_VALUE));
+        }
+    }
+}
+
+/// A ';' in a scoped path never reaches the vault, and neither does a query
+/// parameter the route does not define.
+#[tokio::test]
+async fn semicolons_and_unknown_parameters_never_reach_the_vault() {
+    for generation in [Generation::Current, Generation::Legacy] {
+        let vault = vault(generation).await;
+        let proxy = start_proxy(scoped(&vault)).await;
+        let token = login_wide(&proxy.url("")).await;
+        vault.clear_requests();
+        for target in [
+            format!(
+                "/api/v3/secrets/raw/OTHER_KEY;secretPath=/agents/other?workspaceId={PROJ}&environment=dev&secretPath=/agents/warden"
+            ),
+            format!("/api/v3/secrets/raw;x?workspaceId={PROJ}&environment=dev&secretPath=/agents/warden"),
+            format!(
+                "/api/v3/secrets/raw?workspaceId={PROJ}&environment=dev&secretPath=/agents/warden&workspaceSlug=scope"
+            ),
+            format!(
+                "/api/v3/secrets/raw?workspaceId={PROJ}&environment=dev&secretPath=/agents/warden&SecretPath=/agents/other"
+            ),
+        ] {
+            let (status, _, body) = get(&proxy.url(""), &target, &token).await;
+            assert!(
+                status == 400 || status == 403,
+                "{generation:?} {target}: {status} {body}"
+            );
+            assert!(!body.contains(OTHER), "{body}");
+        }
+        assert!(vault.requests().is_empty(), "{:?}", vault.requests());
+    }
 }

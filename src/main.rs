@@ -290,6 +290,9 @@ async fn run_lint(args: LintArgs) -> anyhow::Result<ExitCode> {
     };
     // stdout carries the report only: quiet unless RUST_LOG says otherwise.
     let _guard = init_logging(&LogArgs::default(), "warn")?;
+    if let Some(note) = config::credential_choice(args.vault.client_id.as_ref(), &ProcessEnv) {
+        eprintln!("infisical-mcp-rs lint: warning: {note}");
+    }
     let client = VaultClient::new(&config.vault, config.credentials.clone())
         .context("cannot set up the vault client")?;
     let report = lint::run(&config, &client).await;

@@ -1,8 +1,10 @@
 //! `mcp-config`: the `.mcp.json` server entry for this binary, with every
 //! credential as a `${VAR}` reference (never a value), printed or merged into
 //! `./.mcp.json` without touching the other servers or top-level keys. It
-//! replaces the seed runbook's `enable-vault-mcp.sh`. With `--claude` it
-//! prints the same entry as a `claude mcp add-json` command line instead.
+//! replaces a hand-written setup script. With `--claude` it prints the same
+//! entry as a `claude mcp add-json` command line instead. The Cloudflare
+//! Access pair is left out when neither of its variables is set here (a
+//! reference to an unset variable keeps Claude Code from starting the server).
 //!
 //! Merging keeps the other entries' text as it was (they are carried as raw
 //! JSON in their original order), so an operator's hand-written servers do
@@ -64,9 +66,14 @@ pub struct McpConfigArgs {
     #[arg(long, value_name = "VAR", default_value = CLIENT_SECRET_VARS[0])]
     pub client_secret_var: String,
 
-    /// Leave out the Cloudflare Access pair (vault not behind Access).
-    #[arg(long)]
+    /// Leave out the Cloudflare Access pair (vault not behind Access). The
+    /// default when neither CF_ACCESS_CLIENT_ID nor CF_ACCESS_CLIENT_SECRET is set.
+    #[arg(long, conflicts_with = "cf_access")]
     pub no_cf_access: bool,
+
+    /// Keep the Cloudflare Access pair even though its variables are unset here.
+    #[arg(long)]
+    pub cf_access: bool,
 
     /// Create or merge ./.mcp.json instead of printing.
     #[arg(long, conflicts_with = "claude")]
@@ -190,7 +197,13 @@ fn bad(flag: &'static str, problem: impl Into<String>) -> McpConfigError {
 }
 
 impl McpConfigArgs {
-    fn entry(&self) -> Result<Entry, McpConfigError> {
+    /// Whether the entry carries the Cloudflare Access pair.
+    fn with_cf_access(&self, env: &dyn EnvSource) -> bool {
+        !self.no_cf_access
+            && (self.cf_access || env.var(CF_ID_VAR).is_some() || env.var(CF_SECRET_VAR).is_some())
+    }
+
+    fn entry(&self, env_here: &dyn EnvSource) -> Result<Entry, McpConfigError> {
         if self.name.trim().is_empty() {
             return Err(bad("--name", "is empty"));
         }
@@ -213,7 +226,7 @@ impl McpConfigArgs {
                 reference(&self.client_secret_var),
             ),
         ];
-        if !self.no_cf_access {
+        if self.with_cf_access(env_here) {
             env.push((CF_ID_VAR.into(), reference(CF_ID_VAR)));
             env.push((CF_SECRET_VAR.into(), reference(CF_SECRET_VAR)));
         }
@@ -230,6 +243,15 @@ impl McpConfigArgs {
                 ));
             }
             env.push(("INFISICAL_ENVIRONMENT".into(), slug.clone()));
+        } else if let Some(only) = Scope::parse_list(&self.scope)
+            .ok()
+            .filter(|_| !self.scope.is_empty())
+            .and_then(|s| crate::config::scope_environment(&s))
+        {
+            // What the scope already says; written out so that the entry reads plainly.
+            env.push(("INFISICAL_ENVIRONMENT".into(), only));
+        } else if env_here.var("INFISICAL_ENVIRONMENT").is_some() {
+            env.push(("INFISICAL_ENVIRONMENT".into(), reference("INFISICAL_ENVIRONMENT")));
         }
         if let Some(path) = &self.secret_path {
             let parsed = SecretPath::parse(path).map_err(|e| bad("--secret-path", e.to_string()))?;
@@ -389,7 +411,14 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), McpConfigError> {
-    let entry = args.entry()?;
+    let entry = args.entry(env)?;
+    if !args.no_cf_access && !args.with_cf_access(env) {
+        writeln!(
+            err,
+            "note: {CF_ID_VAR} / {CF_SECRET_VAR} are not set here, so the entry has no Cloudflare Access \
+             lines (pass --cf-access to keep them for a vault behind Access)"
+        )?;
+    }
     let unset = unset_references(&entry, env);
     if !unset.is_empty() {
         let cf_hint = if unset.iter().any(|v| v.starts_with("CF_ACCESS_")) {
@@ -487,20 +516,60 @@ mod tests {
             .args
     }
 
+    fn no_env() -> std::collections::HashMap<String, String> {
+        std::collections::HashMap::new()
+    }
+
     #[test]
     fn references_only_for_credentials() {
-        let entry = args(&["--scope", "dev:/a/**"]).entry().unwrap();
+        let entry = args(&["--scope", "dev:/a/**", "--cf-access"])
+            .entry(&no_env())
+            .unwrap();
         for (k, v) in &entry.env.0 {
-            if k != "INFISICAL_SCOPE" {
+            if k != "INFISICAL_SCOPE" && k != "INFISICAL_ENVIRONMENT" {
                 assert!(is_reference(v), "{k}={v}");
             }
         }
     }
 
     #[test]
+    fn no_cloudflare_lines_when_its_variables_are_unset_and_the_scope_names_the_environment() {
+        let keys = |entry: &Entry| {
+            entry
+                .env
+                .0
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+        };
+        let bare = keys(&args(&["--scope", "dev:/a/**"]).entry(&no_env()).unwrap());
+        assert!(!bare.iter().any(|k| k.starts_with("CF_ACCESS_")), "{bare:?}");
+        assert!(
+            bare.contains(&"INFISICAL_ENVIRONMENT=dev".to_string()),
+            "{bare:?}"
+        );
+        let cf: std::collections::HashMap<String, String> =
+            [(CF_ID_VAR.to_string(), "id".to_string())].into();
+        let with_cf = keys(&args(&["--scope", "dev:/a/** prod:/b/**"]).entry(&cf).unwrap());
+        assert!(
+            with_cf.contains(&format!("{CF_ID_VAR}=${{{CF_ID_VAR}}}")),
+            "{with_cf:?}"
+        );
+        assert!(
+            !with_cf.iter().any(|k| k.starts_with("INFISICAL_ENVIRONMENT")),
+            "{with_cf:?}"
+        );
+        let forced_off = keys(&args(&["--no-cf-access"]).entry(&cf).unwrap());
+        assert!(
+            !forced_off.iter().any(|k| k.starts_with("CF_ACCESS_")),
+            "{forced_off:?}"
+        );
+    }
+
+    #[test]
     fn merge_keeps_order_and_text_of_others() {
         let existing = "{\n  \"z\": 1,\n  \"mcpServers\": {\n    \"other\": {\n      \"command\": \"x\",\n      \"args\": []\n    }\n  },\n  \"a\": true\n}\n";
-        let entry = args(&[]).entry().unwrap();
+        let entry = args(&[]).entry(&no_env()).unwrap();
         let text = merged(Some(existing), "infisical", &entry, false).unwrap();
         assert!(text.starts_with("{\n  \"z\": 1,\n  \"mcpServers\": {\n    \"other\": {\n      \"command\": \"x\",\n      \"args\": []\n    },\n    \"infisical\": {\n      \"type\": \"stdio\""), "{text}");
         assert!(text.ends_with("  \"a\": true\n}\n"), "{text}");

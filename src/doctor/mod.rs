@@ -199,7 +199,24 @@ fn describe(prepared: &Prepared) -> String {
 /// Runs every step against the real network and `dir` (for `.mcp.json`).
 pub async fn run(args: &DoctorArgs, env: &dyn EnvSource, dir: &Path) -> Report {
     let started = Instant::now();
-    let configured = configure(args, env);
+    // The server as `.mcp.json` starts it: the entry's values over this shell's.
+    let loaded = mcpjson::load(dir, env);
+    let overlay = mcpjson::Overlay {
+        entry: loaded.as_ref().map(|l| l.values.clone()).unwrap_or_default(),
+        base: env,
+    };
+    let from_entry = loaded
+        .as_ref()
+        .filter(|l| !l.values.is_empty())
+        .map(|l| {
+            format!(
+                "; settings of {} server '{}' over this shell's",
+                crate::mcp_config::MCP_JSON,
+                l.name
+            )
+        })
+        .unwrap_or_default();
+    let configured = configure(args, &overlay);
     let mut steps = Vec::new();
     let prepared = match configured {
         Ok(p) => {
@@ -224,9 +241,13 @@ pub async fn run(args: &DoctorArgs, env: &dyn EnvSource, dir: &Path) -> Report {
                 .chain(glob_warnings)
                 .collect();
             let mut step = if warnings.is_empty() {
-                Step::pass(CONFIG, describe(&p))
+                Step::pass(CONFIG, format!("{}{from_entry}", describe(&p)))
             } else {
-                Step::warn(CONFIG, format!("{}; {}", describe(&p), warnings.join("; "))).fix(fixes.join("; "))
+                Step::warn(
+                    CONFIG,
+                    format!("{}{from_entry}; {}", describe(&p), warnings.join("; ")),
+                )
+                .fix(fixes.join("; "))
             };
             step.elapsed_ms = millis(started);
             steps.push(step);
@@ -246,7 +267,7 @@ pub async fn run(args: &DoctorArgs, env: &dyn EnvSource, dir: &Path) -> Report {
             ] {
                 steps.push(Step::skip(name, "the configuration is invalid"));
             }
-            steps.push(timed(async { mcpjson::check(dir) }).await);
+            steps.push(timed(async { mcpjson::check(dir, env, false) }).await);
             let target = args
                 .proxy_url
                 .clone()
@@ -260,7 +281,10 @@ pub async fn run(args: &DoctorArgs, env: &dyn EnvSource, dir: &Path) -> Report {
         format!("vault {}", prepared.config.vault.base_url)
     };
     probes::vault_steps(&prepared, &mut steps).await;
-    steps.push(timed(async { mcpjson::check(dir) }).await);
+    let no_cf_access = !prepared.proxy
+        && prepared.config.vault.cf_access.is_none()
+        && steps.iter().any(|s| s.name == STATUS && s.passed());
+    steps.push(timed(async { mcpjson::check(dir, env, no_cf_access) }).await);
     Report::new(target, steps, false)
 }
 

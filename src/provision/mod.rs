@@ -439,7 +439,11 @@ pub async fn provision(args: &ProvisionArgs, env: &dyn EnvSource) -> Outcome {
     } else {
         "provision"
     };
-    let outcome = Outcome::new(command, &args.name, args.dry_run);
+    let mut outcome = Outcome::new(command, &args.name, args.dry_run);
+    outcome.warnings.extend(crate::config::credential_choice(
+        args.vault.client_id.as_ref(),
+        env,
+    ));
     let common = Common {
         name: &args.name,
         vault: &args.vault,
@@ -485,7 +489,6 @@ pub async fn provision(args: &ProvisionArgs, env: &dyn EnvSource) -> Outcome {
             return config_failure(outcome, &e);
         }
     }
-    let mut outcome = outcome;
     outcome.target = format!("vault {}", setup.settings.base_url);
     let Ok((api, project)) = connect(&setup, &mut outcome).await else {
         outcome.result = "failed".into();
@@ -575,7 +578,11 @@ fn pass(run: &mut Run<'_>, name: &str, started: Instant, detail: impl Into<Strin
 /// `deprovision`: secrets revoked, privileges, membership and identity
 /// removed, stored credentials deleted (unless `--keep-stored`); idempotent.
 pub async fn deprovision(args: &DeprovisionArgs, env: &dyn EnvSource) -> Outcome {
-    let outcome = Outcome::new("deprovision", &args.name, args.dry_run);
+    let mut outcome = Outcome::new("deprovision", &args.name, args.dry_run);
+    outcome.warnings.extend(crate::config::credential_choice(
+        args.vault.client_id.as_ref(),
+        env,
+    ));
     let common = Common {
         name: &args.name,
         vault: &args.vault,
@@ -589,7 +596,6 @@ pub async fn deprovision(args: &DeprovisionArgs, env: &dyn EnvSource) -> Outcome
         Ok(s) => s,
         Err(e) => return config_failure(outcome, &e),
     };
-    let mut outcome = outcome;
     outcome.target = format!("vault {}", setup.settings.base_url);
     let Ok((api, project)) = connect(&setup, &mut outcome).await else {
         outcome.result = "failed".into();

@@ -6,6 +6,10 @@
 //! Access pair is left out when neither of its variables is set here (a
 //! reference to an unset variable keeps Claude Code from starting the server).
 //!
+//! `--install path|absolute|npx` picks how the client starts the server: by
+//! name from PATH, by this executable's full path, or through the npm
+//! launcher pinned to this version.
+//!
 //! Merging keeps the other entries' text as it was (they are carried as raw
 //! JSON in their original order), so an operator's hand-written servers do
 //! not get reordered or reformatted.
@@ -25,6 +29,8 @@ use crate::scope::{Scope, SecretPath};
 
 /// The executable's name as `cargo install` puts it on PATH.
 pub const BIN_NAME: &str = "infisical-mcp-rs";
+/// The npm package whose launcher runs this binary (`npx -y infisical-mcp-rs serve`).
+pub const NPM_PACKAGE: &str = "infisical-mcp-rs";
 /// The file Claude Code reads in a project directory.
 pub const MCP_JSON: &str = ".mcp.json";
 /// Variables whose values are secrets: in `.mcp.json` only as references.
@@ -87,6 +93,26 @@ pub struct McpConfigArgs {
     /// With --write: replace an existing entry of the same name.
     #[arg(long)]
     pub force: bool,
+
+    /// How the client starts the server: `path` (the name, found on the
+    /// client's PATH), `absolute` (this executable's full path) or `npx`
+    /// (the npm launcher, pinned to this version). Default: path, or --command.
+    #[arg(long, value_enum, value_name = "ROUTE", conflicts_with = "command")]
+    pub install: Option<Install>,
+}
+
+/// The ways an MCP client can start this server, one per install route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Install {
+    /// `infisical-mcp-rs` looked up on PATH (cargo install, a release binary
+    /// in a PATH directory).
+    Path,
+    /// The full path of the executable running now, for clients started
+    /// without the shell's PATH (a GUI launch often lacks ~/.cargo/bin).
+    Absolute,
+    /// `npx -y infisical-mcp-rs@VERSION serve`: Node runs the npm launcher,
+    /// which runs the binary from its platform package.
+    Npx,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -103,6 +129,8 @@ pub enum McpConfigError {
     Io(#[from] std::io::Error),
     #[error("cannot build the JSON: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("--install absolute: cannot tell this executable's path ({0}); pass --command /full/path")]
+    OwnPath(String),
 }
 
 impl McpConfigError {
@@ -129,16 +157,33 @@ fn is_var_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// Whether an `.mcp.json` server entry starts this binary.
+/// Whether an `.mcp.json` server entry starts this binary: by name or path,
+/// or through the npm launcher (`npx [-y] infisical-mcp-rs[@VERSION] …`).
 pub fn runs_this_binary(server: &Value) -> bool {
-    server
-        .get("command")
-        .and_then(Value::as_str)
-        .map(|c| {
-            let base = c.rsplit(['/', '\\']).next().unwrap_or(c);
-            base.strip_suffix(".exe").unwrap_or(base) == BIN_NAME
-        })
-        .unwrap_or(false)
+    let Some(command) = server.get("command").and_then(Value::as_str) else {
+        return false;
+    };
+    let base = command.rsplit(['/', '\\']).next().unwrap_or(command);
+    let base = base.strip_suffix(".exe").unwrap_or(base);
+    if base == BIN_NAME {
+        return true;
+    }
+    // npx runs the first argument that is not an option.
+    base.strip_suffix(".cmd").unwrap_or(base) == "npx"
+        && server
+            .get("args")
+            .and_then(Value::as_array)
+            .and_then(|args| {
+                args.iter()
+                    .filter_map(Value::as_str)
+                    .find(|a| !a.starts_with('-'))
+            })
+            .is_some_and(|package| {
+                package == NPM_PACKAGE
+                    || package
+                        .strip_prefix(NPM_PACKAGE)
+                        .is_some_and(|rest| rest.starts_with('@'))
+            })
 }
 
 /// A JSON object whose keys keep the order they are given in.
@@ -264,12 +309,72 @@ impl McpConfigArgs {
             let entries: Vec<String> = scope.entries().iter().map(ToString::to_string).collect();
             env.push(("INFISICAL_SCOPE".into(), entries.join(" ")));
         }
+        let (command, args) = self.launch()?;
         Ok(Entry {
             kind: "stdio",
-            command: self.command.clone(),
-            args: vec!["serve".into()],
+            command,
+            args,
             env: Ordered(env),
         })
+    }
+
+    /// The entry's command and arguments for the chosen install route.
+    fn launch(&self) -> Result<(String, Vec<String>), McpConfigError> {
+        let serve = || "serve".to_string();
+        match self.install {
+            None | Some(Install::Path) => Ok((self.command.clone(), vec![serve()])),
+            Some(Install::Absolute) => {
+                let exe = std::env::current_exe()
+                    .and_then(std::fs::canonicalize)
+                    .map_err(|e| McpConfigError::OwnPath(e.to_string()))?;
+                let exe = exe
+                    .to_str()
+                    .ok_or_else(|| McpConfigError::OwnPath(format!("{} is not UTF-8", exe.display())))?;
+                Ok((exe.to_string(), vec![serve()]))
+            }
+            // Pinned: `-y` would otherwise install whatever version is newest
+            // on the registry each time the client starts the server.
+            Some(Install::Npx) => Ok((
+                "npx".to_string(),
+                vec![
+                    "-y".to_string(),
+                    format!("{NPM_PACKAGE}@{}", env!("CARGO_PKG_VERSION")),
+                    serve(),
+                ],
+            )),
+        }
+    }
+}
+
+/// What an operator should know about the chosen route before relying on it.
+fn install_notes(route: Install, entry: &Entry, err: &mut dyn Write) -> std::io::Result<()> {
+    match route {
+        Install::Path if !on_path(&entry.command) => writeln!(
+            err,
+            "warning: '{}' is not on PATH here; install it (README, \"Install\") or use --install absolute",
+            entry.command
+        ),
+        Install::Absolute if entry.command.contains("/node_modules/") => writeln!(
+            err,
+            "warning: {} is inside an npm install (npx's cache is cleared and replaced at will); \
+             use --install npx, or install the binary and run mcp-config from there",
+            entry.command
+        ),
+        Install::Npx => {
+            if !on_path("npx") {
+                writeln!(
+                    err,
+                    "warning: 'npx' is not on PATH here; the npm route needs Node.js (which ships npx)"
+                )?;
+            }
+            writeln!(
+                err,
+                "note: npx starts Node and npm before the server, on every start; a binary on PATH \
+                 (--install path) starts faster. Regenerate the entry after upgrading: it pins {NPM_PACKAGE}@{}",
+                env!("CARGO_PKG_VERSION")
+            )
+        }
+        _ => Ok(()),
     }
 }
 
@@ -434,7 +539,9 @@ pub fn run(
             unset.join(", ")
         )?;
     }
-    if !on_path(&args.command) {
+    if let Some(route) = args.install {
+        install_notes(route, &entry, err)?;
+    } else if !on_path(&args.command) {
         writeln!(
             err,
             "warning: '{}' is not on PATH here; install it (cargo install --path .) or pass --command /full/path",

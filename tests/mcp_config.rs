@@ -328,3 +328,99 @@ fn claude_flag_prints_an_add_json_line_with_references_only() {
     let both = run(dir.path(), &["--claude", "--write"]);
     assert_eq!(both.code, 2, "{}", both.stderr);
 }
+
+// Install routes: `--install path|absolute|npx` changes only how the client
+// starts the server; the environment stays references only.
+
+fn route_entry(dir: &Path, route: &str) -> (Value, Out) {
+    let out = run(dir, &["--install", route, "--scope", "dev:/agents/warden/**"]);
+    assert_eq!(out.code, 0, "--install {route}: {}", out.stderr);
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+    let entry = doc["mcpServers"]["infisical"].clone();
+    assert_eq!(entry["type"], "stdio");
+    for (var, value) in entry["env"].as_object().unwrap() {
+        if var != "INFISICAL_SCOPE" {
+            assert_eq!(value, &json!(format!("${{{var}}}")), "--install {route}: {var}");
+        }
+    }
+    (entry, out)
+}
+
+#[test]
+fn install_routes_name_the_binary_its_path_or_the_pinned_npm_package() {
+    let dir = tempfile::tempdir().unwrap();
+
+    let (entry, _) = route_entry(dir.path(), "path");
+    assert_eq!(entry["command"], "infisical-mcp-rs");
+    assert_eq!(entry["args"], json!(["serve"]));
+
+    let (entry, _) = route_entry(dir.path(), "absolute");
+    let own = std::fs::canonicalize(BIN).unwrap();
+    assert_eq!(entry["command"], own.to_str().unwrap());
+    assert!(Path::new(entry["command"].as_str().unwrap()).is_absolute());
+    assert_eq!(entry["args"], json!(["serve"]));
+
+    let (entry, out) = route_entry(dir.path(), "npx");
+    assert_eq!(entry["command"], "npx");
+    let pinned = format!("infisical-mcp-rs@{}", env!("CARGO_PKG_VERSION"));
+    assert_eq!(entry["args"], json!(["-y", pinned, "serve"]));
+    assert!(out.stderr.contains("starts faster"), "{}", out.stderr);
+    assert!(!dir.path().join(".mcp.json").exists(), "printing writes nothing");
+}
+
+#[test]
+fn install_route_with_write_and_claude_and_refused_with_command() {
+    let dir = tempfile::tempdir().unwrap();
+    git_init(dir.path());
+    std::fs::write(dir.path().join(".gitignore"), ".mcp.json\n").unwrap();
+    let out = run(dir.path(), &["--install", "npx", "--write"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let (_, doc) = read(dir.path());
+    assert_eq!(doc["mcpServers"]["infisical"]["command"], "npx");
+
+    let out = run(dir.path(), &["--install", "npx", "--claude"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains(&format!(
+            r#""command":"npx","args":["-y","infisical-mcp-rs@{}","serve"]"#,
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{}",
+        out.stdout
+    );
+
+    // Two answers to "what does the client run" is one too many.
+    let both = run(dir.path(), &["--install", "npx", "--command", "/opt/bin/x"]);
+    assert_eq!(both.code, 2, "{}", both.stderr);
+    assert!(both.stderr.contains("--command"), "{}", both.stderr);
+    let bad = run(dir.path(), &["--install", "brew"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("path") && bad.stderr.contains("npx"),
+        "{}",
+        bad.stderr
+    );
+}
+
+#[test]
+fn npx_entries_count_as_this_binary() {
+    use infisical_mcp_rs::mcp_config::runs_this_binary;
+    let entry = |command: &str, args: &[&str]| json!({ "command": command, "args": args });
+    assert!(runs_this_binary(&entry("infisical-mcp-rs", &["serve"])));
+    assert!(runs_this_binary(&entry("/opt/bin/infisical-mcp-rs", &["serve"])));
+    assert!(runs_this_binary(&entry(
+        "npx",
+        &["-y", "infisical-mcp-rs@0.1.0", "serve"]
+    )));
+    assert!(runs_this_binary(&entry(
+        "/usr/bin/npx",
+        &["infisical-mcp-rs", "serve"]
+    )));
+    assert!(!runs_this_binary(&entry("npx", &["-y", "@infisical/mcp"])));
+    assert!(!runs_this_binary(&entry(
+        "npx",
+        &["-y", "infisical-mcp-rs-linux-x64-musl"]
+    )));
+    assert!(!runs_this_binary(&entry("npx", &[])));
+    assert!(!runs_this_binary(&entry("node", &["infisical-mcp-rs"])));
+}

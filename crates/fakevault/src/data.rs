@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use super::input;
+
 /// Timestamp given to fixture rows that were not written through the API.
 pub(crate) const FIXTURE_TIME: &str = "2026-01-01T00:00:00.000Z";
 const ORG_ID: &str = "0f1e2d3c-4b5a-4968-8778-695a4b3c2d1e";
@@ -189,6 +191,14 @@ impl VaultData {
     /// An empty vault.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Puts every project in the organization `org_id`.
+    pub fn organization(mut self, org_id: &str) -> Self {
+        for project in &mut self.projects {
+            project.org_id = org_id.to_owned();
+        }
+        self
     }
 
     pub fn project(mut self, id: &str, name: &str, slug: &str) -> Self {
@@ -407,14 +417,10 @@ impl Folder {
     }
 }
 
-/// The folder routes' normalisation: prefix a slash, drop trailing slashes.
+/// The folder a folder route's `path` names: read as the vault reads it
+/// ([`input::folder_path`]), then looked up without empty segments.
 pub(crate) fn normalise_folder_path(path: &str) -> String {
-    let trimmed = path.trim().trim_end_matches('/');
-    if trimmed.starts_with('/') {
-        trimmed.to_owned()
-    } else {
-        format!("/{trimmed}")
-    }
+    input::folder_key(&input::folder_path(path))
 }
 
 pub(crate) fn child_path(parent: &str, name: &str) -> String {

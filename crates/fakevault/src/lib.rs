@@ -19,6 +19,7 @@ mod errors;
 mod faults;
 mod fixed_ids;
 mod gate;
+mod input;
 mod org;
 mod permissions;
 mod ratelimit;

@@ -11,7 +11,9 @@ use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use super::permissions::{Identity, PermissionRule};
+use super::permissions::{Action, Identity, PermissionRule};
+
+const ALL_ACTIONS: [Action; 4] = [Action::Read, Action::Create, Action::Edit, Action::Delete];
 use super::{RunningVault, lock, read};
 
 /// One identity made through `POST /api/v1/identities`.
@@ -116,18 +118,31 @@ pub(crate) struct OrgStore {
 impl ManagedIdentity {
     /// The identity as the login and permission code sees it: rules only
     /// while it is a member of a project, as Infisical grants nothing else.
+    /// A membership with the project role `admin` may do everything there.
     fn as_identity(&self) -> Option<Identity> {
         let ua = self.ua.as_ref()?;
-        let rules = self
+        let mut rules: Vec<PermissionRule> = self
             .privileges
             .iter()
             .filter(|p| self.memberships.iter().any(|m| m.id == p.membership_id))
             .flat_map(|p| p.rules.iter().cloned())
             .collect();
-        Some(
-            Identity::new(&ua.client_id, "", rules)
-                .ttl(Duration::from_secs(ua.ttl), Duration::from_secs(ua.max_ttl)),
-        )
+        let project_admin = self.memberships.iter().any(|m| m.role == "admin");
+        if project_admin {
+            rules.push(PermissionRule::new(&ALL_ACTIONS, "*", "/**"));
+        }
+        let identity = Identity::new(&ua.client_id, "", rules)
+            .ttl(Duration::from_secs(ua.ttl), Duration::from_secs(ua.max_ttl));
+        Some(if project_admin {
+            identity.tag_actions(&ALL_ACTIONS)
+        } else {
+            identity
+        })
+    }
+
+    /// Whether this identity's organization role lets it manage identities.
+    fn is_org_admin(&self) -> bool {
+        self.role == "admin"
     }
 }
 
@@ -166,8 +181,15 @@ impl OrgStore {
         lock(&self.state).deleted_client_ids.contains(client_id)
     }
 
+    /// Whether `client_id` may manage identities: named so by the test, or
+    /// an identity made with the organization role `admin`.
     pub(crate) fn is_manager(&self, client_id: &str) -> bool {
-        lock(&self.state).managers.contains(client_id)
+        let state = lock(&self.state);
+        state.managers.contains(client_id)
+            || state
+                .identities
+                .iter()
+                .any(|i| i.is_org_admin() && i.ua.as_ref().is_some_and(|ua| ua.client_id == client_id))
     }
 
     /// The status of an injected failure for this request, consumed once.

@@ -219,7 +219,9 @@ impl<'a> Ability<'a> {
         let rules: Vec<RuleDetail> = self
             .rules
             .iter()
-            .filter(|r| r.grants(action) || (implied_by_read(action) && r.grants(Action::Read)))
+            // CASL lists the rules naming the action itself: a `read` rule
+            // grants `describeSecret` but is not shown for it.
+            .filter(|r| r.grants(action))
             .map(PermissionRule::to_detail)
             .collect();
         serde_json::to_value(rules).unwrap_or_default()

@@ -17,6 +17,15 @@ pub(crate) struct Forbidden {
 }
 
 impl Forbidden {
+    /// The current build's words, naming the secret holding the reference.
+    pub(crate) fn message_for(&self, key: &str, environment: &str, path: &str) -> String {
+        format!(
+            "You do not have permission to read secret '{}' in environment '{}' at path '{}', which is referenced by secret '{key}' in environment '{environment}' at path '{path}'.",
+            self.key, self.environment, self.path
+        )
+    }
+
+    /// The 2024 build's words.
     pub(crate) fn message(&self) -> String {
         format!(
             "You are attempting to reference secret named {} from environment {} in path {} which you do not have access to.",

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use super::super::data::{Environment, child_path, normalise_folder_path};
 use super::super::errors::{ApiError, Reply, ok_json};
 use super::super::permissions::{Ability, Action};
-use super::super::{Shared, read, write};
+use super::super::{Shared, input, read, write};
 use super::folders::folder_json;
 use super::{Ctx, authenticate, body_string, json_body};
 
@@ -48,7 +48,13 @@ fn target(shared: &Shared, ctx: &Ctx<'_>, extra: &[&str]) -> Result<(Target, Map
     let generation = shared.generation;
     let body = json_body(ctx, generation)?;
     let mut issues = Vec::new();
-    let project_id = body_string(&body, "workspaceId", true, &mut issues);
+    // v1 names the project `workspaceId`, v2 `projectId`.
+    let project_key = if body.contains_key("projectId") {
+        "projectId"
+    } else {
+        "workspaceId"
+    };
+    let project_id = body_string(&body, project_key, true, &mut issues);
     let environment = body_string(&body, "environment", true, &mut issues);
     for field in extra {
         body_string(&body, field, true, &mut issues);
@@ -88,12 +94,7 @@ fn env_of<'d>(
 pub(super) fn create(shared: &Shared, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     let caller = authenticate(shared, ctx)?;
     let (t, body) = target(shared, ctx, &["name"])?;
-    let name = body
-        .get("name")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .trim()
-        .to_owned();
+    let name = input::js_trim(body.get("name").and_then(Value::as_str).unwrap_or_default()).to_owned();
     // Infisical's folder-name rule (alphanumerics, `-`, `_`), worded as the
     // provision branch's copy of this route words it.
     if name.is_empty()

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::super::data::{FIXTURE_TIME, Folder, normalise_folder_path};
 use super::super::errors::{ApiError, Reply, ok_json};
-use super::super::{Generation, Shared, read};
+use super::super::{Generation, Shared, input, read};
 use super::projects::project_not_found;
 use super::{Api, Ctx, Query, authenticate};
 
@@ -40,7 +40,7 @@ pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>, api: Api) -> Result<Reply, Ap
     } else {
         "workspaceId"
     });
-    let environment = q.required("environment");
+    let environment = q.required("environment").map(input::name);
     let path = q.string("path");
     let directory = if api == Api::V1 {
         q.string("directory")

@@ -84,6 +84,13 @@ pub(crate) fn route(shared: &Shared, ctx: &Ctx<'_>, segs: &[&str]) -> Option<Res
         ["api", "v2", "workspace", project, "identity-memberships", id] if m == Method::DELETE => {
             delete_membership(shared, ctx, &d(project), &d(id))
         }
+        // The current build's name for the same membership routes.
+        ["api", "v1", "projects", project, "memberships", "identities", id] if current => match *m {
+            Method::POST => create_membership(shared, ctx, &d(project), &d(id)),
+            Method::GET => get_membership(shared, ctx, &d(project), &d(id)),
+            Method::DELETE => delete_membership(shared, ctx, &d(project), &d(id)),
+            _ => return None,
+        },
         ["api", "v2", "identity-project-additional-privilege"] if current && m == Method::POST => {
             create_privilege(shared, ctx, PrivilegeApi::V2)
         }
@@ -135,6 +142,13 @@ pub(crate) fn new_identity(name: &str, org_id: &str, role: &str) -> ManagedIdent
 /// Token check, then the org permission `action` on `identity`: only
 /// identities allowed to manage identities pass.
 fn manager(shared: &Shared, ctx: &Ctx<'_>, action: &str) -> Result<(), ApiError> {
+    let client_id = counted_caller(shared, ctx)?;
+    require_manager(shared, &client_id, action)
+}
+
+/// The caller's client id after the token check, counted by the limiter
+/// (which runs after authentication and before body validation).
+fn counted_caller(shared: &Shared, ctx: &Ctx<'_>) -> Result<String, ApiError> {
     let Some(header) = ctx.headers.get("authorization").and_then(|v| v.to_str().ok()) else {
         return Err(ApiError::unauthorized("Token missing"));
     };
@@ -145,13 +159,19 @@ fn manager(shared: &Shared, ctx: &Ctx<'_>, action: &str) -> Result<(), ApiError>
             if shared.org.is_deleted(&client_id) {
                 return Err(ApiError::unauthorized("No identity access token found"));
             }
-            if shared.org.is_manager(&client_id) {
-                Ok(())
-            } else {
-                Err(identity_denied(action))
-            }
+            super::rate_limit(shared, ctx)?;
+            Ok(client_id)
         }
         other => Err(token_failure(other)),
+    }
+}
+
+/// The org permission `action` on `identity`.
+fn require_manager(shared: &Shared, client_id: &str, action: &str) -> Result<(), ApiError> {
+    if shared.org.is_manager(client_id) {
+        Ok(())
+    } else {
+        Err(identity_denied(action))
     }
 }
 
@@ -798,6 +818,7 @@ fn privilege_project(shared: &Shared, api: PrivilegeApi, key: &str) -> Result<St
 
 fn create_privilege(shared: &Shared, ctx: &Ctx<'_>, api: PrivilegeApi) -> Result<Reply, ApiError> {
     let generation = shared.generation;
+    let caller = counted_caller(shared, ctx)?;
     let body = json_body(ctx, generation)?;
     let mut issues = Vec::new();
     let identity_id = body_string(&body, "identityId", true, &mut issues);
@@ -816,7 +837,7 @@ fn create_privilege(shared: &Shared, ctx: &Ctx<'_>, api: PrivilegeApi) -> Result
         return Err(ApiError::validation(generation, issues));
     };
     let (rules, permissions) = parse_permissions(&body, api, generation)?;
-    manager(shared, ctx, "edit")?;
+    require_manager(shared, &caller, "edit")?;
     let project_id = privilege_project(shared, api, &project_key)?;
     let mut state = lock(&shared.org.state);
     let identity = find(&mut state, &identity_id).ok_or_else(|| identity_not_found(&identity_id))?;

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::super::data::FIXTURE_TIME;
 use super::super::errors::{ApiError, Reply, ok_json};
 use super::super::permissions::{Ability, Action};
-use super::super::{Generation, Shared, read};
+use super::super::{Generation, Shared, input, read};
 use super::secrets::folder_at;
 use super::{Api, Ctx, Query, authenticate};
 
@@ -20,16 +20,13 @@ pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>, api: Api) -> Result<Reply, Ap
     } else {
         "workspaceId"
     });
-    let environment = q.required("environment");
-    let raw_path = q.string("path").unwrap_or("/").trim();
+    let environment = q.required("environment").map(input::name);
+    let raw_path = q.string("path");
     q.finish(generation)?;
     let (Some(environment), Some(project_id)) = (environment, project_id) else {
         return Err(ApiError::bad_request("Missing project id or environment"));
     };
-    let path = match raw_path.trim_end_matches('/') {
-        "" => "/".to_owned(),
-        p => p.to_owned(),
-    };
+    let path = input::secret_path(raw_path);
 
     let data = read(&shared.data);
     let project = data

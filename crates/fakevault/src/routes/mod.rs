@@ -23,7 +23,7 @@ use serde_json::Value;
 use super::errors::{ApiError, Reply, enum_issue, type_issue};
 use super::ratelimit::RateInfo;
 use super::tokens::TokenCheck;
-use super::{Action, Generation, PermissionRule, Shared, lock};
+use super::{Action, Generation, PermissionRule, Shared, input, lock};
 
 /// One request as the routes see it.
 pub(crate) struct Ctx<'a> {
@@ -136,6 +136,13 @@ pub(crate) fn dispatch(shared: &Shared, ctx: &Ctx<'_>) -> Result<Reply, ApiError
             tags::create(shared, ctx, &percent_decode(id))
         }
         ["api", "v1", "folders"] if m == Method::POST => folder_writes::create(shared, ctx),
+        ["api", "v2", "folders"] if current && m == Method::POST => folder_writes::create(shared, ctx),
+        ["api", "v1", "projects", id, "tags"] if current && m == Method::GET => {
+            tags::list(shared, ctx, &percent_decode(id))
+        }
+        ["api", "v1", "projects", id, "tags"] if current && m == Method::POST => {
+            tags::create(shared, ctx, &percent_decode(id))
+        }
         ["api", "v1", "folders", id] if m == Method::GET => {
             folder_writes::get_by_id(shared, ctx, &percent_decode(id))
         }
@@ -151,7 +158,7 @@ pub(crate) fn dispatch(shared: &Shared, ctx: &Ctx<'_>) -> Result<Reply, ApiError
 }
 
 fn secret_by_name(shared: &Shared, ctx: &Ctx<'_>, api: Api, name: &str) -> Result<Reply, ApiError> {
-    let name = percent_decode(name);
+    let name = input::name(&percent_decode(name)).to_owned();
     match *ctx.method {
         Method::GET => secrets::get(shared, ctx, api, &name),
         Method::POST | Method::PATCH | Method::DELETE => secret_writes::write(shared, ctx, api, &name),
@@ -339,14 +346,15 @@ pub(crate) fn json_body(
 }
 
 /// A string field of a JSON body, collecting a zod issue when it is required
-/// and missing or not a string. Strings are trimmed, as Infisical's schemas do.
+/// and missing or not a string. Strings are trimmed as Infisical's zod
+/// schemas trim them ([`input::js_trim`]).
 pub(crate) fn body_string(
     body: &serde_json::Map<String, Value>,
     field: &str,
     required: bool,
     issues: &mut Vec<Value>,
 ) -> Option<String> {
-    body_raw_string(body, field, required, issues).map(|s| s.trim().to_owned())
+    body_raw_string(body, field, required, issues).map(|s| input::js_trim(&s).to_owned())
 }
 
 /// [`body_string`] without the trim, for secret values (which keep one

@@ -7,11 +7,12 @@
 
 use super::super::data::{Secret, Tag, stable_id};
 use super::super::errors::{ApiError, Reply, ok_json};
+use super::super::input;
 use super::super::permissions::{Ability, Action};
 use super::super::{Generation, Shared, write as write_lock};
 use super::projects::now_iso;
 use super::secret_json::View;
-use super::secrets::{ProjectRef, secret_not_found, secrets_path};
+use super::secrets::{ProjectRef, secret_not_found};
 use super::{Api, Ctx, authenticate, body_raw_string, body_string, json_body};
 
 pub(super) fn write(shared: &Shared, ctx: &Ctx<'_>, api: Api, name: &str) -> Result<Reply, ApiError> {
@@ -33,7 +34,7 @@ pub(super) fn write(shared: &Shared, ctx: &Ctx<'_>, api: Api, name: &str) -> Res
     let project_id = body_string(&body, project_key, false, &mut issues);
     let project_slug = body_string(&body, "projectSlug", false, &mut issues);
     let environment = body_string(&body, "environment", true, &mut issues);
-    let path = secrets_path(body_string(&body, "secretPath", false, &mut issues).as_deref());
+    let path = input::secret_path(body_string(&body, "secretPath", false, &mut issues).as_deref());
     // The 2024 build requires the value on update too.
     let value_required =
         action == Action::Create || (action == Action::Edit && generation == Generation::Legacy);
@@ -73,11 +74,16 @@ pub(super) fn write(shared: &Shared, ctx: &Ctx<'_>, api: Api, name: &str) -> Res
     let folder = data
         .project_mut(&project_id)
         .and_then(|p| p.env_mut(&environment))
-        .and_then(|e| e.folders.get_mut(&path))
+        .and_then(|e| e.folders.get_mut(&input::folder_key(&path)))
         .ok_or_else(|| match generation {
             Generation::Current => ApiError::not_found(
                 "NotFound",
                 format!("Folder with path '{path}' in environment with slug '{environment}' not found"),
+            ),
+            // The 2024 build names the failed operation in `error`.
+            Generation::Legacy if action == Action::Create => ApiError::not_found(
+                "Create secret",
+                "Folder not found for the given environment slug & secret path",
             ),
             Generation::Legacy => ApiError::not_found(
                 "NotFound",
@@ -100,7 +106,10 @@ pub(super) fn write(shared: &Shared, ctx: &Ctx<'_>, api: Api, name: &str) -> Res
     let changed = match action {
         Action::Create => {
             if folder.secret(name).is_some() {
-                return Err(ApiError::bad_request(format!("Secret already exists: {name}")));
+                return Err(ApiError::bad_request(match generation {
+                    Generation::Current => format!("Secret already exists: {name}"),
+                    Generation::Legacy => "Secret already exist".to_owned(),
+                }));
             }
             let value = stored_value(new_value.as_deref().unwrap_or(""));
             let entry = Secret {
@@ -221,7 +230,7 @@ pub(super) fn legacy_tag_attach(shared: &Shared, ctx: &Ctx<'_>) -> Result<Reply,
 
 /// Values are trimmed on write, but one trailing newline survives.
 fn stored_value(value: &str) -> String {
-    let trimmed = value.trim();
+    let trimmed = input::js_trim(value);
     if value.ends_with('\n') && !trimmed.is_empty() {
         format!("{trimmed}\n")
     } else {

@@ -13,7 +13,7 @@ use super::super::data::{Environment, Folder, Project, Secret, SecretImport, Vau
 use super::super::errors::{ApiError, Reply, ok_json};
 use super::super::permissions::{Ability, Action};
 use super::super::references::{Expander, Forbidden, OnForbidden};
-use super::super::{Generation, Shared, read};
+use super::super::{Generation, Shared, input, read};
 use super::projects::project_not_found;
 use super::secret_json::{ImportJson, ListBody, View};
 use super::{Api, Ctx, Query, authenticate};
@@ -27,14 +27,16 @@ pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>, api: Api) -> Result<Reply, Ap
     let current = generation == Generation::Current;
     let mut q = Query::new(ctx);
     let project_ref = project_params(&mut q, api);
-    let environment = q.string("environment");
+    let environment = q.string("environment").map(input::name);
     let secret_path = q.string("secretPath");
     // Keys the 2024 build does not know are stripped by zod, not validated.
     let view_value = !current || q.boolean("viewSecretValue", true);
-    let expand = q.boolean("expandSecretReferences", false);
+    // v4 expands references and lists imports unless told not to.
+    let expand = q.boolean("expandSecretReferences", api == Api::V4);
     let recursive = q.boolean("recursive", false);
-    let snake_imports = q.boolean("include_imports", false);
-    let camel_imports = current && q.boolean("includeImports", false);
+    // v4 reads only `includeImports`; v3 only `include_imports`.
+    let snake_imports = api != Api::V4 && q.boolean("include_imports", false);
+    let camel_imports = api == Api::V4 && q.boolean("includeImports", true);
     if current {
         q.boolean("includePersonalOverrides", false);
     }
@@ -53,15 +55,13 @@ pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>, api: Api) -> Result<Reply, Ap
     };
     let data = read(&shared.data);
     let project = project_ref.resolve(&data, generation)?;
-    let path = secrets_path(secret_path);
-    // The 2024 build drops one trailing slash, checks permission on that
-    // and shows it as the secrets' `secretPath`; its folder lookup ignores
-    // the rest.
-    let shown = if current {
-        path.clone()
-    } else {
-        legacy_secret_path(secret_path)
-    };
+    // Permission checks and the secrets' `secretPath` see the path as read;
+    // the folder lookup ignores empty segments.
+    let path = input::secret_path(secret_path);
+    let key = input::folder_key(&path);
+    if current && !input::is_valid_secret_path(&path) {
+        return Err(invalid_secret_path());
+    }
     let ability = Ability::new(&caller.rules);
     let view = View::new(generation, project);
 
@@ -86,7 +86,7 @@ pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>, api: Api) -> Result<Reply, Ap
             let allowed = if recursive {
                 ability.can_any_read_legacy()
             } else {
-                ability.can_read_legacy(environment, &shown)
+                ability.can_read_legacy(environment, &path)
             };
             if !allowed {
                 return Err(ApiError::permission_denied(
@@ -116,12 +116,18 @@ pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>, api: Api) -> Result<Reply, Ap
     };
 
     let folders: Vec<(&String, &Folder)> = if recursive {
-        env.subtree(&path).collect()
+        env.subtree(&key).collect()
     } else {
-        env.folders.get_key_value(&path).into_iter().collect()
+        env.folders.get_key_value(&key).into_iter().collect()
     };
     let mut visible: Vec<(&str, &Secret)> = Vec::new();
-    for (folder_path, folder) in folders {
+    for (folder_key, folder) in folders {
+        // The requested folder is known by the path as given.
+        let folder_path = if *folder_key == key {
+            path.as_str()
+        } else {
+            folder_key.as_str()
+        };
         for secret in &folder.secrets {
             if !tag_slugs.is_empty() && !secret.tags.iter().any(|t| tag_slugs.contains(&t.slug.as_str())) {
                 continue;
@@ -132,7 +138,7 @@ pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>, api: Api) -> Result<Reply, Ap
                 }
                 if view_value && !ability.can(Action::ReadValue, environment, folder_path) {
                     // Fatal in the requested folder, silently dropped below it.
-                    if *folder_path == path {
+                    if *folder_key == key {
                         return Err(ApiError::permission_denied(
                             "readValue",
                             ability.details_for(Action::ReadValue),
@@ -152,11 +158,6 @@ pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>, api: Api) -> Result<Reply, Ap
     let mut refused = Vec::new();
     for (folder_path, secret) in visible {
         let value = shown_value(view_value, expand, &expander, secret, environment, folder_path);
-        let folder_path = if folder_path == path {
-            shown.as_str()
-        } else {
-            folder_path
-        };
         match value {
             Ok(value) => {
                 let json = view.secret(secret, environment, Some(folder_path), value, !view_value);
@@ -165,6 +166,9 @@ pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>, api: Api) -> Result<Reply, Ap
                 } else {
                     json.narrow_tags(&tag_slugs)
                 });
+            }
+            Err(forbidden) if current => {
+                refused.push(forbidden.message_for(&secret.key, environment, folder_path));
             }
             Err(forbidden) => refused.push(forbidden.message()),
         }
@@ -180,12 +184,12 @@ pub(super) fn list(shared: &Shared, ctx: &Ctx<'_>, api: Api) -> Result<Reply, Ap
         // The 2024 build gathers the imports of every visible folder of a
         // recursive listing.
         let importers: Vec<&str> = if recursive && !current {
-            env.subtree(&path)
+            env.subtree(&key)
                 .filter(|(p, _)| ability.can_read_legacy(environment, p))
                 .map(|(p, _)| p.as_str())
                 .collect()
         } else {
-            vec![path.as_str()]
+            vec![key.as_str()]
         };
         let mut all = Vec::new();
         for importer in importers {
@@ -208,14 +212,14 @@ pub(super) fn get(shared: &Shared, ctx: &Ctx<'_>, api: Api, name: &str) -> Resul
     let current = generation == Generation::Current;
     let mut q = Query::new(ctx);
     let project_ref = project_params(&mut q, api);
-    let environment = q.string("environment");
+    let environment = q.string("environment").map(input::name);
     let secret_path = q.string("secretPath");
     let version = q.number("version");
     let kind = q.one_of("type", &["shared", "personal"]).unwrap_or("shared");
     let view_value = !current || q.boolean("viewSecretValue", true);
-    let expand = q.boolean("expandSecretReferences", false);
-    let snake_imports = q.boolean("include_imports", false);
-    let camel_imports = current && q.boolean("includeImports", false);
+    let expand = q.boolean("expandSecretReferences", api == Api::V4);
+    let snake_imports = api != Api::V4 && q.boolean("include_imports", false);
+    let camel_imports = api == Api::V4 && q.boolean("includeImports", true);
     q.string("secretName");
     q.finish(generation)?;
 
@@ -230,7 +234,10 @@ pub(super) fn get(shared: &Shared, ctx: &Ctx<'_>, api: Api, name: &str) -> Resul
     }
     let data = read(&shared.data);
     let project = project_ref.resolve(&data, generation)?;
-    let path = secrets_path(secret_path);
+    let path = input::secret_path(secret_path);
+    if current && !input::is_valid_secret_path(&path) {
+        return Err(invalid_secret_path());
+    }
     let ability = Ability::new(&caller.rules);
     let view = View::new(generation, project);
     let not_found = || secret_not_found(generation, name);
@@ -249,7 +256,7 @@ pub(super) fn get(shared: &Shared, ctx: &Ctx<'_>, api: Api, name: &str) -> Resul
             found
         }
         Generation::Legacy => {
-            if !ability.can_read_legacy(environment, &legacy_secret_path(secret_path)) {
+            if !ability.can_read_legacy(environment, &path) {
                 return Err(ApiError::permission_denied(
                     "read",
                     ability.details_for(Action::Read),
@@ -298,7 +305,13 @@ pub(super) fn get(shared: &Shared, ctx: &Ctx<'_>, api: Api, name: &str) -> Resul
     } else if expand {
         expander(&ability, project, generation, OnForbidden::Fail)
             .expand(&value, &secret_env, &secret_path)
-            .map_err(|f| ApiError::forbidden(f.message()))?
+            .map_err(|f| {
+                ApiError::forbidden(if current {
+                    f.message_for(name, &secret_env, &secret_path)
+                } else {
+                    f.message()
+                })
+            })?
     } else {
         value
     };
@@ -354,38 +367,22 @@ fn project_params<'a>(q: &mut Query<'a>, api: Api) -> ProjectRef<'a> {
     }
 }
 
-/// The secrets routes' path handling: trimmed, trailing slashes removed, but
-/// no leading slash added (so `app` stays `app` and matches no `/…` glob).
-pub(super) fn secrets_path(raw: Option<&str>) -> String {
-    let Some(raw) = raw else {
-        return "/".to_owned();
-    };
-    let trimmed = raw.trim();
-    match trimmed.trim_end_matches('/') {
-        "" if !trimmed.is_empty() => "/".to_owned(),
-        p => p.to_owned(),
-    }
+/// The current build's answer to a path [`input::is_valid_secret_path`] refuses.
+pub(super) fn invalid_secret_path() -> ApiError {
+    ApiError::bad_request(
+        "Invalid secret path. Only alphanumeric characters, dashes, and underscores are allowed.",
+    )
 }
 
-/// The 2024 build's `secretPath`: trimmed, one trailing slash dropped.
-pub(super) fn legacy_secret_path(raw: Option<&str>) -> String {
-    let Some(raw) = raw else {
-        return "/".to_owned();
-    };
-    let trimmed = raw.trim();
-    match trimmed.strip_suffix('/') {
-        Some(rest) if !rest.is_empty() => rest.to_owned(),
-        _ => trimmed.to_owned(),
-    }
-}
-
+/// The folder a path names, empty segments ignored as the vault's lookup
+/// does.
 pub(super) fn folder_at<'p>(
     project: &'p Project,
     environment: &str,
     path: &str,
 ) -> Option<(&'p Environment, &'p Folder)> {
     let env = project.env(environment)?;
-    env.folders.get(path).map(|f| (env, f))
+    env.folders.get(&input::folder_key(path)).map(|f| (env, f))
 }
 
 fn describe_denied(ability: &Ability<'_>) -> ApiError {
@@ -450,7 +447,7 @@ fn folder_imports<'a, F: Fn(&str, &str) -> bool>(
     expander: &Expander<'_, F>,
 ) -> Result<Vec<ImportJson<'a>>, Forbidden> {
     let current = view.generation == Generation::Current;
-    let Some(folder) = env.folders.get(path) else {
+    let Some(folder) = env.folders.get(&input::folder_key(path)) else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
@@ -514,6 +511,10 @@ fn imported_secrets<'p>(
             continue;
         };
         if !readable(&first.environment, &first.path) {
+            // The current build still lists the import, without its secrets.
+            if current {
+                out.push((first, source, Vec::new()));
+            }
             continue;
         }
         let mut secrets: Vec<(&str, &Secret)> = Vec::new();
@@ -554,7 +555,7 @@ fn find_in_imports<'p>(
     name: &str,
     current: bool,
 ) -> Option<(String, String, &'p Secret)> {
-    let folder = env.folders.get(path)?;
+    let folder = env.folders.get(&input::folder_key(path))?;
     imported_secrets(ability, project, folder, current, false)
         .into_iter()
         .rev()
@@ -562,19 +563,4 @@ fn find_in_imports<'p>(
             let (_, secret) = secrets.into_iter().find(|(_, s)| s.key == name)?;
             Some((first.environment.clone(), first.path.clone(), secret))
         })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn secret_paths_are_trimmed_not_prefixed() {
-        assert_eq!(secrets_path(None), "/");
-        assert_eq!(secrets_path(Some("/a/b/")), "/a/b");
-        assert_eq!(secrets_path(Some(" /a/b// ")), "/a/b");
-        assert_eq!(secrets_path(Some("a")), "a");
-        assert_eq!(secrets_path(Some("//")), "/");
-        assert_eq!(secrets_path(Some("")), "");
-    }
 }

@@ -1,5 +1,5 @@
-//! The recorded real Infisical (Oct 2024 build) in `tests/fixtures/real-infisical/`:
-//! loading the file, and seeding a fake vault with its data set (project,
+//! The recorded real Infisical servers in `tests/fixtures/real-infisical/`
+//! (an Oct 2024 build and a mid-2026 one, same data set): loading a file, and seeding a fake vault with its data set (project,
 //! environments, folders, secrets with versions and tags, the import, and the
 //! identities with their privileges), keeping the server's ids so that the
 //! recorded requests, which name objects by id, work unchanged.
@@ -18,9 +18,16 @@ use serde_json::Value;
 
 use super::Res;
 
-pub const FIXTURE: &str = concat!(
+/// The Oct 2024 self-hosted build's recording.
+pub const FIXTURE_2024: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/fixtures/real-infisical/responses-2024-10.json"
+);
+
+/// The recording of a build of upstream from mid-2026.
+pub const FIXTURE_2026: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/real-infisical/responses-2026-06.json"
 );
 
 /// Stands in for the recording's admin user.
@@ -36,8 +43,8 @@ pub struct Recording {
     pub records: Vec<Value>,
 }
 
-pub fn load() -> Res<Recording> {
-    let text = std::fs::read_to_string(FIXTURE)?;
+pub fn load(fixture: &str) -> Res<Recording> {
+    let text = std::fs::read_to_string(fixture)?;
     let mut file: Value = serde_json::from_str(&text)?;
     let dataset = file["dataset"].take();
     let records = match file["records"].take() {
@@ -102,6 +109,9 @@ pub fn vault_data(dataset: &Value) -> Res<VaultData> {
             entry = entry.tag_as(tag.clone());
         }
         data = data.add_secret(pid, text(s, "environment")?, text(s, "path")?, entry);
+    }
+    if let Some(org_id) = dataset["organization"]["id"].as_str() {
+        data = data.organization(org_id);
     }
     for i in dataset["imports"].as_array().into_iter().flatten() {
         data = data.import(

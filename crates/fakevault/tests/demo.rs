@@ -1,14 +1,14 @@
 //! Fake vault: the demo dataset, identity and gate used by the `demo`
 //! command work together end to end.
 
-mod fakevault_support;
+mod support;
 
-use fakevault_support::*;
 use infisical_fakevault::{
     DEMO_CF_CLIENT_ID, DEMO_CF_CLIENT_SECRET, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, FakeVault, VaultData,
     demo_gate, demo_identity,
 };
 use serde_json::{Value, json};
+use support::*;
 
 #[tokio::test]
 async fn demo_vault_end_to_end() -> TestResult {
@@ -72,7 +72,9 @@ async fn demo_vault_end_to_end() -> TestResult {
     let warden = send(format!("/api/v4/secrets?projectId={P}&environment=dev&secretPath=/agents/warden&expandSecretReferences=true&includeImports=true"), Some(token.clone())).await?;
     assert_eq!(warden.status(), 200);
     let body: Value = warden.json().await?;
-    assert_eq!(body["imports"], json!([]), "the /shared import is out of scope");
+    // The /shared import is out of scope: listed, without its secrets.
+    assert_eq!(body["imports"][0]["secretPath"], "/shared", "{body}");
+    assert_eq!(body["imports"][0]["secrets"], json!([]), "{body}");
 
     let staging = send(format!("/api/v4/secrets/CF_ACCESS_SVC_VAULT?projectId={P}&environment=staging&secretPath=/MooseQuest/cloudflare"), Some(token)).await?;
     assert_eq!(staging.status(), 403);

@@ -5,12 +5,12 @@
 //! same types, same list lengths) with the same slugs and colours. Ids and
 //! timestamps are the server's own and are not compared.
 
-mod fakevault_support;
+mod support;
 
-use fakevault_support::*;
 use infisical_fakevault::{Action, FakeVault, Generation, Identity, PermissionRule, Tag, VaultData};
 use reqwest::Method;
 use serde_json::{Value, json};
+use support::*;
 
 const FIXTURE: &str = include_str!("fixtures/real-infisical-tags.json");
 const TAGGER_ID: &str = "tagger-client-id";

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod recorded;
+pub mod replay;
 
 use infisical_fakevault::{
     Action, DEMO_PROJECT_ID, FakeVault, Generation, Identity, PermissionRule, RunningVault, VaultData,

@@ -1,13 +1,13 @@
 //! Fake vault: injected faults — gateway errors, 500, rate limiting per
 //! generation, dropped connections, latency — and shutdown.
 
-mod fakevault_support;
+mod support;
 
 use std::time::{Duration, Instant};
 
-use fakevault_support::*;
 use infisical_fakevault::Generation;
 use reqwest::Method;
+use support::*;
 
 #[tokio::test]
 async fn gateway_errors_then_recovery() -> TestResult {

@@ -1,12 +1,12 @@
 //! Fake vault: the Cloudflare Access gate (302 login redirect, 403 page,
 //! pass with a CF_Authorization cookie) and the WAF's User-Agent rule.
 
-mod fakevault_support;
+mod support;
 
-use fakevault_support::*;
 use infisical_fakevault::{CfGate, Generation};
 use reqwest::Method;
 use serde_json::json;
+use support::*;
 
 const CF_ID: &str = "gate-test.access";
 const CF_SECRET: &str = "gate-test-FAKE-secret";

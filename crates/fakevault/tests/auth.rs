@@ -1,14 +1,14 @@
 //! Fake vault: status, universal-auth login, token renew/revoke, token
 //! failure modes, and the projects routes, on both generations.
 
-mod fakevault_support;
+mod support;
 
 use std::time::Duration;
 
-use fakevault_support::*;
 use infisical_fakevault::{FakeVault, Generation, Identity, PermissionRule, VaultData};
 use reqwest::Method;
 use serde_json::json;
+use support::*;
 
 #[tokio::test]
 async fn status_needs_no_auth() -> TestResult {

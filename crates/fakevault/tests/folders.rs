@@ -1,10 +1,10 @@
 //! Fake vault: folder listing on v2 (current) and v1 (both generations).
 
-mod fakevault_support;
+mod support;
 
-use fakevault_support::*;
 use infisical_fakevault::Generation;
 use serde_json::Value;
+use support::*;
 
 fn names(body: &Value) -> Vec<String> {
     body["folders"]

@@ -1,15 +1,16 @@
-//! The fake's Current mode against what is known of current Infisical's API
+//! The fake's Current mode against facts read in current Infisical's source
 //! (routes, status codes, error names and texts, body keys), table-driven,
-//! on the recorded data set. There is no recording of a current server; each
-//! row cites the source code fact it checks (see the `source` column).
+//! on the 2024 recording's data set; each row cites the source file it
+//! checks (the `source` column). `conformance_recorded_current` replays a
+//! recording of a current server.
 
-mod fakevault_support;
+mod support;
 
-use fakevault_support::recorded::{self, test_secret};
-use fakevault_support::{Res, TestResult, client, start};
 use infisical_fakevault::{Generation, RunningVault};
 use reqwest::Method;
 use serde_json::{Value, json};
+use support::recorded::{self, test_secret};
+use support::{Res, TestResult, client, start};
 
 const P: &str = "664ba048-fc91-4735-8948-7d7d3ee03887";
 const WARDEN: &str = "b41b117a-0c57-4c5e-b054-47c5416c93bb";
@@ -130,10 +131,10 @@ fn cases() -> Vec<Case> {
             absent: &[],
         },
         Case {
-            source: "v4 secret-router.ts + sanitizedSchemas.ts secretRawSchema: list shape",
+            source: "v4 secret-router.ts + sanitizedSchemas.ts secretRawSchema: list shape (v4 expands references unless told not to)",
             auth: Auth::Warden,
             method: Method::GET,
-            path: "/api/v4/secrets?projectId=664ba048-fc91-4735-8948-7d7d3ee03887&environment=dev&secretPath=/agents/warden",
+            path: "/api/v4/secrets?projectId=664ba048-fc91-4735-8948-7d7d3ee03887&environment=dev&secretPath=/agents/warden&expandSecretReferences=false",
             body: None,
             status: 200,
             error: None,
@@ -302,7 +303,7 @@ async fn token(c: &reqwest::Client, v: &RunningVault) -> Res<String> {
 
 #[tokio::test]
 async fn the_current_fake_agrees_with_the_known_current_api() -> TestResult {
-    let recording = recorded::load()?;
+    let recording = recorded::load(recorded::FIXTURE_2024)?;
     assert_eq!(recording.dataset["project"]["id"], P);
     let v = start(recorded::recorded_vault(&recording.dataset, Generation::Current)?).await?;
     let c = client()?;

@@ -11,12 +11,11 @@
 //! - scale: 1, 10 and 100 concurrent sessions of this binary, and a
 //!   10,000-secret folder listed with and without values (`scale.rs`);
 //!
-//! and writes a Markdown report with the ratios against the targets of
-//! issue 8. Every loop is bounded in count and has a timeout; all traffic
+//! and writes a Markdown report with the ratios against the targets (in
+//! `report::verdicts`). Every loop is bounded in count and has a timeout; all traffic
 //! stays on 127.0.0.1. Nothing here asserts a timing.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout, clippy::panic)]
 
-mod hot_text;
 mod load;
 mod mcp;
 mod procs;
@@ -80,11 +79,6 @@ struct Args {
     /// environment variables: NAME=PATH@K=V@K=V. Repeatable.
     #[arg(long, value_parser = parse_variant)]
     compare: Vec<Variant>,
-    /// Instead of measuring: trace --bin (a release build linked with this
-    /// LLD map, INFISICAL_MCP_LINK_MAP) under valgrind and write the
-    /// linker script of its hot functions to --out (bench/hot-text does).
-    #[arg(long)]
-    hot_text_map: Option<PathBuf>,
     /// For tuning: skip the official server, the CF-gate-on session and the
     /// Python proxy (the slow baselines), keeping direct reads and nginx.
     #[arg(long)]
@@ -211,17 +205,6 @@ fn main() -> Result<()> {
         .enable_all()
         .build()?;
 
-    if let Some(map) = &args.hot_text_map {
-        rt.block_on(hot_text::generate(
-            &args.bin,
-            map,
-            &vault,
-            &args.work_dir,
-            &args.out,
-        ))?;
-        vault_rt.block_on(vault.shutdown());
-        return Ok(());
-    }
     let env = report::Environment::collect(&args.bin, &args.clients, args.nginx.as_deref(), &args.command);
     println!(
         "bench: {} mode; vault at {}",
@@ -287,7 +270,7 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-/// The `get-secret` arguments every MCP measurement (and the hot-text trace) uses.
+/// The `get-secret` arguments every MCP measurement uses.
 pub fn get_secret_args() -> serde_json::Value {
     json!({"secretName": KEY, "projectId": DEMO_PROJECT_ID, "environmentSlug": ENV,
            "secretPath": FOLDER, "expandSecretReferences": true, "includeImports": true})

@@ -86,7 +86,7 @@ impl AuditLog {
 
     /// Appends one line. An audit failure is logged, not fatal: refusing to
     /// serve because the disk is full would be worse for the operator.
-    pub fn record(&self, entry: &Entry<'_>) {
+    pub fn record(&self, entry: &(impl Serialize + ?Sized)) {
         let mut line = match serde_json::to_vec(entry) {
             Ok(line) => line,
             Err(e) => {

@@ -8,6 +8,7 @@
 //! library's API.
 
 pub mod audit;
+pub mod broker;
 pub mod config;
 pub mod demo;
 pub mod doctor;

@@ -78,6 +78,11 @@ enum Command {
     /// identity and stored credentials; idempotent.
     #[command(after_long_help = ENV_HELP)]
     Deprovision(Box<DeprovisionArgs>),
+    /// Loopback credential broker: forwards http://127.0.0.1:PORT/RULE/<path>
+    /// to the rule's fixed HTTPS origin with the rule's secret injected, and
+    /// redacts the value from the answer; agents use it without holding it.
+    #[command(after_long_help = infisical_mcp_rs::broker::BROKER_HELP)]
+    Broker(Box<infisical_mcp_rs::broker::BrokerArgs>),
 }
 
 /// The only targets whose debug/trace output may be shown: this project's
@@ -383,6 +388,12 @@ fn main() -> ExitCode {
             }
             Command::Deprovision(args) => {
                 run_provision(args.json, provision::deprovision(&args, &ProcessEnv)).await
+            }
+            Command::Broker(args) => {
+                let _guard = init_logging(&args.log, "info")?;
+                Ok(ExitCode::from(
+                    infisical_mcp_rs::broker::main(&args, &ProcessEnv, shutdown_signal()).await,
+                ))
             }
             Command::Demo(args) => {
                 // The demo's own chatter would drown the walkthrough: warnings only.

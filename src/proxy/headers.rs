@@ -106,7 +106,7 @@ fn is_hop_by_hop(name: &HeaderName) -> bool {
 }
 
 /// Removes the hop-by-hop headers, including those `Connection` names.
-fn strip_hop_by_hop(headers: &mut HeaderMap) {
+pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap) {
     // Most messages carry no `Connection` header, or one that only says
     // `keep-alive` or `close` (a vault's answers do): no list to build then.
     if headers.contains_key(header::CONNECTION) {
@@ -132,7 +132,7 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
 /// Removes every header whose name matches: a scan over the few names a
 /// message has instead of one hashed lookup per name that might be there,
 /// and nothing allocated (every vault answer has a `Connection` to drop).
-fn remove_where(headers: &mut HeaderMap, matches: impl Fn(&HeaderName) -> bool) {
+pub(crate) fn remove_where(headers: &mut HeaderMap, matches: impl Fn(&HeaderName) -> bool) {
     while let Some(name) = headers.keys().find(|name| matches(name)).cloned() {
         headers.remove(name);
     }
@@ -145,7 +145,7 @@ fn is_cf_header(name: &HeaderName) -> bool {
 
 /// Headers only an edge or a trusted proxy may set: Cloudflare's, and any
 /// claim about the client's address (`x-forwarded` also covers `X-Forwarded`).
-fn is_edge_header(name: &HeaderName) -> bool {
+pub(crate) fn is_edge_header(name: &HeaderName) -> bool {
     is_cf_header(name)
         || name.as_str().starts_with("x-forwarded")
         || CLIENT_IP_CLAIMS.contains(&name.as_str())

@@ -341,6 +341,38 @@ impl VaultClient {
         })
     }
 
+    /// [`Self::read_secret`] never answered from the cache, for a caller
+    /// that has been told the value it holds is stale (the broker, after an
+    /// upstream refused it); the fresh value replaces the cached one.
+    pub async fn read_secret_fresh(
+        &self,
+        at: &Location,
+        name: &str,
+        options: ReadOptions,
+    ) -> Result<Secret, VaultError> {
+        let key = ReadKey::Secret(at.clone(), name.to_string(), options);
+        let value = self
+            .flight
+            .run(key.clone(), || async {
+                Ok(ReadValue::Secret(Box::new(
+                    self.fetch_secret(at, name, options).await?,
+                )))
+            })
+            .await?;
+        if self.cache.enabled() {
+            self.cache.put(key, value.clone());
+        }
+        let served = Served {
+            value,
+            cached_age: None,
+        };
+        narrow(served, |value| match value {
+            ReadValue::Secret(secret) => Some(*secret),
+            _ => None,
+        })
+        .map(|s| s.value)
+    }
+
     pub async fn read_secrets(
         &self,
         at: &Location,

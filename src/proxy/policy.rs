@@ -286,6 +286,7 @@ impl Policy {
                 route,
                 *method == Method::GET,
                 reading,
+                uri.path(),
                 uri.query().unwrap_or(""),
             ),
             None => Ok(Plan::pass(route)),
@@ -324,11 +325,30 @@ fn single<'q>(
     Ok(first)
 }
 
+/// The secret name of a single-secret route as the vault's router reads it
+/// (the last segment, percent-decoded once), held to the client's one rule
+/// for names, so that the vault reads the key and route that were checked.
+fn check_name_segment(rule: &ScopeRule, path: &str) -> Result<(), ProxyError> {
+    // The vault's router ignores one trailing slash but not an empty segment:
+    // `/secrets//KEY` is another route to it than to the canonical form.
+    let trimmed = path.strip_suffix('/').unwrap_or(path);
+    if trimmed.contains("//") {
+        return Err(refuse(
+            rule,
+            "the route has an empty segment ('//'), which the vault reads as another route",
+        ));
+    }
+    let raw = trimmed.rsplit('/').next().unwrap_or("");
+    let name = percent_decode_str(raw).decode_utf8_lossy();
+    crate::scope::check_secret_name(&name).map_err(|e| refuse(rule, e.to_string()))
+}
+
 fn check_scope(
     rule: &ScopeRule,
     route: Route,
     get: bool,
     reading: bool,
+    path: &str,
     query: &str,
 ) -> Result<Plan, ProxyError> {
     if route.is_auth() && !reading {
@@ -362,6 +382,10 @@ fn check_scope(
             "the request names no environment, so the scope cannot be checked",
         ));
     };
+    crate::scope::check_environment(env).map_err(|e| refuse(rule, e.to_string()))?;
+    if read == (ScopedRead::Secrets { list: false }) {
+        check_name_segment(rule, path)?;
+    }
     let (folder, recursive) = match read {
         ScopedRead::Secrets { list } => {
             let recursive = match single(rule, &pairs, &["recursive"])? {

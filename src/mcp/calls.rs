@@ -188,23 +188,21 @@ fn check_identifier(argument: &'static str, value: &str) -> Result<(), ToolError
     }
 }
 
+/// The scope crate's one rule for names: the vault (JavaScript) reads the
+/// key that was checked, in the route that was built.
 fn check_secret_name(name: &str) -> Result<(), ToolError> {
-    let ok = !name.is_empty()
-        && name.len() <= 256
-        && !name
-            .chars()
-            .any(|c| c == '/' || c == '\\' || c.is_whitespace() || c.is_control());
-    if ok {
-        Ok(())
-    } else {
-        Err(ToolError::Rejected {
-            what: "secretName",
-            detail: format!(
-                "'{}' is not a secret name (no slashes, spaces or control characters; at most 256 characters)",
-                name.chars().take(64).collect::<String>().escape_debug()
-            ),
-        })
-    }
+    crate::scope::check_secret_name(name).map_err(|e| ToolError::Rejected {
+        what: "secretName",
+        detail: e.to_string(),
+    })
+}
+
+/// The same rule for environments as the proxy's.
+fn check_environment(environment: &str) -> Result<(), ToolError> {
+    crate::scope::check_environment(environment).map_err(|e| ToolError::Rejected {
+        what: "environmentSlug",
+        detail: e.to_string(),
+    })
 }
 
 impl Context {
@@ -246,7 +244,7 @@ impl Context {
                     variable: "INFISICAL_ENVIRONMENT",
                 })?,
         };
-        check_identifier("environmentSlug", &environment)?;
+        check_environment(&environment)?;
         let path = match path {
             Some(raw) if raw.len() > MAX_PATH_BYTES => {
                 return Err(ToolError::Rejected {

@@ -87,10 +87,16 @@ impl Context {
         };
         let mut hops = Vec::with_capacity(imports.len());
         for import in imports {
-            let Ok(path) = SecretPath::parse(&import.import_path) else {
+            // Sent back to the vault as a query, so held to the same rule as
+            // a caller's environment and path.
+            let readable = SecretPath::parse(&import.import_path)
+                .ok()
+                .filter(|_| crate::scope::check_environment(&import.import_env.slug).is_ok());
+            let Some(path) = readable else {
                 notes.push(format!(
-                    "an import of {} names a folder this server cannot read safely ({}); it was skipped",
+                    "an import of {} names a folder this server cannot read safely ({}:{}); it was skipped",
                     label(&from.at),
+                    import.import_env.slug.escape_debug(),
                     import.import_path.escape_debug()
                 ));
                 continue;

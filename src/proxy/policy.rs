@@ -253,6 +253,7 @@ impl Policy {
                 &segments,
                 *method == Method::GET,
                 reading,
+                uri.path(),
                 uri.query().unwrap_or(""),
             ),
             None => Ok(Plan::pass(route)),

@@ -197,6 +197,24 @@ fn single<'q>(
     Ok(first)
 }
 
+/// The secret name of a single-secret route as the vault's router reads it
+/// (the last segment, percent-decoded once), held to the client's one rule
+/// for names, so that the vault reads the key and route that were checked.
+fn check_name_segment(rule: &ScopeRule, path: &str) -> Result<(), ProxyError> {
+    // The vault's router ignores one trailing slash but not an empty segment:
+    // `/secrets//KEY` is another route to it than to the canonical form.
+    let trimmed = path.strip_suffix('/').unwrap_or(path);
+    if trimmed.contains("//") {
+        return Err(refuse(
+            rule,
+            "the route has an empty segment ('//'), which the vault reads as another route",
+        ));
+    }
+    let raw = trimmed.rsplit('/').next().unwrap_or("");
+    let name = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+    crate::scope::check_secret_name(&name).map_err(|e| refuse(rule, e.to_string()))
+}
+
 /// The scope's verdict on a request already past the write rule, and the
 /// plan for what passes.
 pub(super) fn check_scope(
@@ -205,6 +223,7 @@ pub(super) fn check_scope(
     segments: &[Cow<'_, str>],
     get: bool,
     reading: bool,
+    path: &str,
     query: &str,
 ) -> Result<Plan, ProxyError> {
     if segments.iter().any(|s| s.contains(';')) {
@@ -251,6 +270,10 @@ pub(super) fn check_scope(
             "the request names no environment, so the scope cannot be checked",
         ));
     };
+    crate::scope::check_environment(env).map_err(|e| refuse(rule, e.to_string()))?;
+    if read == (ScopedRead::Secrets { list: false }) {
+        check_name_segment(rule, path)?;
+    }
     let (folder, recursive) = match read {
         ScopedRead::Secrets { list } => {
             let recursive = match single(rule, &pairs, &["recursive"])? {

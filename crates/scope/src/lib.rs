@@ -4,15 +4,19 @@
 //! the same scope before any request leaves the machine (so an agent cannot
 //! probe outside it) and filters recursive results after. Scope entries are
 //! `ENV:GLOB` and globs mean exactly what Infisical's `$glob` means (see
-//! [`glob`]); folder paths go through the single normalisation in [`path`].
+//! [`glob`]); folder paths go through the single normalisation in [`path`],
+//! and every path, environment and secret name through the one rule in
+//! [`input`] that keeps the vault (JavaScript) reading what was checked.
 
 pub mod glob;
+pub mod input;
 pub mod path;
 
 use std::fmt;
 use std::str::FromStr;
 
 pub use glob::{FolderGap, Glob, GlobError};
+pub use input::{InputError, InputProblem, check_environment, check_secret_name};
 pub use path::{PathError, SecretPath};
 
 use glob::quote;

@@ -1,15 +1,17 @@
 //! The one normalisation of secret folder paths used everywhere (tool input,
 //! listing results, proxy requests) before any scope decision.
 //!
-//! Infisical checks permissions against the raw path string (after trimming
-//! and removing one trailing slash), so anything that a server, proxy or
-//! agent might read differently — `..`, `.`, `//`, `\`, percent-encoding,
-//! control characters, glob characters — is refused rather than "fixed up"
-//! into something that then matches a scope entry.
+//! Infisical checks permissions against the raw path string (after
+//! JavaScript's trim and removing one trailing slash), so anything that a
+//! server, proxy or agent might read differently — `..`, `.`, `//`, `\`,
+//! percent-encoding, control, format or glob characters, white space that
+//! JavaScript trims (U+FEFF among it) — is refused rather than "fixed up"
+//! into something that then matches a scope entry (see [`crate::input`]).
 
 use std::fmt;
 
 use super::glob::quote;
+use super::input::{InputProblem, is_js_whitespace, text_problem};
 
 /// Longer paths are refused: no real folder tree is this deep, and it bounds
 /// the matcher's work per path.
@@ -27,6 +29,7 @@ pub enum PathProblem {
     Backslash,
     PercentEncoding,
     ControlCharacter,
+    FormatCharacter,
     GlobCharacter,
     TooLong,
     SlashInName,
@@ -37,12 +40,15 @@ impl PathProblem {
         match self {
             PathProblem::Empty => "it is empty",
             PathProblem::NotAbsolute => "it does not start with '/'",
-            PathProblem::SurroundingWhitespace => "it has leading or trailing whitespace",
+            PathProblem::SurroundingWhitespace => {
+                "it has leading or trailing white space (U+FEFF and no-break spaces included)"
+            }
             PathProblem::EmptySegment => "it has an empty segment ('//')",
             PathProblem::DotSegment => "it has a '.' or '..' segment",
             PathProblem::Backslash => "it contains a backslash",
             PathProblem::PercentEncoding => "it contains '%' (percent-encoding is not decoded)",
             PathProblem::ControlCharacter => "it contains a control character",
+            PathProblem::FormatCharacter => "it contains an invisible format character",
             PathProblem::GlobCharacter => "it contains a glob character (* ? [ ] { })",
             PathProblem::TooLong => "it is longer than 1024 bytes",
             PathProblem::SlashInName => "a folder name cannot contain '/'",
@@ -55,7 +61,8 @@ impl PathProblem {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "invalid secret path {quoted}: {}; use an absolute folder path like /agents/warden \
-     (segments separated by single '/', without '.', '..', '\\', '%', control or glob characters)",
+     (segments separated by single '/', without '.', '..', '\\', '%', control, invisible or glob \
+     characters)",
     problem.describe()
 )]
 pub struct PathError {
@@ -93,8 +100,11 @@ impl SecretPath {
         if raw.len() > MAX_PATH_LEN {
             return err(PathProblem::TooLong);
         }
-        if raw.trim() != raw {
-            return err(PathProblem::SurroundingWhitespace);
+        match text_problem(raw) {
+            None => {}
+            Some(InputProblem::ControlCharacter) => return err(PathProblem::ControlCharacter),
+            Some(InputProblem::FormatCharacter) => return err(PathProblem::FormatCharacter),
+            Some(_) => return err(PathProblem::SurroundingWhitespace),
         }
         if !raw.starts_with('/') {
             return err(PathProblem::NotAbsolute);
@@ -104,7 +114,6 @@ impl SecretPath {
                 '\\' => PathProblem::Backslash,
                 '%' => PathProblem::PercentEncoding,
                 '*' | '?' | '[' | ']' | '{' | '}' => PathProblem::GlobCharacter,
-                c if c.is_control() => PathProblem::ControlCharacter,
                 _ => continue,
             };
             return err(problem);
@@ -113,9 +122,9 @@ impl SecretPath {
             return Ok(SecretPath::root());
         }
         let body = raw.strip_suffix('/').unwrap_or(raw);
-        // `/a /` would normalise to `/a `, which has trailing whitespace of its
-        // own (and which Infisical, trimming first, would see differently).
-        if body.trim_end() != body {
+        // `/a /` would normalise to `/a `, which has trailing white space of
+        // its own (and which Infisical, trimming first, would see differently).
+        if body.ends_with(is_js_whitespace) {
             return err(PathProblem::SurroundingWhitespace);
         }
         for seg in body[1..].split('/') {

@@ -63,6 +63,13 @@ async fn start_as(generation: Generation, data: VaultData, identity: Identity) -
     .await
 }
 
+/// The rule cases, read by the auditor through `scope`.
+async fn audit(scope: &str) -> (RunningVault, HashMap<String, String>) {
+    let vault = start(cases(), auditor()).await;
+    let env = env_for(&vault, PROJECT, scope);
+    (vault, env)
+}
+
 fn env_for(vault: &RunningVault, project: &str, scope: &str) -> HashMap<String, String> {
     let mut env = vault_env(vault, CLIENT_ID, CLIENT_SECRET, project);
     env.insert("INFISICAL_SCOPE".into(), scope.into());
@@ -94,6 +101,12 @@ impl Findings for Run {
             })
             .collect()
     }
+}
+
+/// The run found exactly one thing: `rule` at `location`.
+fn assert_found_only(run: &Run, rule: &str, location: &str) {
+    let expected = BTreeSet::from([(rule.to_string(), location.to_string())]);
+    assert_eq!(run.located(), expected, "{}", run.stdout);
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -226,8 +239,7 @@ fn cases() -> VaultData {
 
 #[tokio::test]
 async fn every_rule_has_a_positive_and_a_negative_case() {
-    let vault = start(cases(), auditor()).await;
-    let env = env_for(&vault, PROJECT, "*:/**");
+    let (_vault, env) = audit("*:/**").await;
     let run = lint(
         &env,
         &["--environment", "prod", "--environment", "staging", "--json"],
@@ -303,14 +315,10 @@ async fn every_rule_has_a_positive_and_a_negative_case() {
 
 #[tokio::test]
 async fn expiry_window_is_configurable() {
-    let vault = start(cases(), auditor()).await;
-    let env = env_for(&vault, PROJECT, "prod:/expiring/**");
+    let (_vault, env) = audit("prod:/expiring/**").await;
     let run = lint(&env, &["--json"]).await;
     assert_eq!(run.code, 0, "warnings only: {}", run.stdout);
-    assert_eq!(
-        run.located(),
-        BTreeSet::from([("expiring".into(), "prod:/expiring/pos/CF_A".into())])
-    );
+    assert_found_only(&run, "expiring", "prod:/expiring/pos/CF_A");
     let run = lint(&env, &["--json", "--expiry-warning-days", "40"]).await;
     assert_eq!(run.located().len(), 2, "{}", run.stdout);
     let run = lint(&env, &["--json", "--expiry-warning-days", "0"]).await;
@@ -319,8 +327,7 @@ async fn expiry_window_is_configurable() {
 
 #[tokio::test]
 async fn vendor_codes_are_configurable() {
-    let vault = start(cases(), auditor()).await;
-    let env = env_for(&vault, PROJECT, "prod:/unknown-vendor/**");
+    let (_vault, env) = audit("prod:/unknown-vendor/**").await;
     let run = lint(&env, &["--json", "--vendor-codes", "HK"]).await;
     assert_eq!(
         run.located(),
@@ -418,8 +425,7 @@ async fn human_report_is_grouped_by_severity() {
 
 #[tokio::test]
 async fn only_what_the_scope_allows_is_read() {
-    let vault = start(cases(), auditor()).await;
-    let env = env_for(&vault, PROJECT, "prod:/expired/** staging:/rule2-duplicate/**");
+    let (vault, env) = audit("prod:/expired/** staging:/rule2-duplicate/**").await;
     let run = lint(&env, &["--json"]).await;
     let doc = run.json();
     assert_eq!(doc["environments"], serde_json::json!(["prod", "staging"]));
@@ -445,14 +451,10 @@ async fn only_what_the_scope_allows_is_read() {
 
 #[tokio::test]
 async fn unreadable_and_missing_folders_are_reported() {
-    let vault = start(cases(), auditor()).await;
-    let env = env_for(&vault, PROJECT, "prod:/nowhere/** prod:/expired/neg/**");
+    let (vault, env) = audit("prod:/nowhere/** prod:/expired/neg/**").await;
     let run = lint(&env, &["--json"]).await;
     assert_eq!(run.code, 0, "{}", run.stdout);
-    assert_eq!(
-        run.located(),
-        BTreeSet::from([("folder-missing".into(), "prod:/nowhere".into())])
-    );
+    assert_found_only(&run, "folder-missing", "prod:/nowhere");
     vault.faults().fail_next_on("/api/v4/secrets", 100, 500);
     let run = lint(&env, &["--json"]).await;
     assert_nothing_leaks(&run, &[]);
@@ -648,8 +650,7 @@ async fn describe_only_secrets_are_linted_without_their_values() {
 
 #[tokio::test]
 async fn rule2_needs_both_environments_and_says_so() {
-    let vault = start(cases(), auditor()).await;
-    let env = env_for(&vault, PROJECT, "*:/rule2-duplicate/**");
+    let (_vault, env) = audit("*:/rule2-duplicate/**").await;
     let run = lint(&env, &["--json", "--environment", "staging"]).await;
     assert!(!run.located().iter().any(|(r, _)| r == "rule2-duplicate"));
     let notes = run.json()["notes"].clone();
@@ -705,8 +706,7 @@ async fn the_older_self_hosted_build_gives_the_same_findings() {
 
 #[tokio::test]
 async fn a_star_scope_audits_every_environment_of_the_project() {
-    let vault = start(cases(), auditor()).await;
-    let env = env_for(&vault, PROJECT, "*:/rule2-duplicate/**");
+    let (vault, env) = audit("*:/rule2-duplicate/**").await;
     let run = lint(&env, &["--json"]).await;
     let doc = run.json();
     assert_eq!(
@@ -810,8 +810,7 @@ async fn real_tag_slugs_and_colon_names_satisfy_the_taxonomy() {
 /// folder out of the audit; the report says so among what it did not cover.
 #[tokio::test]
 async fn a_glob_that_leaves_out_its_folder_is_a_note() {
-    let vault = start(cases(), auditor()).await;
-    let env = env_for(&vault, PROJECT, "prod:/tag-missing/pos/* prod:/tag-extra/**");
+    let (_vault, env) = audit("prod:/tag-missing/pos/* prod:/tag-extra/**").await;
     let run = lint(&env, &["--json"]).await;
     let notes = run.json()["notes"].clone();
     let gap: Vec<&str> = notes

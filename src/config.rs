@@ -1002,40 +1002,20 @@ impl ServeArgs {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use clap::Parser;
+    use crate::test_cli::{env, flag, parse};
     use secrecy::ExposeSecret;
-    use std::collections::HashMap;
-
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        serve: ServeArgs,
-    }
-
-    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
 
     fn args(argv: &[&str]) -> ServeArgs {
         // Parse without the process environment leaking into clap's `env`.
-        let mut cli = Cli::try_parse_from(std::iter::once("x").chain(argv.iter().copied())).unwrap();
-        cli.serve.vault.host_url = argv
-            .iter()
-            .position(|a| *a == "--host-url")
-            .map(|i| argv[i + 1].to_string());
-        cli.serve.vault.client_id = None;
-        cli.serve.vault.cf_access_client_id = None;
-        cli.serve.vault.user_agent = None;
-        cli.serve.scope.project_id = argv
-            .iter()
-            .position(|a| *a == "--project-id")
-            .map(|i| argv[i + 1].to_string());
-        cli.serve.scope.environment = None;
-        cli.serve.scope.secret_path = None;
-        cli.serve
+        let mut cli = parse::<ServeArgs>(argv);
+        cli.vault.host_url = flag(argv, "--host-url");
+        cli.vault.client_id = None;
+        cli.vault.cf_access_client_id = None;
+        cli.vault.user_agent = None;
+        cli.scope.project_id = flag(argv, "--project-id");
+        cli.scope.environment = None;
+        cli.scope.secret_path = None;
+        cli
     }
 
     #[test]

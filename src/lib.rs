@@ -24,4 +24,6 @@ pub mod proxy;
 /// Client-side scope: the `infisical-scope` crate, under its old name.
 pub use infisical_scope as scope;
 pub mod taxonomy;
+#[cfg(test)]
+mod test_cli;
 pub mod vault;

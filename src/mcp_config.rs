@@ -609,18 +609,9 @@ pub fn run(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use clap::Parser;
-
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: McpConfigArgs,
-    }
 
     fn args(argv: &[&str]) -> McpConfigArgs {
-        Cli::try_parse_from(std::iter::once("x").chain(argv.iter().copied()))
-            .unwrap()
-            .args
+        crate::test_cli::parse(argv)
     }
 
     fn no_env() -> std::collections::HashMap<String, String> {

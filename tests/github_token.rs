@@ -9,7 +9,6 @@
 mod common;
 
 use std::collections::HashMap;
-use std::process::Output;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -20,7 +19,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{CF_ID, CF_SECRET, command};
+use common::{CF_ID, CF_SECRET, Run, login_gate, run_bin, start, vault_env, vault_reads};
 use infisical_fakevault::{CfGate, FakeVault, Generation, Identity, PermissionRule, RunningVault, VaultData};
 use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::pkcs1v15::{Signature, VerifyingKey};
@@ -254,63 +253,53 @@ fn identity() -> Identity {
     Identity::new(CLIENT_ID, CLIENT_SECRET, rules)
 }
 
-fn login_gate() -> CfGate {
-    CfGate::LoginRedirect {
-        client_id: CF_ID.into(),
-        client_secret: CF_SECRET.into(),
-    }
-}
-
 async fn vault(generation: Generation, gate: CfGate) -> RunningVault {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    FakeVault::new(data())
-        .generation(generation)
-        .gate(gate)
-        .identity(identity())
-        .start(listener)
-        .await
-        .unwrap()
+    vault_as(generation, gate, identity()).await
 }
 
-/// The runbook's shell: universal auth, CF token, project; trace logging.
+/// The fake vault behind the Access gate, and a fake GitHub.
+async fn both(generation: Generation) -> (RunningVault, FakeGithub) {
+    (vault(generation, login_gate()).await, FakeGithub::start().await)
+}
+
+async fn vault_as(generation: Generation, gate: CfGate, identity: Identity) -> RunningVault {
+    start(
+        FakeVault::new(data())
+            .generation(generation)
+            .gate(gate)
+            .identity(identity),
+    )
+    .await
+}
+
+/// The runbook's shell: universal auth under the short variable names, CF
+/// token, project; trace logging.
 fn env(vault: &RunningVault) -> HashMap<String, String> {
-    HashMap::from([
-        ("INFISICAL_HOST_URL".into(), vault.base_url()),
-        ("INFISICAL_CLIENT_ID".into(), CLIENT_ID.into()),
-        ("INFISICAL_CLIENT_SECRET".into(), CLIENT_SECRET.into()),
-        ("CF_ACCESS_CLIENT_ID".into(), CF_ID.into()),
-        ("CF_ACCESS_CLIENT_SECRET".into(), CF_SECRET.into()),
-        ("INFISICAL_PROJECT_ID".into(), PROJECT.into()),
-        ("INFISICAL_PATH_PREFIX".into(), "/MooseQuest/".into()),
-        ("RUST_LOG".into(), "trace".into()),
-    ])
-}
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
+    let mut env = vault_env(vault, CLIENT_ID, CLIENT_SECRET, PROJECT);
+    for (long, short) in [
+        ("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID", "INFISICAL_CLIENT_ID"),
+        (
+            "INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET",
+            "INFISICAL_CLIENT_SECRET",
+        ),
+    ] {
+        let value = env.remove(long).unwrap();
+        env.insert(short.into(), value);
+    }
+    env.insert("INFISICAL_PATH_PREFIX".into(), "/MooseQuest/".into());
+    env
 }
 
 async fn run(env: &HashMap<String, String>, bot: &str, github: &str, extra: &[&str]) -> Run {
     let mut args = vec!["github-token", "--bot", bot, "--github-api-url", github];
     args.extend_from_slice(extra);
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = command(env, &args).output().await.unwrap();
-    Run {
-        code: status.code(),
-        stdout: String::from_utf8(stdout).unwrap(),
-        stderr: String::from_utf8_lossy(&stderr).into_owned(),
-    }
+    run_bin(env, &args).await
 }
 
 /// A failure: exit 1, nothing on stdout, the message and its fix on stderr,
 /// no panic or backtrace.
 fn assert_failure(r: &Run, message: &str, fix: &str) {
-    assert_eq!(r.code, Some(1), "stderr: {}", r.stderr);
+    assert_eq!(r.code, 1, "stderr: {}", r.stderr);
     assert_eq!(r.stdout, "", "stdout must stay empty on failure");
     let line = r
         .stderr
@@ -327,27 +316,14 @@ fn assert_failure(r: &Run, message: &str, fix: &str) {
     assert!(!r.stderr.contains("panicked") && !r.stderr.contains("stack backtrace"));
 }
 
-/// Reads that reached the vault, login excluded.
-fn vault_reads(vault: &RunningVault) -> Vec<String> {
-    vault
-        .requests()
-        .into_iter()
-        .filter(|r| r.gate_passed && !r.path.contains("/auth/"))
-        .map(|r| format!("{} {}", r.method, r.path))
-        .collect()
-}
-
 // ---------------------------------------------------------------- happy paths
 
 #[tokio::test]
 async fn pkcs1_key_mints_a_token_with_a_jwt_github_accepts() {
-    let (vault, github) = (
-        vault(Generation::Current, login_gate()).await,
-        FakeGithub::start().await,
-    );
+    let (vault, github) = both(Generation::Current).await;
     let r = run(&env(&vault), "raxx-dev-bot", &github.url, &[]).await;
 
-    assert_eq!(r.code, Some(0), "stderr: {}", r.stderr);
+    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
     assert_eq!(r.stdout, format!("{TOKEN}\n"), "stdout holds the token line only");
     let seen = github.seen();
     assert_eq!(seen.len(), 1);
@@ -368,13 +344,10 @@ async fn pkcs1_key_mints_a_token_with_a_jwt_github_accepts() {
 
 #[tokio::test]
 async fn pkcs8_key_and_export_lines_for_a_session() {
-    let (vault, github) = (
-        vault(Generation::Current, login_gate()).await,
-        FakeGithub::start().await,
-    );
+    let (vault, github) = both(Generation::Current).await;
     let r = run(&env(&vault), "raxx-ops-bot", &github.url, &["--export"]).await;
 
-    assert_eq!(r.code, Some(0), "stderr: {}", r.stderr);
+    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
     assert_eq!(
         r.stdout,
         format!("export GH_TOKEN={TOKEN}\nexport GH_TOKEN_EXPIRES_AT={EXPIRES_AT}\n")
@@ -386,10 +359,7 @@ async fn pkcs8_key_and_export_lines_for_a_session() {
 /// self-hosted vault (v3 raw routes).
 #[tokio::test]
 async fn runbook_variables_literal_newline_pem_and_the_older_vault() {
-    let (vault, github) = (
-        vault(Generation::Legacy, login_gate()).await,
-        FakeGithub::start().await,
-    );
+    let (vault, github) = both(Generation::Legacy).await;
     let mut e = env(&vault);
     let host = e.remove("INFISICAL_HOST_URL").unwrap();
     e.insert("INFISICAL_HOST".into(), host);
@@ -397,7 +367,7 @@ async fn runbook_variables_literal_newline_pem_and_the_older_vault() {
     e.insert("INFISICAL_PATH_PREFIX".into(), "/MooseQuest/".into());
     let r = run(&e, "raxx-pm-bot", &github.url, &[]).await;
 
-    assert_eq!(r.code, Some(0), "stderr: {}", r.stderr);
+    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
     assert_eq!(r.stdout, format!("{TOKEN}\n"));
     assert!(github.seen()[0].verdict.is_ok());
 }
@@ -406,13 +376,10 @@ async fn runbook_variables_literal_newline_pem_and_the_older_vault() {
 /// the JWT and the key never reach stdout.
 #[tokio::test]
 async fn key_jwt_and_token_never_reach_the_logs() {
-    let (vault, github) = (
-        vault(Generation::Current, login_gate()).await,
-        FakeGithub::start().await,
-    );
+    let (vault, github) = both(Generation::Current).await;
     let ok = run(&env(&vault), "raxx-dev-bot", &github.url, &["--export"]).await;
     let failed = run(&env(&vault), "wrongapp-bot", &github.url, &[]).await;
-    assert_eq!((ok.code, failed.code), (Some(0), Some(1)));
+    assert_eq!((ok.code, failed.code), (0, 1));
     assert!(
         ok.stderr.contains("TRACE") || ok.stderr.contains("DEBUG"),
         "trace logging was on"
@@ -442,10 +409,7 @@ async fn key_jwt_and_token_never_reach_the_logs() {
 /// "Infisical login failed: HTTP 302": Access in front, no service token set.
 #[tokio::test]
 async fn access_redirect_without_a_service_token() {
-    let (vault, github) = (
-        vault(Generation::Current, login_gate()).await,
-        FakeGithub::start().await,
-    );
+    let (vault, github) = both(Generation::Current).await;
     let mut e = env(&vault);
     e.remove("CF_ACCESS_CLIENT_ID");
     e.remove("CF_ACCESS_CLIENT_SECRET");
@@ -484,10 +448,7 @@ async fn access_403_for_a_service_token_outside_the_policy() {
 /// "Infisical login failed: HTTP 401": wrong client id / secret.
 #[tokio::test]
 async fn wrong_universal_auth_credentials() {
-    let (vault, github) = (
-        vault(Generation::Current, login_gate()).await,
-        FakeGithub::start().await,
-    );
+    let (vault, github) = both(Generation::Current).await;
     let mut e = env(&vault);
     e.insert("INFISICAL_CLIENT_SECRET".into(), "not-the-secret".into());
     let r = run(&e, "raxx-dev-bot", &github.url, &[]).await;
@@ -503,10 +464,7 @@ async fn wrong_universal_auth_credentials() {
 /// bot path (the 2024 vault refuses the listing outright).
 #[tokio::test]
 async fn no_read_permission_on_the_bot_path() {
-    let (vault, github) = (
-        vault(Generation::Legacy, login_gate()).await,
-        FakeGithub::start().await,
-    );
+    let (vault, github) = both(Generation::Legacy).await;
     let r = run(&env(&vault), "locked-bot", &github.url, &[]).await;
     assert_failure(
         &r,
@@ -525,10 +483,7 @@ async fn no_read_permission_on_the_bot_path() {
 /// answer then names both causes.
 #[tokio::test]
 async fn no_read_permission_on_a_current_vault_reads_as_an_empty_folder() {
-    let (vault, github) = (
-        vault(Generation::Current, login_gate()).await,
-        FakeGithub::start().await,
-    );
+    let (vault, github) = both(Generation::Current).await;
     let r = run(&env(&vault), "locked-bot", &github.url, &[]).await;
     assert_failure(
         &r,
@@ -543,22 +498,15 @@ async fn no_read_permission_on_a_current_vault_reads_as_an_empty_folder() {
 #[tokio::test]
 async fn the_runbooks_bot_glob_misses_the_bot_folder_and_the_error_says_so() {
     for generation in [Generation::Legacy, Generation::Current] {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let identity = Identity::new(
             CLIENT_ID,
             CLIENT_SECRET,
             vec![PermissionRule::read("prod", "/MooseQuest/raxx-dev-bot/*")],
         );
-        let vault = FakeVault::new(data())
-            .generation(generation)
-            .gate(login_gate())
-            .identity(identity)
-            .start(listener)
-            .await
-            .unwrap();
+        let vault = vault_as(generation, login_gate(), identity).await;
         let github = FakeGithub::start().await;
         let r = run(&env(&vault), "raxx-dev-bot", &github.url, &[]).await;
-        assert_eq!(r.code, Some(1), "{generation:?}: {}", r.stderr);
+        assert_eq!(r.code, 1, "{generation:?}: {}", r.stderr);
         assert!(
             r.stderr.contains("with the glob /MooseQuest/raxx-dev-bot/** — /MooseQuest/raxx-dev-bot/* (the runbook's example) matches only what lies below /MooseQuest/raxx-dev-bot, not the folder itself"),
             "{generation:?}: {}",
@@ -572,13 +520,10 @@ async fn the_runbooks_bot_glob_misses_the_bot_folder_and_the_error_says_so() {
 /// the entry and the one to write.
 #[tokio::test]
 async fn a_scope_entry_below_the_bot_folder_is_named() {
-    let (vault, github) = (
-        vault(Generation::Current, login_gate()).await,
-        FakeGithub::start().await,
-    );
+    let (vault, github) = both(Generation::Current).await;
     let scope = ["--scope", "prod:/MooseQuest/raxx-dev-bot/*"];
     let r = run(&env(&vault), "raxx-dev-bot", &github.url, &scope).await;
-    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
         r.stderr.contains("prod:/MooseQuest/raxx-dev-bot/* reaches only what lies below /MooseQuest/raxx-dev-bot, not the folder itself")
             && r.stderr.contains("write 'prod:/MooseQuest/raxx-dev-bot/**'"),
@@ -589,17 +534,14 @@ async fn a_scope_entry_below_the_bot_folder_is_named() {
     // Another bot's entry is not blamed for this one.
     let scope = ["--scope", "prod:/MooseQuest/raxx-ops-bot/*"];
     let r = run(&env(&vault), "raxx-dev-bot", &github.url, &scope).await;
-    assert_eq!(r.code, Some(2));
+    assert_eq!(r.code, 2);
     assert!(!r.stderr.contains("reaches only what lies below"), "{}", r.stderr);
 }
 
 /// "missing keys: PRIVATE_KEY_PEM": stored under other names; says which.
 #[tokio::test]
 async fn missing_keys_are_named_exactly() {
-    let (vault, github) = (
-        vault(Generation::Current, login_gate()).await,
-        FakeGithub::start().await,
-    );
+    let (vault, github) = both(Generation::Current).await;
     let r = run(&env(&vault), "renamed-bot", &github.url, &[]).await;
     assert_failure(
         &r,
@@ -612,10 +554,7 @@ async fn missing_keys_are_named_exactly() {
 
 #[tokio::test]
 async fn malformed_pem_is_reported_without_its_content() {
-    let (vault, github) = (
-        vault(Generation::Current, login_gate()).await,
-        FakeGithub::start().await,
-    );
+    let (vault, github) = both(Generation::Current).await;
     let r = run(&env(&vault), "badpem-bot", &github.url, &[]).await;
     assert_failure(
         &r,
@@ -629,10 +568,7 @@ async fn malformed_pem_is_reported_without_its_content() {
 /// "GitHub API returned 401": the JWT's issuer is not the key's App.
 #[tokio::test]
 async fn github_rejects_the_jwt() {
-    let (vault, github) = (
-        vault(Generation::Current, login_gate()).await,
-        FakeGithub::start().await,
-    );
+    let (vault, github) = both(Generation::Current).await;
     let r = run(&env(&vault), "wrongapp-bot", &github.url, &[]).await;
     assert_failure(
         &r,
@@ -645,10 +581,7 @@ async fn github_rejects_the_jwt() {
 /// GitHub 404: the App is not installed under that installation id.
 #[tokio::test]
 async fn github_does_not_know_the_installation() {
-    let (vault, github) = (
-        vault(Generation::Current, login_gate()).await,
-        FakeGithub::start().await,
-    );
+    let (vault, github) = both(Generation::Current).await;
     let r = run(&env(&vault), "uninstalled-bot", &github.url, &[]).await;
     assert_failure(
         &r,
@@ -676,13 +609,10 @@ async fn github_unreachable() {
 
 #[tokio::test]
 async fn a_bot_outside_the_scope_is_refused_before_any_request() {
-    let (vault, github) = (
-        vault(Generation::Current, login_gate()).await,
-        FakeGithub::start().await,
-    );
+    let (vault, github) = both(Generation::Current).await;
     let scope = ["--scope", "prod:/MooseQuest/raxx-dev-bot/**"];
     let r = run(&env(&vault), "raxx-ops-bot", &github.url, &scope).await;
-    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert_eq!(r.code, 2, "{}", r.stderr);
     assert_eq!(r.stdout, "");
     assert!(
         r.stderr
@@ -698,21 +628,18 @@ async fn a_bot_outside_the_scope_is_refused_before_any_request() {
         "INFISICAL_SCOPE".into(),
         "prod:/MooseQuest/raxx-dev-bot/**".into(),
     );
-    assert_eq!(run(&e, "raxx-ops-bot", &github.url, &[]).await.code, Some(2));
+    assert_eq!(run(&e, "raxx-ops-bot", &github.url, &[]).await.code, 2);
     assert!(vault.requests().is_empty());
-    assert_eq!(run(&e, "raxx-dev-bot", &github.url, &[]).await.code, Some(0));
+    assert_eq!(run(&e, "raxx-dev-bot", &github.url, &[]).await.code, 0);
 }
 
 #[tokio::test]
 async fn configuration_errors_exit_2_naming_the_variable() {
-    let (vault, github) = (
-        vault(Generation::Current, login_gate()).await,
-        FakeGithub::start().await,
-    );
+    let (vault, github) = both(Generation::Current).await;
     let mut e = env(&vault);
     e.remove("INFISICAL_PROJECT_ID");
     let r = run(&e, "raxx-dev-bot", &github.url, &[]).await;
-    assert_eq!(r.code, Some(2));
+    assert_eq!(r.code, 2);
     assert!(
         r.stderr.contains("INFISICAL_PROJECT_ID: is not set"),
         "{}",
@@ -720,7 +647,7 @@ async fn configuration_errors_exit_2_naming_the_variable() {
     );
 
     let r = run(&env(&vault), "../raxx-dev-bot", &github.url, &[]).await;
-    assert_eq!(r.code, Some(2));
+    assert_eq!(r.code, 2);
     assert!(r.stderr.contains("--bot"), "{}", r.stderr);
     assert!(vault.requests().is_empty() && github.seen().is_empty());
 }

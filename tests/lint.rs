@@ -7,9 +7,8 @@
 mod common;
 
 use std::collections::{BTreeSet, HashMap};
-use std::process::Stdio;
 
-use common::{CF_ID, CF_SECRET, command, login_gate};
+use common::{CF_SECRET, Run, login_gate, run_bin, vault_env};
 use infisical_fakevault::{
     Action, FakeVault, Generation, Identity, PermissionRule, RunningVault, SecretEntry, VaultData,
 };
@@ -55,48 +54,40 @@ async fn start(data: VaultData, identity: Identity) -> RunningVault {
 }
 
 async fn start_as(generation: Generation, data: VaultData, identity: Identity) -> RunningVault {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    FakeVault::new(data)
-        .generation(generation)
-        .gate(login_gate())
-        .identity(identity)
-        .start(listener)
-        .await
-        .unwrap()
+    common::start(
+        FakeVault::new(data)
+            .generation(generation)
+            .gate(login_gate())
+            .identity(identity),
+    )
+    .await
+}
+
+/// The rule cases, read by the auditor through `scope`.
+async fn audit(scope: &str) -> (RunningVault, HashMap<String, String>) {
+    let vault = start(cases(), auditor()).await;
+    let env = env_for(&vault, PROJECT, scope);
+    (vault, env)
 }
 
 fn env_for(vault: &RunningVault, project: &str, scope: &str) -> HashMap<String, String> {
-    HashMap::from([
-        ("INFISICAL_HOST_URL".into(), vault.base_url()),
-        ("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID".into(), CLIENT_ID.into()),
-        (
-            "INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET".into(),
-            CLIENT_SECRET.into(),
-        ),
-        ("CF_ACCESS_CLIENT_ID".into(), CF_ID.into()),
-        ("CF_ACCESS_CLIENT_SECRET".into(), CF_SECRET.into()),
-        ("INFISICAL_PROJECT_ID".into(), project.into()),
-        ("INFISICAL_SCOPE".into(), scope.into()),
-        ("RUST_LOG".into(), "trace".into()),
-    ])
+    let mut env = vault_env(vault, CLIENT_ID, CLIENT_SECRET, project);
+    env.insert("INFISICAL_SCOPE".into(), scope.into());
+    env
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+/// What a `--json` lint report found.
+trait Findings {
+    fn findings(&self) -> Vec<Value>;
+    /// (rule, env:/path/KEY) of every finding.
+    fn located(&self) -> BTreeSet<(String, String)>;
 }
 
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
-    }
-
+impl Findings for Run {
     fn findings(&self) -> Vec<Value> {
         self.json()["findings"].as_array().unwrap().clone()
     }
 
-    /// (rule, env:/path/KEY) of every finding.
     fn located(&self) -> BTreeSet<(String, String)> {
         self.findings()
             .iter()
@@ -110,6 +101,12 @@ impl Run {
             })
             .collect()
     }
+}
+
+/// The run found exactly one thing: `rule` at `location`.
+fn assert_found_only(run: &Run, rule: &str, location: &str) {
+    let expected = BTreeSet::from([(rule.to_string(), location.to_string())]);
+    assert_eq!(run.located(), expected, "{}", run.stdout);
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -132,16 +129,7 @@ fn assert_nothing_leaks(run: &Run, values: &[String]) {
 async fn lint(env: &HashMap<String, String>, args: &[&str]) -> Run {
     let mut argv = vec!["lint"];
     argv.extend_from_slice(args);
-    run(env, &argv).await
-}
-
-async fn run(env: &HashMap<String, String>, argv: &[&str]) -> Run {
-    let out = command(env, argv).stdin(Stdio::null()).output().await.unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    run_bin(env, &argv).await
 }
 
 fn put(data: VaultData, env: &str, path: &str, key: &str, tags: &[&str]) -> VaultData {
@@ -187,64 +175,38 @@ fn cases() -> VaultData {
     extra.push("team-edge");
     d = put(d, "prod", "/tag-extra/pos", "CF_A", &extra);
     d = put(d, "prod", "/tag-extra/neg", "CF_A", &TAGS);
-    // Rotating without expiry; negatives: rotating with one, and non-rotating without.
-    d = put(d, "prod", "/expiry-missing/pos", "CF_A", &rotating);
-    d = put(d, "prod", "/expiry-missing/neg", "CF_A", &rotating);
-    d = meta(
-        d,
-        "prod",
+    // Rotating secrets, each with the companion below but expiry-missing/pos;
+    // a non-rotating one needs none.
+    for folder in [
+        "/expiry-missing/pos",
         "/expiry-missing/neg",
-        "CF_A__EXPIRES_AT",
-        "non-expiring",
-    );
-    d = put(d, "prod", "/expiry-missing/neg", "CF_B", &TAGS);
-    d = put(d, "prod", "/expiry-unparseable/pos", "CF_A", &rotating);
-    d = meta(
-        d,
-        "prod",
         "/expiry-unparseable/pos",
-        "CF_A__EXPIRES_AT",
-        "PLANTED 31/12",
-    );
-    d = put(d, "prod", "/expiry-unparseable/neg", "CF_A", &rotating);
-    d = meta(
-        d,
-        "prod",
         "/expiry-unparseable/neg",
-        "CF_A__EXPIRES_AT",
-        &iso(400, 0),
-    );
-    // A day ago, written in UTC+5: still in the past.
-    d = put(d, "prod", "/expired/pos", "CF_A", &rotating);
-    d = meta(d, "prod", "/expired/pos", "CF_A__EXPIRES_AT", &iso(-1, 5));
-    d = put(d, "prod", "/expired/neg", "CF_A", &rotating);
-    d = meta(d, "prod", "/expired/neg", "CF_A__EXPIRES_AT", &iso(400, -8));
-    d = put(d, "prod", "/expiring/pos", "CF_A", &rotating);
-    d = meta(d, "prod", "/expiring/pos", "CF_A__EXPIRES_AT", &iso(5, -3));
-    d = put(d, "prod", "/expiring/neg", "CF_A", &rotating);
-    d = meta(d, "prod", "/expiring/neg", "CF_A__EXPIRES_AT", &iso(30, 0));
-    d = meta(
-        d,
-        "prod",
-        "/companion-orphan/pos",
-        "CF_GONE__SCOPES",
-        "Zone:DNS:Edit",
-    );
+        "/expired/pos",
+        "/expired/neg",
+        "/expiring/pos",
+        "/expiring/neg",
+    ] {
+        d = put(d, "prod", folder, "CF_A", &rotating);
+    }
+    d = put(d, "prod", "/expiry-missing/neg", "CF_B", &TAGS);
     d = put(d, "prod", "/companion-orphan/neg", "CF_HERE", &TAGS);
-    d = meta(
-        d,
-        "prod",
-        "/companion-orphan/neg",
-        "CF_HERE__SCOPES",
-        "Zone:DNS:Edit",
-    );
-    d = meta(
-        d,
-        "prod",
-        "/companion-orphan/neg",
-        "CF_HERE__CLIENT_ID",
-        &value("client-id"),
-    );
+    let expires = "CF_A__EXPIRES_AT";
+    for (folder, key, companion) in [
+        ("/expiry-missing/neg", expires, "non-expiring".to_string()),
+        ("/expiry-unparseable/pos", expires, "PLANTED 31/12".into()),
+        ("/expiry-unparseable/neg", expires, iso(400, 0)),
+        // A day ago, written in UTC+5: still in the past.
+        ("/expired/pos", expires, iso(-1, 5)),
+        ("/expired/neg", expires, iso(400, -8)),
+        ("/expiring/pos", expires, iso(5, -3)),
+        ("/expiring/neg", expires, iso(30, 0)),
+        ("/companion-orphan/pos", "CF_GONE__SCOPES", "Zone:DNS:Edit".into()),
+        ("/companion-orphan/neg", "CF_HERE__SCOPES", "Zone:DNS:Edit".into()),
+        ("/companion-orphan/neg", "CF_HERE__CLIENT_ID", value("client-id")),
+    ] {
+        d = meta(d, "prod", folder, key, &companion);
+    }
     d = put(d, "prod", "/full-access/pos", "HK_PLATFORM_FULL", &TAGS);
     d = put(d, "prod", "/full-access/neg", "HK_PLATFORM_APP", &TAGS);
     // Rule 2: same key and value in prod and staging; the negative differs.
@@ -253,42 +215,31 @@ fn cases() -> VaultData {
     d = put(d, "prod", "/rule2-duplicate/neg", "HK_APP", &TAGS);
     // A renamed copy is still a copy; a short value shared by chance is not.
     let renamed = value("renamed-token");
-    d = d.add_secret(
-        PROJECT,
-        "prod",
-        "/rule2-duplicate/pos",
-        SecretEntry::new("CF_TUNNEL", &renamed).tags(&TAGS),
-    );
-    d = d.add_secret(
-        PROJECT,
-        "staging",
-        "/rule2-duplicate/pos",
-        SecretEntry::new("CF_TUNNEL_STAGING", &renamed).tags(&TAGS),
-    );
-    d = d.add_secret(
-        PROJECT,
-        "prod",
-        "/rule2-duplicate/neg",
-        SecretEntry::new("SL_PORT", "8443").tags(&TAGS),
-    );
-    d = d.add_secret(
-        PROJECT,
-        "staging",
-        "/rule2-duplicate/neg",
-        SecretEntry::new("SL_WEBHOOK_PORT", "8443").tags(&TAGS),
-    );
-    d.add_secret(
-        PROJECT,
-        "staging",
-        "/rule2-duplicate/neg",
-        SecretEntry::new("HK_APP", &value("HK_APP-staging")).tags(&TAGS),
-    )
+    for (env, folder, key, v) in [
+        ("prod", "/rule2-duplicate/pos", "CF_TUNNEL", renamed.clone()),
+        ("staging", "/rule2-duplicate/pos", "CF_TUNNEL_STAGING", renamed),
+        ("prod", "/rule2-duplicate/neg", "SL_PORT", "8443".into()),
+        (
+            "staging",
+            "/rule2-duplicate/neg",
+            "SL_WEBHOOK_PORT",
+            "8443".into(),
+        ),
+        (
+            "staging",
+            "/rule2-duplicate/neg",
+            "HK_APP",
+            value("HK_APP-staging"),
+        ),
+    ] {
+        d = d.add_secret(PROJECT, env, folder, SecretEntry::new(key, &v).tags(&TAGS));
+    }
+    d
 }
 
 #[tokio::test]
 async fn every_rule_has_a_positive_and_a_negative_case() {
-    let vault = start(cases(), auditor()).await;
-    let env = env_for(&vault, PROJECT, "*:/**");
+    let (_vault, env) = audit("*:/**").await;
     let run = lint(
         &env,
         &["--environment", "prod", "--environment", "staging", "--json"],
@@ -364,14 +315,10 @@ async fn every_rule_has_a_positive_and_a_negative_case() {
 
 #[tokio::test]
 async fn expiry_window_is_configurable() {
-    let vault = start(cases(), auditor()).await;
-    let env = env_for(&vault, PROJECT, "prod:/expiring/**");
+    let (_vault, env) = audit("prod:/expiring/**").await;
     let run = lint(&env, &["--json"]).await;
     assert_eq!(run.code, 0, "warnings only: {}", run.stdout);
-    assert_eq!(
-        run.located(),
-        BTreeSet::from([("expiring".into(), "prod:/expiring/pos/CF_A".into())])
-    );
+    assert_found_only(&run, "expiring", "prod:/expiring/pos/CF_A");
     let run = lint(&env, &["--json", "--expiry-warning-days", "40"]).await;
     assert_eq!(run.located().len(), 2, "{}", run.stdout);
     let run = lint(&env, &["--json", "--expiry-warning-days", "0"]).await;
@@ -380,8 +327,7 @@ async fn expiry_window_is_configurable() {
 
 #[tokio::test]
 async fn vendor_codes_are_configurable() {
-    let vault = start(cases(), auditor()).await;
-    let env = env_for(&vault, PROJECT, "prod:/unknown-vendor/**");
+    let (_vault, env) = audit("prod:/unknown-vendor/**").await;
     let run = lint(&env, &["--json", "--vendor-codes", "HK"]).await;
     assert_eq!(
         run.located(),
@@ -479,8 +425,7 @@ async fn human_report_is_grouped_by_severity() {
 
 #[tokio::test]
 async fn only_what_the_scope_allows_is_read() {
-    let vault = start(cases(), auditor()).await;
-    let env = env_for(&vault, PROJECT, "prod:/expired/** staging:/rule2-duplicate/**");
+    let (vault, env) = audit("prod:/expired/** staging:/rule2-duplicate/**").await;
     let run = lint(&env, &["--json"]).await;
     let doc = run.json();
     assert_eq!(doc["environments"], serde_json::json!(["prod", "staging"]));
@@ -506,14 +451,10 @@ async fn only_what_the_scope_allows_is_read() {
 
 #[tokio::test]
 async fn unreadable_and_missing_folders_are_reported() {
-    let vault = start(cases(), auditor()).await;
-    let env = env_for(&vault, PROJECT, "prod:/nowhere/** prod:/expired/neg/**");
+    let (vault, env) = audit("prod:/nowhere/** prod:/expired/neg/**").await;
     let run = lint(&env, &["--json"]).await;
     assert_eq!(run.code, 0, "{}", run.stdout);
-    assert_eq!(
-        run.located(),
-        BTreeSet::from([("folder-missing".into(), "prod:/nowhere".into())])
-    );
+    assert_found_only(&run, "folder-missing", "prod:/nowhere");
     vault.faults().fail_next_on("/api/v4/secrets", 100, 500);
     let run = lint(&env, &["--json"]).await;
     assert_nothing_leaks(&run, &[]);
@@ -709,8 +650,7 @@ async fn describe_only_secrets_are_linted_without_their_values() {
 
 #[tokio::test]
 async fn rule2_needs_both_environments_and_says_so() {
-    let vault = start(cases(), auditor()).await;
-    let env = env_for(&vault, PROJECT, "*:/rule2-duplicate/**");
+    let (_vault, env) = audit("*:/rule2-duplicate/**").await;
     let run = lint(&env, &["--json", "--environment", "staging"]).await;
     assert!(!run.located().iter().any(|(r, _)| r == "rule2-duplicate"));
     let notes = run.json()["notes"].clone();
@@ -731,7 +671,7 @@ async fn rule2_needs_both_environments_and_says_so() {
 #[tokio::test]
 async fn demo_lint_audits_the_sample_without_setup() {
     let env = HashMap::from([("RUST_LOG".to_string(), "trace".to_string())]);
-    let run = run(&env, &["demo", "--lint", "--json"]).await;
+    let run = run_bin(&env, &["demo", "--lint", "--json"]).await;
     assert_nothing_leaks(&run, &sample_values());
     assert!(!run.stdout.contains("FAKE") && !run.stderr.contains("FAKE"));
     assert_eq!(run.code, 1, "the sample holds errors by design: {}", run.stderr);
@@ -766,8 +706,7 @@ async fn the_older_self_hosted_build_gives_the_same_findings() {
 
 #[tokio::test]
 async fn a_star_scope_audits_every_environment_of_the_project() {
-    let vault = start(cases(), auditor()).await;
-    let env = env_for(&vault, PROJECT, "*:/rule2-duplicate/**");
+    let (vault, env) = audit("*:/rule2-duplicate/**").await;
     let run = lint(&env, &["--json"]).await;
     let doc = run.json();
     assert_eq!(
@@ -821,7 +760,7 @@ async fn a_star_scope_audits_every_environment_of_the_project() {
     );
 }
 
-/// Issue 16: a real vault stores the taxonomy's tags as `function-dns-edit`
+/// A real vault stores the taxonomy's tags as `function-dns-edit`
 /// (no colon is allowed in a slug), on both builds; a newer build may name a
 /// tag `function:dns-edit` (the 2024 build's name is always its slug). Both
 /// read as the four dimensions.
@@ -867,12 +806,11 @@ async fn real_tag_slugs_and_colon_names_satisfy_the_taxonomy() {
     }
 }
 
-/// Issue 16: a scope entry that leaves out the folder it names leaves that
+/// A scope entry that leaves out the folder it names leaves that
 /// folder out of the audit; the report says so among what it did not cover.
 #[tokio::test]
 async fn a_glob_that_leaves_out_its_folder_is_a_note() {
-    let vault = start(cases(), auditor()).await;
-    let env = env_for(&vault, PROJECT, "prod:/tag-missing/pos/* prod:/tag-extra/**");
+    let (_vault, env) = audit("prod:/tag-missing/pos/* prod:/tag-extra/**").await;
     let run = lint(&env, &["--json"]).await;
     let notes = run.json()["notes"].clone();
     let gap: Vec<&str> = notes

@@ -12,7 +12,7 @@ mod common;
 use std::collections::HashMap;
 use std::process::Stdio;
 
-use common::{CF_ID, CF_SECRET, command, login_gate};
+use common::{CF_ID, CF_SECRET, Run, command, login_gate, run_bin, start, vault_env, with_token};
 use infisical_fakevault::{Action, FakeVault, Generation, Identity, PermissionRule, RunningVault, VaultData};
 use serde_json::Value;
 
@@ -56,9 +56,8 @@ fn data() -> VaultData {
         )
 }
 
-async fn vault(generation: Generation) -> RunningVault {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let admin = Identity::new(
+fn admin() -> Identity {
+    Identity::new(
         ADMIN_ID,
         ADMIN_SECRET,
         vec![PermissionRule::new(
@@ -66,51 +65,41 @@ async fn vault(generation: Generation) -> RunningVault {
             "*",
             "/**",
         )],
-    );
+    )
+}
+
+/// The fake vault with the data, an admin allowed to manage identities and
+/// a read-only identity that is not.
+fn fake(generation: Generation) -> FakeVault {
     let warden = Identity::new(
         WARDEN_ID,
         WARDEN_SECRET,
         vec![PermissionRule::read("dev", "/agents/warden/**")],
     );
-    let vault = FakeVault::new(data())
+    FakeVault::new(data())
         .generation(generation)
-        .gate(login_gate())
-        .identity(admin)
+        .identity(admin())
         .identity(warden)
-        .start(listener)
-        .await
-        .unwrap();
+}
+
+async fn vault(generation: Generation) -> RunningVault {
+    let vault = start(fake(generation).gate(login_gate())).await;
     vault.allow_identity_management(ADMIN_ID);
     vault
 }
 
 fn env_for(vault: &RunningVault, client_id: &str, client_secret: &str) -> HashMap<String, String> {
-    HashMap::from([
-        ("INFISICAL_HOST_URL".into(), vault.base_url()),
-        ("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID".into(), client_id.into()),
-        (
-            "INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET".into(),
-            client_secret.into(),
-        ),
-        ("CF_ACCESS_CLIENT_ID".into(), CF_ID.into()),
-        ("CF_ACCESS_CLIENT_SECRET".into(), CF_SECRET.into()),
-        ("INFISICAL_PROJECT_ID".into(), PROJECT.into()),
-        ("RUST_LOG".into(), "trace".into()),
-    ])
+    vault_env(vault, client_id, client_secret, PROJECT)
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+/// What a `--json` report says.
+trait Report {
+    fn result(&self) -> String;
+    /// (name, status) of each line of `section`.
+    fn names(&self, section: &str) -> Vec<(String, String)>;
 }
 
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", self.stdout, self.stderr))
-    }
-
+impl Report for Run {
     fn result(&self) -> String {
         self.json()["result"].as_str().unwrap_or_default().to_owned()
     }
@@ -133,13 +122,7 @@ impl Run {
 /// Runs the binary as `who`, then checks that no credential the vault ever
 /// issued or holds appears in its output.
 async fn run_as(vault: &RunningVault, who: (&str, &str), args: &[&str]) -> Run {
-    let env = env_for(vault, who.0, who.1);
-    let out = command(&env, args).stdin(Stdio::null()).output().await.unwrap();
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
+    let run = run_bin(&env_for(vault, who.0, who.1), args).await;
     let mut secrets = vault.all_client_secrets();
     secrets.extend(
         [
@@ -166,11 +149,31 @@ async fn run(vault: &RunningVault, args: &[&str]) -> Run {
     run_as(vault, (ADMIN_ID, ADMIN_SECRET), args).await
 }
 
+/// `provision NAME --environment prod --glob GLOB`, then `extra`.
 fn provision_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-    let mut argv = vec!["provision", NAME, "--environment", "prod", "--glob", GLOB];
+    provision_glob(GLOB, extra)
+}
+
+/// `provision NAME --environment prod --glob glob`, then `extra`.
+fn provision_glob<'a>(glob: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut argv = vec!["provision", NAME, "--environment", "prod", "--glob", glob];
     argv.extend_from_slice(extra);
     argv
 }
+
+/// `provision name --environment prod --rotate-secret --json`.
+fn rotate_args(name: &str) -> Vec<&str> {
+    vec![
+        "provision",
+        name,
+        "--environment",
+        "prod",
+        "--rotate-secret",
+        "--json",
+    ]
+}
+
+const DEPROVISION: [&str; 5] = ["deprovision", NAME, "--environment", "prod", "--json"];
 
 fn stored(vault: &RunningVault, key: &str) -> Option<String> {
     vault.stored_value(PROJECT, "prod", STORE, key)
@@ -196,6 +199,21 @@ fn assert_nothing_made(vault: &RunningVault, context: &str) {
         vault.folder_exists(PROJECT, "prod", "/MooseQuest/identities/other-agent"),
         "{context}"
     );
+}
+
+/// One test per API generation for a scenario.
+macro_rules! on_both_generations {
+    ($scenario:ident: $current:ident, $legacy:ident) => {
+        #[tokio::test]
+        async fn $current() {
+            $scenario(Generation::Current).await;
+        }
+
+        #[tokio::test]
+        async fn $legacy() {
+            $scenario(Generation::Legacy).await;
+        }
+    };
 }
 
 async fn full_flow(generation: Generation) {
@@ -317,7 +335,7 @@ async fn full_flow(generation: Generation) {
     assert_eq!(wider.result(), "provisioned (completed what was missing)");
     assert_eq!(vault.managed_identities()[0].privileges.len(), 2);
 
-    let gone = run(&vault, &["deprovision", NAME, "--environment", "prod", "--json"]).await;
+    let gone = run(&vault, &DEPROVISION).await;
     assert_eq!(gone.code, 0, "{}", gone.stdout);
     assert_eq!(gone.result(), "deprovisioned");
     assert_nothing_made(&vault, "after deprovision");
@@ -327,37 +345,18 @@ async fn full_flow(generation: Generation) {
         "the one secret was revoked, then went with the identity"
     );
 
-    let twice = run(&vault, &["deprovision", NAME, "--environment", "prod", "--json"]).await;
+    let twice = run(&vault, &DEPROVISION).await;
     assert_eq!(twice.code, 0, "{}", twice.stdout);
     assert_eq!(twice.result(), "nothing to remove");
 }
 
-#[tokio::test]
-async fn full_flow_rerun_and_deprovision_current() {
-    full_flow(Generation::Current).await;
-}
-
-#[tokio::test]
-async fn full_flow_rerun_and_deprovision_legacy() {
-    full_flow(Generation::Legacy).await;
-}
+on_both_generations!(full_flow: full_flow_rerun_and_deprovision_current, full_flow_rerun_and_deprovision_legacy);
 
 async fn rotation(generation: Generation) {
     let vault = vault(generation).await;
     assert_eq!(run(&vault, &provision_args(&[])).await.code, 0);
     let old = stored(&vault, "MCP_PROBE_AGENT_CLIENT_SECRET").unwrap();
-    let rotated = run(
-        &vault,
-        &[
-            "provision",
-            NAME,
-            "--environment",
-            "prod",
-            "--rotate-secret",
-            "--json",
-        ],
-    )
-    .await;
+    let rotated = run(&vault, &rotate_args(NAME)).await;
     assert_eq!(rotated.code, 0, "{}", rotated.stdout);
     assert_eq!(rotated.result(), "rotated");
     let new = stored(&vault, "MCP_PROBE_AGENT_CLIENT_SECRET").unwrap();
@@ -379,15 +378,7 @@ async fn rotation(generation: Generation) {
     assert_eq!(check.result(), "already provisioned", "{}", check.stdout);
 }
 
-#[tokio::test]
-async fn rotate_secret_current() {
-    rotation(Generation::Current).await;
-}
-
-#[tokio::test]
-async fn rotate_secret_legacy() {
-    rotation(Generation::Legacy).await;
-}
+on_both_generations!(rotation: rotate_secret_current, rotate_secret_legacy);
 
 #[tokio::test]
 async fn dry_run_writes_nothing() {
@@ -480,37 +471,12 @@ async fn an_undo_that_fails_says_what_remains() {
 async fn broad_and_store_covering_globs_are_refused() {
     for generation in [Generation::Current, Generation::Legacy] {
         let vault = vault(generation).await;
-        let broad = run(
-            &vault,
-            &[
-                "provision",
-                NAME,
-                "--environment",
-                "prod",
-                "--glob",
-                "/**",
-                "--json",
-            ],
-        )
-        .await;
+        let broad = run(&vault, &provision_glob("/**", &["--json"])).await;
         assert_eq!(broad.code, 2, "{}", broad.stdout);
         assert!(broad.result().contains("--allow-broad"), "{}", broad.result());
 
         // Even allowed as broad, /** reaches the credential store.
-        let allowed = run(
-            &vault,
-            &[
-                "provision",
-                NAME,
-                "--environment",
-                "prod",
-                "--glob",
-                "/**",
-                "--allow-broad",
-                "--json",
-            ],
-        )
-        .await;
+        let allowed = run(&vault, &provision_glob("/**", &["--allow-broad", "--json"])).await;
         assert_eq!(allowed.code, 2, "{}", allowed.stdout);
         assert!(
             allowed.result().contains("credential store"),
@@ -519,18 +485,7 @@ async fn broad_and_store_covering_globs_are_refused() {
         );
 
         // The runbook's own example.
-        let runbook = run(
-            &vault,
-            &[
-                "provision",
-                NAME,
-                "--environment",
-                "prod",
-                "--glob",
-                "/MooseQuest/**",
-            ],
-        )
-        .await;
+        let runbook = run(&vault, &provision_glob("/MooseQuest/**", &[])).await;
         assert_eq!(runbook.code, 2, "{}", runbook.stdout);
         assert!(
             runbook
@@ -551,19 +506,7 @@ async fn broad_and_store_covering_globs_are_refused() {
         );
 
         // A folder holding another *_CLIENT_SECRET outside the store.
-        let companion = run(
-            &vault,
-            &[
-                "provision",
-                NAME,
-                "--environment",
-                "prod",
-                "--glob",
-                "/legacy-bots/**",
-                "--json",
-            ],
-        )
-        .await;
+        let companion = run(&vault, &provision_glob("/legacy-bots/**", &["--json"])).await;
         assert_eq!(companion.code, 2, "{}", companion.stdout);
         assert!(
             companion.result().contains("/legacy-bots"),
@@ -574,19 +517,7 @@ async fn broad_and_store_covering_globs_are_refused() {
         assert_nothing_made(&vault, "refused globs");
 
         // The pitfall is warned, not refused.
-        let shallow = run(
-            &vault,
-            &[
-                "provision",
-                NAME,
-                "--environment",
-                "prod",
-                "--glob",
-                "/MooseQuest/raxx-dev-bot/*",
-                "--json",
-            ],
-        )
-        .await;
+        let shallow = run(&vault, &provision_glob("/MooseQuest/raxx-dev-bot/*", &["--json"])).await;
         assert_eq!(shallow.code, 0, "{}", shallow.stdout);
         assert!(
             shallow.json()["warnings"]
@@ -610,7 +541,7 @@ async fn a_same_named_identity_not_made_here_is_refused() {
             refused.stdout
         );
         assert_eq!(vault.managed_identities().len(), 1, "no second identity");
-        let kept = run(&vault, &["deprovision", NAME, "--environment", "prod", "--json"]).await;
+        let kept = run(&vault, &DEPROVISION).await;
         assert_eq!(kept.code, 1, "deprovision refuses it too: {}", kept.stdout);
         assert_eq!(vault.managed_identities().len(), 1);
     }
@@ -730,29 +661,9 @@ async fn doctor_flags_an_identity_that_can_read_the_credential_store() {
 #[tokio::test]
 async fn the_fake_answers_the_identity_routes_like_the_recording() {
     let recorded: Value =
-        serde_json::from_str(include_str!("../src/provision/recorded-2024-10.json")).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let admin = Identity::new(
-        ADMIN_ID,
-        ADMIN_SECRET,
-        vec![PermissionRule::new(
-            &[Action::Read, Action::Create, Action::Edit, Action::Delete],
-            "*",
-            "/**",
-        )],
-    );
-    let warden = Identity::new(
-        WARDEN_ID,
-        WARDEN_SECRET,
-        vec![PermissionRule::read("dev", "/agents/warden/**")],
-    );
-    let vault = FakeVault::new(data())
-        .generation(Generation::Legacy)
-        .identity(admin)
-        .identity(warden)
-        .start(listener)
-        .await
-        .unwrap();
+        serde_json::from_str(include_str!("../src/vault/admin/recorded-2024-10.json")).unwrap();
+    // Straight to the vault, without the gate: these are raw requests.
+    let vault = start(fake(Generation::Legacy)).await;
     vault.allow_identity_management(ADMIN_ID);
     let admin_token = vault.issue_token(ADMIN_ID);
     let warden_token = vault.issue_token(WARDEN_ID);
@@ -908,18 +819,7 @@ async fn a_rotation_that_cannot_store_keeps_the_old_secret() {
         assert_eq!(run(&vault, &provision_args(&[])).await.code, 0);
         let old = stored(&vault, "MCP_PROBE_AGENT_CLIENT_SECRET").unwrap();
         vault.fail_next_request("PATCH", "/api/v3/secrets/raw/MCP_PROBE_AGENT_CLIENT_SECRET", 500);
-        let failed = run(
-            &vault,
-            &[
-                "provision",
-                NAME,
-                "--environment",
-                "prod",
-                "--rotate-secret",
-                "--json",
-            ],
-        )
-        .await;
+        let failed = run(&vault, &rotate_args(NAME)).await;
         assert_eq!(failed.code, 1, "{}", failed.stdout);
         assert_eq!(
             vault.live_client_secrets(),
@@ -927,18 +827,7 @@ async fn a_rotation_that_cannot_store_keeps_the_old_secret() {
             "the new secret was revoked, the old one kept"
         );
         assert_eq!(stored(&vault, "MCP_PROBE_AGENT_CLIENT_SECRET"), Some(old));
-        let unknown = run(
-            &vault,
-            &[
-                "provision",
-                "nobody",
-                "--environment",
-                "prod",
-                "--rotate-secret",
-                "--json",
-            ],
-        )
-        .await;
+        let unknown = run(&vault, &rotate_args("nobody")).await;
         assert_eq!(unknown.code, 1, "{}", unknown.stdout);
     }
 }
@@ -946,21 +835,12 @@ async fn a_rotation_that_cannot_store_keeps_the_old_secret() {
 #[tokio::test]
 async fn a_pre_issued_admin_token_works_too() {
     let vault = vault(Generation::Legacy).await;
-    let mut env = env_for(&vault, ADMIN_ID, ADMIN_SECRET);
-    env.remove("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID");
-    env.remove("INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET");
     let token = vault.issue_token(ADMIN_ID);
-    env.insert("INFISICAL_TOKEN".into(), token.clone());
-    let out = command(&env, &provision_args(&["--json"]))
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let env = with_token(env_for(&vault, ADMIN_ID, ADMIN_SECRET), &token);
+    let out = run_bin(&env, &provision_args(&["--json"])).await;
+    assert_eq!(out.code, 0, "{}", out.stdout);
     for secret in vault.all_client_secrets().into_iter().chain([token]) {
-        assert!(!stdout.contains(&secret) && !stderr.contains(&secret));
+        assert!(!out.stdout.contains(&secret) && !out.stderr.contains(&secret));
     }
     assert_eq!(vault.managed_identities().len(), 1);
 }
@@ -968,19 +848,15 @@ async fn a_pre_issued_admin_token_works_too() {
 #[tokio::test]
 async fn a_failed_verification_is_undone_too() {
     let vault = vault(Generation::Current).await;
-    let mut env = env_for(&vault, ADMIN_ID, ADMIN_SECRET);
-    env.remove("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID");
-    env.remove("INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET");
-    env.insert("INFISICAL_TOKEN".into(), vault.issue_token(ADMIN_ID));
+    let env = with_token(
+        env_for(&vault, ADMIN_ID, ADMIN_SECRET),
+        &vault.issue_token(ADMIN_ID),
+    );
     // With a pre-issued admin token, the only login is the new identity's.
     vault.fail_next_request("POST", "/api/v1/auth/universal-auth/login", 500);
-    let out = command(&env, &provision_args(&["--json"]))
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .unwrap();
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(1), "{doc}");
+    let out = run_bin(&env, &provision_args(&["--json"])).await;
+    let doc = out.json();
+    assert_eq!(out.code, 1, "{doc}");
     assert_eq!(doc["verification"][0]["name"], "login");
     assert_eq!(doc["verification"][0]["status"], "fail");
     assert!(

@@ -6,7 +6,7 @@
 //! both API generations, so any such key in it is the finding.
 
 use crate::scope::SecretPath;
-use crate::vault::{ListOptions, Location, ReadOptions, VaultClient, VaultError};
+use crate::vault::{ListOptions, Location, VaultClient, VaultError};
 
 use super::CREDENTIAL_STORE;
 use super::report::Step;
@@ -16,14 +16,7 @@ use super::report::Step;
 const SECRET_SUFFIX: &str = "_CLIENT_SECRET";
 
 pub(super) async fn check(client: &VaultClient, project_id: &str, environments: &[String]) -> Step {
-    let options = ListOptions {
-        read: ReadOptions {
-            expand_references: false,
-            include_imports: false,
-        },
-        recursive: true,
-        with_values: false,
-    };
+    let options = ListOptions::names_only(true);
     let mut found = Vec::new();
     for environment in environments {
         let at = Location {

@@ -263,42 +263,24 @@ fn parse_github_url(var: &str, raw: &str, allow_insecure_http: bool) -> Result<U
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use clap::Parser;
+    use crate::test_cli::{env, flag, parse};
     use std::collections::HashMap;
-
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: GithubTokenArgs,
-    }
-
-    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
 
     /// Parses flags only: clap's `env` would read the process environment.
     fn args(argv: &[&str]) -> GithubTokenArgs {
-        let mut cli = Cli::try_parse_from(std::iter::once("x").chain(argv.iter().copied())).unwrap();
-        let flag = |name: &str| {
-            argv.iter()
-                .position(|a| *a == name)
-                .map(|i| argv[i + 1].to_string())
-        };
-        cli.args.path_prefix = flag("--path-prefix");
-        cli.args.environment = flag("--environment");
-        cli.args.project_id = flag("--project-id");
-        cli.args.github_api_url = flag("--github-api-url");
-        cli.args.vault.host_url = None;
-        cli.args.vault.client_id = None;
-        cli.args.vault.cf_access_client_id = None;
-        cli.args.vault.user_agent = None;
-        cli.args
+        let mut cli = parse::<GithubTokenArgs>(argv);
+        cli.path_prefix = flag(argv, "--path-prefix");
+        cli.environment = flag(argv, "--environment");
+        cli.project_id = flag(argv, "--project-id");
+        cli.github_api_url = flag(argv, "--github-api-url");
+        cli.vault.host_url = None;
+        cli.vault.client_id = None;
+        cli.vault.cf_access_client_id = None;
+        cli.vault.user_agent = None;
+        cli
     }
 
-    fn seed_env() -> HashMap<String, String> {
+    fn runbook_env() -> HashMap<String, String> {
         env(&[
             ("INFISICAL_HOST", "https://vault.example.com"),
             ("INFISICAL_CLIENT_ID", "id"),
@@ -309,14 +291,14 @@ mod tests {
 
     #[test]
     fn the_runbook_names_and_defaults_work() {
-        let cfg = args(&["--bot", "raxx-dev-bot"]).validate(&seed_env()).unwrap();
+        let cfg = args(&["--bot", "raxx-dev-bot"]).validate(&runbook_env()).unwrap();
         assert_eq!(cfg.vault.base_url.host_str(), Some("vault.example.com"));
         assert_eq!(cfg.location.environment, "prod");
         assert_eq!(cfg.location.path.as_str(), "/raxx-dev-bot");
         assert_eq!(cfg.github_api_url.as_str(), "https://api.github.com/");
         assert!(cfg.warnings.is_empty());
 
-        let mut e = seed_env();
+        let mut e = runbook_env();
         e.insert("INFISICAL_ENV".into(), "staging".into());
         e.insert("INFISICAL_PATH_PREFIX".into(), "/bots/".into());
         let cfg = args(&["--bot", "b"]).validate(&e).unwrap();
@@ -326,7 +308,7 @@ mod tests {
 
     #[test]
     fn primary_environment_wins_but_a_conflicting_alias_is_reported() {
-        let mut e = seed_env();
+        let mut e = runbook_env();
         e.insert("INFISICAL_ENV".into(), "prod".into());
         e.insert("INFISICAL_ENVIRONMENT".into(), "dev".into());
         let cfg = args(&["--bot", "b"]).validate(&e).unwrap();
@@ -337,7 +319,7 @@ mod tests {
     #[test]
     fn bot_names_cannot_escape_the_prefix() {
         for bad in ["", "..", "a/b", "../x", "a b", "a\\b", "%2e%2e"] {
-            let err = args(&["--bot", bad]).validate(&seed_env()).unwrap_err();
+            let err = args(&["--bot", bad]).validate(&runbook_env()).unwrap_err();
             assert_eq!(err.var, "--bot", "{bad}");
         }
     }
@@ -345,15 +327,15 @@ mod tests {
     #[test]
     fn a_bot_outside_the_scope_is_refused() {
         let argv = ["--bot", "ops-bot", "--scope", "prod:/dev-bot/**"];
-        let err = args(&argv).validate(&seed_env()).unwrap_err();
+        let err = args(&argv).validate(&runbook_env()).unwrap_err();
         assert!(err.problem.contains("outside the scope"), "{err}");
         let argv = ["--bot", "dev-bot", "--scope", "prod:/dev-bot/**"];
-        assert!(args(&argv).validate(&seed_env()).is_ok());
+        assert!(args(&argv).validate(&runbook_env()).is_ok());
     }
 
     #[test]
     fn project_id_is_required() {
-        let mut e = seed_env();
+        let mut e = runbook_env();
         e.remove("INFISICAL_PROJECT_ID");
         let err = args(&["--bot", "b"]).validate(&e).unwrap_err();
         assert_eq!(err.var, "INFISICAL_PROJECT_ID");
@@ -367,9 +349,9 @@ mod tests {
             "--github-api-url",
             "https://ghe.example.com/api/v3/",
         ];
-        let cfg = args(&argv).validate(&seed_env()).unwrap();
+        let cfg = args(&argv).validate(&runbook_env()).unwrap();
         assert_eq!(cfg.github_api_url.as_str(), "https://ghe.example.com/api/v3");
         let argv = ["--bot", "b", "--github-api-url", "http://ghe.example.com"];
-        assert!(args(&argv).validate(&seed_env()).is_err());
+        assert!(args(&argv).validate(&runbook_env()).is_err());
     }
 }

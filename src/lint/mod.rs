@@ -9,6 +9,7 @@
 //! error finding, 2 configuration error. Values are read (for `__EXPIRES_AT`
 //! and Rule 2's digests) but never printed or logged, nor are their digests.
 
+mod findings;
 pub mod report;
 pub mod rules;
 

@@ -31,13 +31,16 @@ pub(super) async fn find_or_record(run: &mut Run<'_>) -> Option<Found> {
 pub(super) async fn find(run: &mut Run<'_>) -> Result<Found, VaultError> {
     let started = Instant::now();
     let setup = run.setup;
-    let ids = run.api.identities_named(&run.project.org_id, &setup.name).await?;
+    let ids = run
+        .vault
+        .identities_named(&run.project.org_id, &setup.name)
+        .await?;
     let id_key = setup.id_key();
-    let stored = run.api.read_secret(&setup.at(&id_key)).await?;
+    let stored = run.vault.stored_value(&setup.at(&id_key)).await?;
     let mut ours = Vec::new();
     let mut strangers = Vec::new();
     for id in ids {
-        let ua = run.api.universal_auth(&id).await?;
+        let ua = run.vault.universal_auth(&id).await?;
         match (ua, &stored) {
             (Some(ua), Some(s)) if ua.client_id == s.expose_secret().trim() => ours.push((id, ua)),
             _ => strangers.push(id),
@@ -87,7 +90,7 @@ pub(super) async fn find(run: &mut Run<'_>) -> Result<Found, VaultError> {
 /// admin identity sees them.
 pub(super) async fn companions(run: &Run<'_>) -> Vec<String> {
     match run
-        .api
+        .vault
         .secret_keys(&run.setup.project_id, &run.setup.store_env, "/", true)
         .await
     {
@@ -128,7 +131,7 @@ pub(super) async fn check_globs(run: &mut Run<'_>, allow_broad: bool) -> Result<
         if let Some(example) = plan::store_exposure(glob, &setup.store, &setup.store_root, &known) {
             let prefix = glob.literal_prefix();
             let names = run
-                .api
+                .vault
                 .folder_names(&setup.project_id, &setup.environment, prefix.as_str())
                 .await
                 .unwrap_or_default();

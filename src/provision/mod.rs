@@ -1,7 +1,7 @@
-//! `provision` / `deprovision`: the seed-001 runbook's onboarding of a
-//! read-only agent identity, automated and verified.
+//! `provision` / `deprovision`: onboarding of a read-only agent identity,
+//! automated and verified.
 //!
-//! In the runbook's order: project (org id), a machine identity with org role
+//! In order: project (org id), a machine identity with org role
 //! `no-access`, universal auth, one client secret that goes from the vault's
 //! answer straight into the vault (`PFX_CLIENT_ID` / `PFX_CLIENT_SECRET` at
 //! the store path), project membership `no-access`, one read-only privilege
@@ -14,9 +14,10 @@
 //! path. Its privileges are recognised by their slug, `<name>-read-<hash of
 //! env:glob>`.
 //!
-//! Sub-modules: `api` (the identity-management calls, both API generations),
-//! `plan` (names and glob guard rails), `lookup`, `steps`, `verify`,
-//! `rotate`, `undo`, `remove` (the flows), `report` (the output).
+//! The vault calls are the shared client's admin methods
+//! ([`crate::vault::admin`]). Sub-modules: `plan` (names and glob guard
+//! rails), `lookup`, `steps`, `verify`, `rotate`, `undo`, `remove` (the
+//! flows), `report` (the output).
 
 /// Runs one write step, recording its line; `Err(())` after a failure line.
 macro_rules! step {
@@ -32,269 +33,36 @@ macro_rules! step {
     }};
 }
 
-mod api;
 mod lookup;
 mod plan;
 mod remove;
 mod report;
 mod rotate;
+mod setup;
 mod steps;
 mod undo;
 mod verify;
 
 use std::time::Instant;
 
-use clap::Args;
 use rand::Rng;
 use secrecy::{ExposeSecret, SecretString};
 
 pub use plan::DEFAULT_STORE_ROOT;
 pub use report::{EXIT_CONFIG, EXIT_FAILED, EXIT_OK, Export, Line, Outcome, Status};
 
-use crate::config::{ConfigError, Credentials, EnvSource, VaultArgs, VaultSettings};
+use crate::config::{ConfigError, Credentials, EnvSource};
 use crate::scope::{Glob, SecretPath};
+use crate::vault::admin::{NewClientSecret, PrivilegeInfo, ProjectInfo, SecretAt, UniversalAuth};
 use crate::vault::{ListOptions, Location, ReadOptions, VaultClient, VaultError};
-use api::{AdminApi, NewClientSecret, PrivilegeInfo, ProjectInfo, SecretAt, UniversalAuth};
 use lookup::{Found, check_globs, find_or_record};
 use remove::{remove_identity, remove_stored};
 use rotate::rotate;
+use setup::{Common, Setup, config_failure, setup, valid_cidr};
+pub use setup::{DeprovisionArgs, ProvisionArgs};
 use steps::{complete, create, new_secret};
 use undo::undo;
 use verify::{agent_client, verify};
-
-/// Flags of `provision`.
-#[derive(Debug, Clone, Args)]
-pub struct ProvisionArgs {
-    /// Name of the machine identity; it also names its credentials folder.
-    pub name: String,
-
-    #[command(flatten)]
-    pub vault: VaultArgs,
-
-    /// Project the identity joins (also INFISICAL_PROJECT_ID).
-    #[arg(long, env = "INFISICAL_PROJECT_ID", value_name = "ID")]
-    pub project_id: Option<String>,
-
-    /// Environment slug the privileges apply to (e.g. prod).
-    #[arg(long, value_name = "SLUG")]
-    pub environment: Option<String>,
-
-    /// secretPath glob the agent may read (read only), repeatable: one
-    /// privilege each. `/**` needs --allow-broad; a glob that can reach the
-    /// credential store is refused.
-    #[arg(long = "glob", value_name = "GLOB")]
-    pub globs: Vec<String>,
-
-    /// Environment of the stored credentials (default: --environment).
-    #[arg(long, value_name = "SLUG")]
-    pub store_environment: Option<String>,
-
-    /// Folder of the stored credentials (default: /MooseQuest/identities/NAME).
-    #[arg(long, value_name = "PATH")]
-    pub store_path: Option<String>,
-
-    /// Prefix of the stored keys PFX_CLIENT_ID / PFX_CLIENT_SECRET (default:
-    /// NAME in upper snake case).
-    #[arg(long, value_name = "PFX")]
-    pub store_prefix: Option<String>,
-
-    /// Access-token TTL in seconds.
-    #[arg(long, default_value_t = 3600, value_name = "SECS")]
-    pub ttl: u64,
-
-    /// Access-token max TTL in seconds (renewals end there).
-    #[arg(long, default_value_t = 7200, value_name = "SECS")]
-    pub max_ttl: u64,
-
-    /// Address or CIDR allowed to log in and use tokens, repeatable
-    /// (default: 0.0.0.0/0 and ::/0, as the runbook).
-    #[arg(long = "trusted-ip", value_name = "CIDR")]
-    pub trusted_ips: Vec<String>,
-
-    /// Allow a glob that grants the whole environment (e.g. /**).
-    #[arg(long)]
-    pub allow_broad: bool,
-
-    /// Issue a new client secret, store it, verify a login with it, then
-    /// revoke the old ones.
-    #[arg(long)]
-    pub rotate_secret: bool,
-
-    /// Print the plan; write nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-
-    /// One JSON document instead of the report.
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// Flags of `deprovision`.
-#[derive(Debug, Clone, Args)]
-pub struct DeprovisionArgs {
-    /// Name of the machine identity made by `provision`.
-    pub name: String,
-
-    #[command(flatten)]
-    pub vault: VaultArgs,
-
-    /// Project the identity is a member of (also INFISICAL_PROJECT_ID).
-    #[arg(long, env = "INFISICAL_PROJECT_ID", value_name = "ID")]
-    pub project_id: Option<String>,
-
-    /// Environment of the stored credentials (as --store-environment, or
-    /// --environment, of provision).
-    #[arg(long, visible_alias = "store-environment", value_name = "SLUG")]
-    pub environment: Option<String>,
-
-    /// Folder of the stored credentials (default: /MooseQuest/identities/NAME).
-    #[arg(long, value_name = "PATH")]
-    pub store_path: Option<String>,
-
-    /// Prefix of the stored keys (default: NAME in upper snake case).
-    #[arg(long, value_name = "PFX")]
-    pub store_prefix: Option<String>,
-
-    /// Leave the stored PFX_CLIENT_ID / PFX_CLIENT_SECRET in place.
-    #[arg(long)]
-    pub keep_stored: bool,
-
-    /// Print what would be removed; remove nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-
-    /// One JSON document instead of the report.
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// Everything a run needs once the flags and variables are valid.
-struct Setup {
-    settings: VaultSettings,
-    credentials: Credentials,
-    project_id: String,
-    name: String,
-    environment: String,
-    store_env: String,
-    store: SecretPath,
-    store_root: SecretPath,
-    prefix: String,
-    globs: Vec<Glob>,
-}
-
-impl Setup {
-    fn id_key(&self) -> String {
-        format!("{}_CLIENT_ID", self.prefix)
-    }
-
-    fn secret_key(&self) -> String {
-        format!("{}_CLIENT_SECRET", self.prefix)
-    }
-
-    fn at<'a>(&'a self, key: &'a str) -> SecretAt<'a> {
-        SecretAt {
-            project_id: &self.project_id,
-            environment: &self.store_env,
-            path: self.store.as_str(),
-            key,
-        }
-    }
-
-    fn stored(&self, key: &str) -> String {
-        format!(
-            "{}:{}/{key}",
-            self.store_env,
-            self.store.as_str().trim_end_matches('/')
-        )
-    }
-}
-
-struct Common<'a> {
-    name: &'a str,
-    vault: &'a VaultArgs,
-    project_id: Option<&'a str>,
-    environment: Option<&'a str>,
-    store_environment: Option<&'a str>,
-    store_path: Option<&'a str>,
-    store_prefix: Option<&'a str>,
-}
-
-fn setup(c: &Common<'_>, globs: &[String], env: &dyn EnvSource) -> Result<Setup, ConfigError> {
-    plan::check_name(c.name)
-        .map_err(|why| ConfigError::new("NAME", why, "pick a name such as mcp-main-loop"))?;
-    let settings = c.vault.settings(env)?;
-    let credentials = c.vault.credentials(env)?;
-    let project_id = c
-        .project_id
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .ok_or_else(|| {
-            ConfigError::new(
-                "INFISICAL_PROJECT_ID (--project-id)",
-                "is not set",
-                "export INFISICAL_PROJECT_ID with the project's id (Project Settings in Infisical)",
-            )
-        })?
-        .to_owned();
-    let environment = c.environment.map(str::trim).unwrap_or("").to_owned();
-    let store_env = c
-        .store_environment
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .unwrap_or(&environment)
-        .to_owned();
-    if store_env.is_empty() {
-        return Err(ConfigError::new(
-            "--environment",
-            "is not set",
-            "pass --environment SLUG (e.g. prod); the credentials are stored there unless --store-environment says otherwise",
-        ));
-    }
-    let raw_store = c
-        .store_path
-        .map(str::to_owned)
-        .unwrap_or_else(|| format!("{DEFAULT_STORE_ROOT}/{}", c.name));
-    let store = SecretPath::parse(&raw_store).map_err(|e| {
-        ConfigError::new(
-            "--store-path",
-            e.to_string(),
-            "give a folder path such as /MooseQuest/identities/NAME",
-        )
-    })?;
-    let store_root = store.parent().unwrap_or_else(SecretPath::root);
-    let prefix = c
-        .store_prefix
-        .map(str::to_owned)
-        .unwrap_or_else(|| plan::default_prefix(c.name));
-    plan::check_prefix(&prefix)
-        .map_err(|why| ConfigError::new("--store-prefix", why, "e.g. --store-prefix MCP_MAIN_LOOP"))?;
-    let mut parsed = Vec::new();
-    for raw in globs {
-        parsed.push(
-            plan::parse_glob(raw)
-                .map_err(|r| ConfigError::new("--glob", r.to_string(), "e.g. --glob '/apps/agent/**'"))?,
-        );
-    }
-    Ok(Setup {
-        settings,
-        credentials,
-        project_id,
-        name: c.name.to_owned(),
-        environment,
-        store_env,
-        store,
-        store_root,
-        prefix,
-        globs: parsed,
-    })
-}
-
-fn config_failure(mut outcome: Outcome, e: &ConfigError) -> Outcome {
-    outcome.result = format!("configuration error: {}: {}", e.var, e.problem);
-    outcome.notes.push(format!("fix: {}", e.fix));
-    outcome.exit = EXIT_CONFIG;
-    outcome
-}
 
 fn fail(outcome: &mut Outcome, name: &str, started: Instant, what: &str, e: &VaultError) {
     outcome.steps.push(Line::new(
@@ -303,20 +71,6 @@ fn fail(outcome: &mut Outcome, name: &str, started: Instant, what: &str, e: &Vau
         started,
         format!("{what}: {e} (fix: {})", e.hint()),
     ));
-}
-
-fn valid_cidr(raw: &str) -> bool {
-    let (address, prefix) = match raw.split_once('/') {
-        Some((a, p)) => (a, Some(p)),
-        None => (raw, None),
-    };
-    match address.parse::<std::net::IpAddr>() {
-        Ok(ip) => {
-            let max = if ip.is_ipv4() { 32 } else { 128 };
-            prefix.is_none_or(|p| p.parse::<u8>().is_ok_and(|p| p <= max))
-        }
-        Err(_) => false,
-    }
 }
 
 /// What was made by this run, in order, so that a failure can undo it.
@@ -340,22 +94,46 @@ enum Made {
 
 struct Run<'a> {
     setup: &'a Setup,
-    api: AdminApi,
+    vault: VaultClient,
     project: ProjectInfo,
     outcome: Outcome,
     made: Vec<Made>,
 }
 
-async fn connect(setup: &Setup, outcome: &mut Outcome) -> Result<(AdminApi, ProjectInfo), ()> {
+impl<'a> Run<'a> {
+    fn new(setup: &'a Setup, vault: VaultClient, project: ProjectInfo, outcome: Outcome) -> Self {
+        Self {
+            setup,
+            vault,
+            project,
+            outcome,
+            made: Vec::new(),
+        }
+    }
+}
+
+/// Connects as the admin identity; on failure the outcome says "failed".
+async fn connect(setup: &Setup, outcome: &mut Outcome) -> Result<(VaultClient, ProjectInfo), ()> {
+    outcome.target = format!("vault {}", setup.settings.base_url);
+    let connected = open(setup, outcome).await;
+    if connected.is_err() {
+        outcome.result = "failed".into();
+        outcome.exit = EXIT_FAILED;
+    }
+    connected
+}
+
+/// The admin client, and the project read through it.
+async fn open(setup: &Setup, outcome: &mut Outcome) -> Result<(VaultClient, ProjectInfo), ()> {
     let started = Instant::now();
-    let api = match AdminApi::new(&setup.settings, setup.credentials.clone()) {
+    let vault = match VaultClient::new(&setup.settings, setup.credentials.clone()) {
         Ok(a) => a,
         Err(e) => {
             fail(outcome, "connect", started, "cannot set up the vault client", &e);
             return Err(());
         }
     };
-    match api.project(&setup.project_id).await {
+    match vault.project(&setup.project_id).await {
         Ok(project) => {
             outcome.steps.push(Line::new(
                 "project",
@@ -369,7 +147,7 @@ async fn connect(setup: &Setup, outcome: &mut Outcome) -> Result<(AdminApi, Proj
                     project.environments.join(", ")
                 ),
             ));
-            Ok((api, project))
+            Ok((vault, project))
         }
         Err(e) => {
             fail(
@@ -489,10 +267,8 @@ pub async fn provision(args: &ProvisionArgs, env: &dyn EnvSource) -> Outcome {
             return config_failure(outcome, &e);
         }
     }
-    outcome.target = format!("vault {}", setup.settings.base_url);
-    let Ok((api, project)) = connect(&setup, &mut outcome).await else {
-        outcome.result = "failed".into();
-        outcome.exit = EXIT_FAILED;
+    let mut outcome = outcome;
+    let Ok((vault, project)) = connect(&setup, &mut outcome).await else {
         return outcome;
     };
     for (flag, slug) in [
@@ -508,13 +284,7 @@ pub async fn provision(args: &ProvisionArgs, env: &dyn EnvSource) -> Outcome {
             return config_failure(outcome, &e);
         }
     }
-    let mut run = Run {
-        setup: &setup,
-        api,
-        project,
-        outcome,
-        made: Vec::new(),
-    };
+    let mut run = Run::new(&setup, vault, project, outcome);
     if !args.rotate_secret
         && let Err(why) = check_globs(&mut run, args.allow_broad).await
     {
@@ -539,14 +309,7 @@ pub async fn provision(args: &ProvisionArgs, env: &dyn EnvSource) -> Outcome {
         (Found::None, false) => create(&mut run, args).await,
         (Found::Ours { id, ua }, false) => complete(&mut run, &id, &ua, args.dry_run).await,
     };
-    run.outcome.api_generation = Some(
-        if run.api.legacy() {
-            "2024 build (v1 privilege routes)"
-        } else {
-            "current (v2 privilege routes)"
-        }
-        .into(),
-    );
+    note_generation(&mut run);
     match done {
         Ok(result) => {
             if !args.dry_run {
@@ -567,6 +330,18 @@ fn finish(run: Run<'_>, result: &str, exit: u8) -> Outcome {
     outcome.exit = exit;
     outcome.ok = exit == EXIT_OK;
     outcome
+}
+
+/// Which privilege routes the vault answered to, for the report.
+fn note_generation(run: &mut Run<'_>) {
+    run.outcome.api_generation = Some(
+        if run.vault.legacy_privileges() {
+            "2024 build (v1 privilege routes)"
+        } else {
+            "current (v2 privilege routes)"
+        }
+        .into(),
+    );
 }
 
 fn pass(run: &mut Run<'_>, name: &str, started: Instant, detail: impl Into<String>) {
@@ -596,19 +371,11 @@ pub async fn deprovision(args: &DeprovisionArgs, env: &dyn EnvSource) -> Outcome
         Ok(s) => s,
         Err(e) => return config_failure(outcome, &e),
     };
-    outcome.target = format!("vault {}", setup.settings.base_url);
-    let Ok((api, project)) = connect(&setup, &mut outcome).await else {
-        outcome.result = "failed".into();
-        outcome.exit = EXIT_FAILED;
+    let mut outcome = outcome;
+    let Ok((vault, project)) = connect(&setup, &mut outcome).await else {
         return outcome;
     };
-    let mut run = Run {
-        setup: &setup,
-        api,
-        project,
-        outcome,
-        made: Vec::new(),
-    };
+    let mut run = Run::new(&setup, vault, project, outcome);
     let Some(found) = find_or_record(&mut run).await else {
         return finish(run, "failed", EXIT_FAILED);
     };
@@ -640,13 +407,6 @@ pub async fn deprovision(args: &DeprovisionArgs, env: &dyn EnvSource) -> Outcome
     } else {
         "nothing to remove"
     };
-    run.outcome.api_generation = Some(
-        if run.api.legacy() {
-            "2024 build (v1 privilege routes)"
-        } else {
-            "current (v2 privilege routes)"
-        }
-        .into(),
-    );
+    note_generation(&mut run);
     finish(run, result, EXIT_OK)
 }

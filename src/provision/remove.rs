@@ -24,7 +24,7 @@ pub(super) async fn remove_identity(run: &mut Run<'_>, identity: &str, dry_run: 
         return Ok(());
     }
     let started = Instant::now();
-    let ids = match run.api.client_secret_ids(identity).await {
+    let ids = match run.vault.client_secret_ids(identity).await {
         Ok(ids) => ids,
         Err(e) => {
             fail(
@@ -39,7 +39,7 @@ pub(super) async fn remove_identity(run: &mut Run<'_>, identity: &str, dry_run: 
         }
     };
     for id in &ids {
-        if let Err(e) = run.api.revoke_client_secret(identity, id).await {
+        if let Err(e) = run.vault.revoke_client_secret(identity, id).await {
             fail(
                 &mut run.outcome,
                 "client-secrets",
@@ -60,9 +60,9 @@ pub(super) async fn remove_identity(run: &mut Run<'_>, identity: &str, dry_run: 
 
     let started = Instant::now();
     let project = run.project.clone();
-    let member = run.api.membership_exists(&s.project_id, identity).await;
+    let member = run.vault.membership_exists(&s.project_id, identity).await;
     let privileges = match member {
-        Ok(true) => run.api.privileges(&project, identity).await,
+        Ok(true) => run.vault.privileges(&project, identity).await,
         Ok(false) => Ok(Vec::new()),
         Err(e) => Err(e),
     };
@@ -81,7 +81,7 @@ pub(super) async fn remove_identity(run: &mut Run<'_>, identity: &str, dry_run: 
         }
     };
     for p in &privileges {
-        if let Err(e) = run.api.delete_privilege(&project, identity, p).await {
+        if let Err(e) = run.vault.delete_privilege(&project, identity, p).await {
             fail(
                 &mut run.outcome,
                 "privileges",
@@ -101,7 +101,7 @@ pub(super) async fn remove_identity(run: &mut Run<'_>, identity: &str, dry_run: 
     );
 
     let started = Instant::now();
-    match run.api.delete_membership(&s.project_id, identity).await {
+    match run.vault.delete_membership(&s.project_id, identity).await {
         Ok(true) => pass(
             run,
             "membership",
@@ -122,7 +122,7 @@ pub(super) async fn remove_identity(run: &mut Run<'_>, identity: &str, dry_run: 
         }
     }
     let started = Instant::now();
-    match run.api.delete_identity(identity).await {
+    match run.vault.delete_identity(identity).await {
         Ok(_) => pass(
             run,
             "identity",
@@ -158,7 +158,7 @@ pub(super) async fn remove_stored(run: &mut Run<'_>, dry_run: bool) -> Result<bo
             ));
             continue;
         }
-        match run.api.delete_secret(&s.at(&key)).await {
+        match run.vault.delete_secret(&s.at(&key)).await {
             Ok(true) => {
                 any = true;
                 pass(run, "store", started, format!("deleted {}", s.stored(&key)));
@@ -184,23 +184,23 @@ pub(super) async fn remove_stored(run: &mut Run<'_>, dry_run: bool) -> Result<bo
     };
     let started = Instant::now();
     let keys = run
-        .api
+        .vault
         .secret_keys(&s.project_id, &s.store_env, s.store.as_str(), true)
         .await;
     let folders = run
-        .api
+        .vault
         .folder_names(&s.project_id, &s.store_env, s.store.as_str())
         .await;
     let last = s.store.segments().last().unwrap_or_default().to_owned();
     let listed_in_parent = run
-        .api
+        .vault
         .folder_names(&s.project_id, &s.store_env, parent.as_str())
         .await
         .is_ok_and(|names| names.contains(&last));
     if let (Ok(k), Ok(f), true) = (&keys, &folders, listed_in_parent) {
         if k.is_empty() && f.is_empty() {
             match run
-                .api
+                .vault
                 .delete_folder(&s.project_id, &s.store_env, parent.as_str(), &last)
                 .await
             {

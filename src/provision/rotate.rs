@@ -19,7 +19,7 @@ pub(super) async fn rotate(
         run,
         "client-secrets",
         "cannot list the client secrets",
-        run.api.client_secret_ids(identity)
+        run.vault.client_secret_ids(identity)
     );
     if dry_run {
         run.outcome
@@ -41,13 +41,13 @@ pub(super) async fn rotate(
         run,
         "store",
         "cannot read the stored client secret",
-        run.api.read_secret(&s.at(&secret_key))
+        run.vault.stored_value(&s.at(&secret_key))
     );
     let fresh = new_secret(run, identity).await?;
     let started = Instant::now();
     let stored = match &previous {
-        Some(_) => run.api.update_secret(&s.at(&secret_key), &fresh.secret).await,
-        None => run.api.create_secret(&s.at(&secret_key), &fresh.secret).await,
+        Some(_) => run.vault.update_secret(&s.at(&secret_key), &fresh.secret).await,
+        None => run.vault.create_secret(&s.at(&secret_key), &fresh.secret).await,
     };
     if let Err(e) = stored {
         fail(
@@ -87,7 +87,7 @@ pub(super) async fn rotate(
     let started = Instant::now();
     let mut revoked = 0;
     for id in old_ids.iter().filter(|id| **id != fresh.id) {
-        match run.api.revoke_client_secret(identity, id).await {
+        match run.vault.revoke_client_secret(identity, id).await {
             Ok(()) => revoked += 1,
             Err(e) => {
                 fail(
@@ -123,8 +123,8 @@ pub(super) async fn restore(run: &mut Run<'_>, previous: Option<&SecretString>) 
     let key = s.secret_key();
     let started = Instant::now();
     let result = match previous {
-        Some(old) => run.api.update_secret(&s.at(&key), old).await,
-        None => run.api.delete_secret(&s.at(&key)).await.map(|_| ()),
+        Some(old) => run.vault.update_secret(&s.at(&key), old).await,
+        None => run.vault.delete_secret(&s.at(&key)).await.map(|_| ()),
     };
     match result {
         Ok(()) => run.outcome.undo.push(Line::new(

@@ -80,7 +80,7 @@ pub(super) async fn create(run: &mut Run<'_>, args: &ProvisionArgs) -> Result<St
         run,
         "identity",
         "cannot create the identity",
-        run.api.create_identity(&run.project.org_id, &s.name)
+        run.vault.create_identity(&run.project.org_id, &s.name)
     );
     run.made.push(Made::Identity(identity.clone()));
     run.outcome.identity_id = Some(identity.clone());
@@ -96,7 +96,7 @@ pub(super) async fn create(run: &mut Run<'_>, args: &ProvisionArgs) -> Result<St
         run,
         "universal-auth",
         "cannot attach universal auth",
-        run.api
+        run.vault
             .attach_universal_auth(&identity, args.ttl, args.max_ttl, &ips)
     );
     run.outcome.client_id = Some(ua.client_id.clone());
@@ -123,7 +123,7 @@ pub(super) async fn create(run: &mut Run<'_>, args: &ProvisionArgs) -> Result<St
         run,
         "membership",
         "cannot add the identity to the project",
-        run.api.create_membership(&s.project_id, &identity)
+        run.vault.create_membership(&s.project_id, &identity)
     );
     run.made.push(Made::Membership(identity.clone()));
     pass(
@@ -145,7 +145,7 @@ pub(super) async fn new_secret(run: &mut Run<'_>, identity: &str) -> Result<NewC
         run,
         "client-secret",
         "cannot create a client secret",
-        run.api.create_client_secret(identity, &description)
+        run.vault.create_client_secret(identity, &description)
     );
     run.made.push(Made::ClientSecret {
         identity: identity.to_owned(),
@@ -183,7 +183,7 @@ pub(super) async fn ensure_folder(run: &mut Run<'_>) -> Result<(), ()> {
     let mut first_missing = None;
     for segment in s.store.segments() {
         let names = match run
-            .api
+            .vault
             .folder_names(&s.project_id, &s.store_env, current.as_str())
             .await
         {
@@ -211,7 +211,7 @@ pub(super) async fn ensure_folder(run: &mut Run<'_>) -> Result<(), ()> {
     };
     let last = s.store.segments().last().unwrap_or_default().to_owned();
     if let Err(e) = run
-        .api
+        .vault
         .create_folder(&s.project_id, &s.store_env, parent.as_str(), &last)
         .await
     {
@@ -248,33 +248,23 @@ pub(super) async fn store(run: &mut Run<'_>, key: &str, value: &SecretString) ->
     let s = run.setup;
     let started = Instant::now();
     let at = s.at(key);
-    match run.api.create_secret(&at, value).await {
+    let written = match run.vault.create_secret(&at, value).await {
         Ok(()) => {
             run.made.push(Made::Secret(key.to_owned()));
-            pass(run, "store", started, format!("stored {}", s.stored(key)));
+            Ok(format!("stored {}", s.stored(key)))
+        }
+        Err(VaultError::BadRequest { status: 400, .. }) => run
+            .vault
+            .update_secret(&at, value)
+            .await
+            .map(|()| format!("replaced the stale {}", s.stored(key))),
+        Err(e) => Err(e),
+    };
+    match written {
+        Ok(detail) => {
+            pass(run, "store", started, detail);
             Ok(())
         }
-        Err(VaultError::BadRequest { status: 400, .. }) => match run.api.update_secret(&at, value).await {
-            Ok(()) => {
-                pass(
-                    run,
-                    "store",
-                    started,
-                    format!("replaced the stale {}", s.stored(key)),
-                );
-                Ok(())
-            }
-            Err(e) => {
-                fail(
-                    &mut run.outcome,
-                    "store",
-                    started,
-                    &format!("cannot store {}", s.stored(key)),
-                    &e,
-                );
-                Err(())
-            }
-        },
         Err(e) => {
             fail(
                 &mut run.outcome,
@@ -317,7 +307,7 @@ pub(super) async fn add_privileges(
                 s.environment,
                 glob.as_str()
             ),
-            run.api
+            run.vault
                 .create_privilege(&project, identity, &slug, &s.environment, glob.as_str())
         );
         run.made.push(Made::Privilege {
@@ -352,7 +342,7 @@ pub(super) async fn complete(
     run.outcome.client_id = Some(ua.client_id.clone());
     let started = Instant::now();
     let secret_key = s.secret_key();
-    let stored = match run.api.read_secret(&s.at(&secret_key)).await {
+    let stored = match run.vault.stored_value(&s.at(&secret_key)).await {
         Ok(v) => v,
         Err(e) => {
             fail(
@@ -365,7 +355,7 @@ pub(super) async fn complete(
             return Err(());
         }
     };
-    let member = match run.api.membership_exists(&s.project_id, identity).await {
+    let member = match run.vault.membership_exists(&s.project_id, identity).await {
         Ok(m) => m,
         Err(e) => {
             fail(
@@ -380,7 +370,7 @@ pub(super) async fn complete(
     };
     let existing = if member {
         let project = run.project.clone();
-        match run.api.privileges(&project, identity).await {
+        match run.vault.privileges(&project, identity).await {
             Ok(p) => p,
             Err(e) => {
                 fail(
@@ -473,7 +463,7 @@ pub(super) async fn complete(
             run,
             "membership",
             "cannot add the identity to the project",
-            run.api.create_membership(&s.project_id, identity)
+            run.vault.create_membership(&s.project_id, identity)
         );
         run.made.push(Made::Membership(identity.to_owned()));
         pass(
@@ -501,7 +491,7 @@ pub(super) async fn complete(
 /// the stored one was missing. A failure here leaves them live, said so.
 async fn revoke_unknown_secrets(run: &mut Run<'_>, identity: &str, kept: &str) {
     let started = Instant::now();
-    let ids = match run.api.client_secret_ids(identity).await {
+    let ids = match run.vault.client_secret_ids(identity).await {
         Ok(ids) => ids,
         Err(e) => {
             run.outcome.steps.push(Line::new(
@@ -515,7 +505,7 @@ async fn revoke_unknown_secrets(run: &mut Run<'_>, identity: &str, kept: &str) {
     };
     let mut revoked = 0;
     for id in ids.iter().filter(|id| id.as_str() != kept) {
-        match run.api.revoke_client_secret(identity, id).await {
+        match run.vault.revoke_client_secret(identity, id).await {
             Ok(()) => revoked += 1,
             Err(e) => {
                 run.outcome.steps.push(Line::new(

@@ -14,7 +14,7 @@ pub(super) async fn undo(run: &mut Run<'_>) {
             Made::Privilege { identity, privilege } => (
                 "privilege",
                 format!("privilege {} of identity {identity}", privilege.slug),
-                run.api
+                run.vault
                     .delete_privilege(&project, identity, privilege)
                     .await
                     .map(|_| ()),
@@ -22,7 +22,7 @@ pub(super) async fn undo(run: &mut Run<'_>) {
             Made::Membership(identity) => (
                 "membership",
                 format!("project membership of identity {identity} in {}", s.project_id),
-                run.api
+                run.vault
                     .delete_membership(&s.project_id, identity)
                     .await
                     .map(|_| ()),
@@ -30,12 +30,12 @@ pub(super) async fn undo(run: &mut Run<'_>) {
             Made::Secret(key) => (
                 "store",
                 format!("stored secret {}", s.stored(key)),
-                run.api.delete_secret(&s.at(key)).await.map(|_| ()),
+                run.vault.delete_secret(&s.at(key)).await.map(|_| ()),
             ),
             Made::Folder { parent, name } => (
                 "folder",
                 format!("folder {}:{}/{name}", s.store_env, parent.trim_end_matches('/')),
-                run.api
+                run.vault
                     .delete_folder(&s.project_id, &s.store_env, parent, name)
                     .await
                     .map(|_| ()),
@@ -45,7 +45,7 @@ pub(super) async fn undo(run: &mut Run<'_>) {
             Made::ClientSecret { identity, id } => (
                 "client-secret",
                 format!("client secret {id} of identity {identity}"),
-                run.api.revoke_client_secret(identity, id).await,
+                run.vault.revoke_client_secret(identity, id).await,
             ),
             Made::Identity(id) => (
                 "identity",
@@ -53,7 +53,7 @@ pub(super) async fn undo(run: &mut Run<'_>) {
                     "identity {} ({id}) with its universal auth and client secret",
                     s.name
                 ),
-                run.api.delete_identity(id).await.map(|_| ()),
+                run.vault.delete_identity(id).await.map(|_| ()),
             ),
         };
         match result {

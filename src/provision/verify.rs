@@ -63,15 +63,7 @@ pub(super) async fn verify(run: &mut Run<'_>, client_id: &str, secret: &SecretSt
             environment: s.environment.clone(),
             path: prefix.clone(),
         };
-        let options = ListOptions {
-            read: ReadOptions {
-                expand_references: false,
-                include_imports: false,
-            },
-            recursive: true,
-            with_values: false,
-        };
-        match agent.list_secrets(&at, options).await {
+        match agent.list_secrets(&at, ListOptions::names_only(true)).await {
             Ok(list) => line(
                 run,
                 "in-scope",
@@ -109,11 +101,7 @@ pub(super) async fn verify(run: &mut Run<'_>, client_id: &str, secret: &SecretSt
         environment: s.store_env.clone(),
         path: s.store.clone(),
     };
-    let options = ReadOptions {
-        expand_references: false,
-        include_imports: false,
-    };
-    match agent.get_secret(&own, &secret_key, options).await {
+    match agent.get_secret(&own, &secret_key, ReadOptions::RAW).await {
         Err(VaultError::PermissionDenied { .. }) => line(
             run,
             "out-of-scope",
@@ -150,20 +138,8 @@ pub(super) async fn verify(run: &mut Run<'_>, client_id: &str, secret: &SecretSt
         path: folder.as_str(),
         key: &probe_key,
     };
-    let written = match AdminApi::new(
-        &s.settings,
-        Credentials::UniversalAuth {
-            client_id: client_id.to_owned(),
-            client_secret: secret.clone(),
-        },
-    ) {
-        Ok(as_agent) => {
-            as_agent
-                .create_secret(&probe_at, &SecretString::from("probe"))
-                .await
-        }
-        Err(e) => Err(e),
-    };
+    // The same client that logged in: a write must be refused to it too.
+    let written = agent.create_secret(&probe_at, &SecretString::from("probe")).await;
     match written {
         Err(VaultError::PermissionDenied { .. }) => line(
             run,
@@ -177,7 +153,7 @@ pub(super) async fn verify(run: &mut Run<'_>, client_id: &str, secret: &SecretSt
             ),
         ),
         Ok(()) => {
-            let cleaned = run.api.delete_secret(&probe_at).await.is_ok();
+            let cleaned = run.vault.delete_secret(&probe_at).await.is_ok();
             line(
                 run,
                 "write-refused",

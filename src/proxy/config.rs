@@ -406,14 +406,10 @@ pub fn client_url(addr: SocketAddr) -> String {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+    use crate::test_cli::{env as test_env, parse};
     use clap::Parser;
-    use std::collections::HashMap;
 
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: ProxyArgs,
-    }
+    type Cli = crate::test_cli::Cli<ProxyArgs>;
 
     #[test]
     fn help_offers_only_what_the_proxy_uses() {
@@ -438,11 +434,7 @@ mod tests {
     }
 
     fn settings(argv: &[&str], env: &[(&str, &str)]) -> Result<ProxySettings, ConfigError> {
-        let mut full = vec!["x"];
-        full.extend_from_slice(argv);
-        let cli = Cli::try_parse_from(full).unwrap();
-        let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        cli.args.settings(&env)
+        parse::<ProxyArgs>(argv).settings(&test_env(env))
     }
 
     const HOST: (&str, &str) = ("INFISICAL_HOST_URL", "https://vault.example.com");

@@ -22,6 +22,14 @@ pub struct ReadOptions {
     pub include_imports: bool,
 }
 
+impl ReadOptions {
+    /// A value as it is stored: no reference expanded, no import searched.
+    pub const RAW: Self = Self {
+        expand_references: false,
+        include_imports: false,
+    };
+}
+
 impl Default for ReadOptions {
     fn default() -> Self {
         Self {
@@ -132,23 +140,6 @@ pub struct Folder {
 pub(crate) struct FolderList {
     #[serde(default)]
     pub folders: Vec<Folder>,
-}
-
-/// `GET /api/v1/workspace/{id}`: only the environments are read.
-#[derive(Debug, Deserialize)]
-pub(crate) struct ProjectAnswer {
-    pub workspace: Project,
-}
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct Project {
-    #[serde(default)]
-    pub environments: Vec<ProjectEnvironment>,
-}
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct ProjectEnvironment {
-    pub slug: String,
 }
 
 /// `GET /api/status`: only what the doctor reports.

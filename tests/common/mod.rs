@@ -1,6 +1,8 @@
 //! Shared harness for the integration tests: a fake vault on 127.0.0.1:0
-//! (optionally behind the fake Cloudflare Access gate), and the real binary
-//! spawned as an MCP server and driven by rmcp's client over stdio.
+//! (optionally behind the fake Cloudflare Access gate), the environment a
+//! correctly configured command gets for it, the real binary run once
+//! ([`run_bin`]) or spawned as an MCP server and driven by rmcp's client
+//! over stdio ([`serve`]).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashMap;
@@ -24,14 +26,19 @@ pub async fn start_vault(generation: Generation, gate: CfGate) -> RunningVault {
 }
 
 pub async fn start_vault_with(data: VaultData, generation: Generation, gate: CfGate) -> RunningVault {
+    start(
+        FakeVault::new(data)
+            .generation(generation)
+            .gate(gate)
+            .identity(fakevault::demo_identity()),
+    )
+    .await
+}
+
+/// Starts a configured fake vault on 127.0.0.1, port 0.
+pub async fn start(vault: FakeVault) -> RunningVault {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    FakeVault::new(data)
-        .generation(generation)
-        .gate(gate)
-        .identity(fakevault::demo_identity())
-        .start(listener)
-        .await
-        .unwrap()
+    vault.start(listener).await.unwrap()
 }
 
 pub fn login_gate() -> CfGate {
@@ -41,28 +48,76 @@ pub fn login_gate() -> CfGate {
     }
 }
 
-/// The environment a correctly configured server gets for `vault`.
-pub fn good_env(vault: &RunningVault) -> HashMap<String, String> {
+/// The environment of a command that logs in to `vault` as `client_id`,
+/// through the Cloudflare service token, in `project`, logging everything
+/// (so that a leak into the logs would show).
+pub fn vault_env(
+    vault: &RunningVault,
+    client_id: &str,
+    client_secret: &str,
+    project: &str,
+) -> HashMap<String, String> {
     HashMap::from([
         ("INFISICAL_HOST_URL".into(), vault.base_url()),
-        (
-            "INFISICAL_UNIVERSAL_AUTH_CLIENT_ID".into(),
-            fakevault::DEMO_CLIENT_ID.into(),
-        ),
+        ("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID".into(), client_id.into()),
         (
             "INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET".into(),
-            fakevault::DEMO_CLIENT_SECRET.into(),
+            client_secret.into(),
         ),
         ("CF_ACCESS_CLIENT_ID".into(), CF_ID.into()),
         ("CF_ACCESS_CLIENT_SECRET".into(), CF_SECRET.into()),
-        ("INFISICAL_PROJECT_ID".into(), fakevault::DEMO_PROJECT_ID.into()),
-        ("INFISICAL_ENVIRONMENT".into(), "dev".into()),
-        (
-            "INFISICAL_SCOPE".into(),
-            "dev:/agents/warden/** prod:/MooseQuest/**".into(),
-        ),
+        ("INFISICAL_PROJECT_ID".into(), project.into()),
         ("RUST_LOG".into(), "trace".into()),
     ])
+}
+
+/// `env` logging in with a pre-issued `token` instead of universal auth.
+pub fn with_token(mut env: HashMap<String, String>, token: &str) -> HashMap<String, String> {
+    env.remove("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID");
+    env.remove("INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET");
+    env.insert("INFISICAL_TOKEN".into(), token.into());
+    env
+}
+
+/// The environment a correctly configured server gets for `vault`.
+pub fn good_env(vault: &RunningVault) -> HashMap<String, String> {
+    let mut env = vault_env(
+        vault,
+        fakevault::DEMO_CLIENT_ID,
+        fakevault::DEMO_CLIENT_SECRET,
+        fakevault::DEMO_PROJECT_ID,
+    );
+    env.insert("INFISICAL_ENVIRONMENT".into(), "dev".into());
+    env.insert(
+        "INFISICAL_SCOPE".into(),
+        "dev:/agents/warden/** prod:/MooseQuest/**".into(),
+    );
+    env
+}
+
+/// One run of the binary to its end: exit code and both outputs.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// stdout as one JSON document (a `--json` run).
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", self.stdout, self.stderr))
+    }
+}
+
+/// Runs the binary with `env` only and `args`, stdin closed.
+pub async fn run_bin(env: &HashMap<String, String>, args: &[&str]) -> Run {
+    let out = command(env, args).stdin(Stdio::null()).output().await.unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
 }
 
 /// A running server process with its client session and captured stderr.

@@ -18,11 +18,15 @@
 //! encodings). One Node process answers the whole corpus.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use common::{good_env, is_error, login_gate, serve, start_vault, text, vault_reads};
 use hyper::{Method, Uri};
+use infisical_fakevault::Generation;
 use infisical_mcp_rs::proxy::policy::AnswerKind;
 use infisical_mcp_rs::proxy::route::Route;
 use infisical_mcp_rs::proxy::{Policy, ScopeRule};
@@ -582,4 +586,53 @@ fn the_proxy_refuses_the_trimmed_escape() {
             "{target}: {e}"
         );
     }
+}
+
+/// End to end: the MCP server refuses each kind of input the vault would
+/// read differently, and no read reaches the vault.
+#[tokio::test]
+async fn mcp_tools_refuse_before_any_request() {
+    let vault = start_vault(Generation::Legacy, login_gate()).await;
+    let mut env = good_env(&vault);
+    env.insert("INFISICAL_SCOPE".into(), "dev:/agents/warden/*".into());
+    let served = serve(&env, &["serve"]).await;
+    let before = vault_reads(&vault);
+    let in_scope = "/agents/warden/x";
+    for (tool, args, says) in [
+        (
+            "get-secret",
+            json!({"secretName": NAME, "secretPath": "/agents/warden/\u{FEFF}"}),
+            "white space",
+        ),
+        (
+            "list-secrets",
+            json!({"secretPath": "/agents/warden/\u{FEFF}"}),
+            "white space",
+        ),
+        (
+            "get-secret",
+            json!({"secretName": NAME, "secretPath": "/agents/warden/\u{200B}"}),
+            "invisible",
+        ),
+        (
+            "get-secret",
+            json!({"secretName": "..", "secretPath": in_scope}),
+            "'.' and '..' are not names",
+        ),
+        (
+            "get-secret",
+            json!({"secretName": "WARDEN_API_KEY\u{FEFF}", "secretPath": in_scope}),
+            "white space",
+        ),
+        (
+            "get-secret",
+            json!({"secretName": NAME, "secretPath": in_scope, "environmentSlug": "dev\u{A0}"}),
+            "not an environment slug",
+        ),
+    ] {
+        let result = served.call(tool, args.clone()).await;
+        assert!(is_error(&result), "{tool} {args} was served: {}", text(&result));
+        assert!(text(&result).contains(says), "{tool} {args}: {}", text(&result));
+    }
+    assert_eq!(vault_reads(&vault), before, "a refused input reached the vault");
 }

@@ -208,7 +208,9 @@ impl Glob {
             let simple = wildcard
                 .chars()
                 .all(|c| c == '*' || c == '?' || !GLOB_SYNTAX.contains(&c));
-            if rest.is_empty() || !simple {
+            // With nothing after it, the segment matches the folder it names
+            // (checked below), so no gap is reported.
+            if !simple {
                 return None;
             }
             let folder = literal.join(&wildcard.replace(['*', '?'], "a")).ok()?;
@@ -257,9 +259,6 @@ impl Glob {
         if !prefix.ends_with('/') {
             prefix.push('/');
         }
-        if self.pattern.len() > prefix.len() && self.pattern.starts_with(&prefix) {
-            return true;
-        }
         // `None` (over budget) must not hide a match, so it counts as "maybe".
         program.run_str(&prefix, true) != Some(Tri::No)
     }
@@ -271,6 +270,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn shown_as_the_pattern() {
+        let g = Glob::new("/a/**").unwrap();
+        assert_eq!(format!("{g:?}"), "Glob(\"/a/**\")");
+        assert_eq!(g.to_string(), "/a/**");
+    }
+
+    /// Shapes the gap check must get right that the runbook globs do not
+    /// reach: negations, `?` wildcards, fixes that themselves miss the
+    /// folder (`/**` skips dot folders).
+    #[test]
+    fn folder_gap_edges() {
+        let g = |p: &str| Glob::new(p).unwrap();
+        assert_eq!(g("!/X/**").folder_gap(), None);
+        let gap = g("/X/p-?/*").folder_gap().unwrap();
+        assert_eq!(gap.folder.as_str(), "/X/p-a");
+        assert_eq!(gap.fixes, ["/X/p-?", "/X/**"]);
+        let gap = g("/X/.p-*/*").folder_gap().unwrap();
+        assert_eq!(gap.folder.as_str(), "/X/.p-a");
+        assert_eq!(gap.fixes, ["/X/.p-*"]);
+    }
+
+    #[test]
     fn literal_prefixes() {
         let prefix = |p: &str| Glob::new(p).unwrap().literal_prefix().to_string();
         assert_eq!(prefix("/agents/warden/**"), "/agents/warden");
@@ -280,6 +301,9 @@ mod tests {
         assert_eq!(prefix("/a/b?c/d"), "/a");
         assert_eq!(prefix("/x"), "/x");
         assert_eq!(prefix("/x/"), "/x");
+        // Extglob characters that a folder name may hold still end the prefix.
+        assert_eq!(prefix("/a/b+c/d"), "/a");
+        assert_eq!(prefix("/a/b@c/d"), "/a");
     }
 
     #[test]

@@ -273,6 +273,42 @@ mod tests {
         );
     }
 
+    /// The length limit is inclusive: a path of exactly the limit passes.
+    #[test]
+    fn length_boundary() {
+        let at_limit = format!("/{}", "a".repeat(MAX_PATH_LEN - 1));
+        assert_eq!(SecretPath::parse(&at_limit).unwrap().as_str(), at_limit);
+        let over = format!("{at_limit}a");
+        assert_eq!(
+            SecretPath::parse(&over).unwrap_err().problem(),
+            PathProblem::TooLong
+        );
+    }
+
+    #[test]
+    fn messages_say_what_is_wrong() {
+        let cases = [
+            ("", "it is empty"),
+            ("a", "does not start with '/'"),
+            ("/a/\u{FEFF}", "leading or trailing white space (U+FEFF"),
+            ("/a//b", "empty segment"),
+            ("/a/..", "'.' or '..' segment"),
+            ("/a\\b", "backslash"),
+            ("/a%2F", "percent-encoding"),
+            ("/a\u{1}", "control character"),
+            ("/a\u{200B}b", "invisible format character"),
+            ("/a/*", "glob character"),
+        ];
+        for (raw, says) in cases {
+            let msg = SecretPath::parse(raw).unwrap_err().to_string();
+            assert!(msg.contains(says), "{raw:?}: {msg}");
+        }
+        let msg = SecretPath::parse(&"/a".repeat(600)).unwrap_err().to_string();
+        assert!(msg.contains("longer than 1024 bytes"), "{msg}");
+        let msg = SecretPath::root().join("a/b").unwrap_err().to_string();
+        assert!(msg.contains("cannot contain '/'"), "{msg}");
+    }
+
     #[test]
     fn error_message_is_one_safe_line() {
         let msg = SecretPath::parse("/a\n\u{1b}[31mb").unwrap_err().to_string();

@@ -351,7 +351,13 @@ async fn mode_b_access_rejects_the_service_token_both_ways() {
         env.insert("INFISICAL_HOST_URL".into(), vault.base_url());
         let run = doctor(&env, &["--json"], plain_dir().path()).await;
         assert_eq!(run.code, 1);
-        assert_step(&run, "status", "fail", Some("B"), "Issue or fetch a current service token");
+        assert_step(
+            &run,
+            "status",
+            "fail",
+            Some("B"),
+            "Issue or fetch a current service token",
+        );
         assert!(
             run.step("status")["detail"].as_str().unwrap().contains(says),
             "{}",
@@ -427,7 +433,13 @@ async fn mode_c_wrong_client_secret() {
     );
     let run = doctor(&env, &["--json"], plain_dir().path()).await;
     assert_eq!(run.code, 1);
-    assert_step(&run, "login", "fail", Some("C"), "Fetch the identity's current client secret");
+    assert_step(
+        &run,
+        "login",
+        "fail",
+        Some("C"),
+        "Fetch the identity's current client secret",
+    );
     assert!(run.step("login")["detail"].as_str().unwrap().starts_with("401"));
     assert_eq!(run.step("in-scope-read")["status"], "skip");
     assert_eq!(vault.login_count(), 1, "one attempt: the vault locks after three");
@@ -448,7 +460,13 @@ async fn mode_d_in_scope_path_refused() {
     )
     .await;
     assert_eq!(run.code, 1);
-    assert_step(&run, "in-scope-read", "fail", Some("D"), "the one `provision` attached");
+    assert_step(
+        &run,
+        "in-scope-read",
+        "fail",
+        Some("D"),
+        "the one `provision` attached",
+    );
     assert_eq!(run.step("write-probe")["status"], "skip");
 
     // Listing instead: current Infisical filters silently, so 0 keys is a warning.
@@ -653,7 +671,10 @@ async fn a_wrong_project_id_is_a_setting_not_a_security_failure() {
         let out = run.step("out-of-scope-read");
         assert_ne!(out["status"], "pass", "{out}");
         assert!(
-            !out["detail"].as_str().unwrap().contains("can read outside the scope"),
+            !out["detail"]
+                .as_str()
+                .unwrap()
+                .contains("can read outside the scope"),
             "{out}"
         );
     }
@@ -669,8 +690,14 @@ async fn a_wrong_url_names_the_url() {
     let status = run.step("status");
     assert_eq!(status["status"], "fail", "{status}");
     let fix = status["fix"].as_str().unwrap();
-    assert!(fix.starts_with("no Infisical API answers under INFISICAL_HOST_URL"), "{fix}");
-    assert!(!fix.contains("secret name") && !fix.contains("client secret"), "{fix}");
+    assert!(
+        fix.starts_with("no Infisical API answers under INFISICAL_HOST_URL"),
+        "{fix}"
+    );
+    assert!(
+        !fix.contains("secret name") && !fix.contains("client secret"),
+        "{fix}"
+    );
 
     let env = env_for(&vault.base_url().replacen("http://", "https://", 1));
     let run = doctor(&env, &["--json"], plain_dir().path()).await;

@@ -20,7 +20,10 @@ const README: &str = include_str!("../README.md");
 const SCOPE: &str = "dev:/agents/warden/**";
 
 fn claude_bin() -> Option<PathBuf> {
-    let bin = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/node_modules/.bin/claude"));
+    let bin = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/clients/node_modules/.bin/claude"
+    ));
     if bin.exists() {
         return Some(bin.to_path_buf());
     }
@@ -110,8 +113,17 @@ fn approve(dir: &Path) {
 #[test]
 fn the_readme_command_is_what_mcp_config_prints_without_cloudflare() {
     let home = tempfile::tempdir().unwrap();
-    let env = user_env("http://127.0.0.1:9", home.path(), Path::new("/nonexistent/claude"));
-    let out = run(&env, home.path(), BIN, &["mcp-config", "--scope", SCOPE, "--claude"]);
+    let env = user_env(
+        "http://127.0.0.1:9",
+        home.path(),
+        Path::new("/nonexistent/claude"),
+    );
+    let out = run(
+        &env,
+        home.path(),
+        BIN,
+        &["mcp-config", "--scope", SCOPE, "--claude"],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout).trim_end(), readme_command());
     let stderr = text(&out.stderr);
@@ -134,7 +146,12 @@ async fn claude_code_connects_with_the_readme_entry_and_doctor_agrees() {
 
     // The README's command, verbatim, through a shell as a user pastes it.
     let added = run(&env, dir.path(), "sh", &["-c", readme_command()]);
-    assert!(added.status.success(), "{}{}", text(&added.stdout), text(&added.stderr));
+    assert!(
+        added.status.success(),
+        "{}{}",
+        text(&added.stdout),
+        text(&added.stderr)
+    );
     assert!(dir.path().join(".mcp.json").exists());
     approve(dir.path());
 
@@ -171,7 +188,10 @@ async fn claude_code_connects_with_the_readme_entry_and_doctor_agrees() {
         detail.contains("default environment dev") && detail.contains(&format!("scope {SCOPE}")),
         "{config}"
     );
-    assert!(detail.contains("settings of .mcp.json server 'infisical'"), "{config}");
+    assert!(
+        detail.contains("settings of .mcp.json server 'infisical'"),
+        "{config}"
+    );
     assert_eq!(step("mcp-json")["status"], "pass", "{report}");
     assert_eq!(step("in-scope-read")["status"], "pass", "{report}");
     assert_eq!(out.status.code(), Some(0), "{report}");
@@ -218,7 +238,9 @@ async fn an_unset_cloudflare_reference_is_named_with_the_line_to_delete() {
     assert!(step.get("failureMode").is_none(), "{step}");
     let detail = step["detail"].as_str().unwrap();
     assert!(
-        detail.contains("passes CF_ACCESS_CLIENT_ID as ${CF_ACCESS_CLIENT_ID}, but CF_ACCESS_CLIENT_ID is not set"),
+        detail.contains(
+            "passes CF_ACCESS_CLIENT_ID as ${CF_ACCESS_CLIENT_ID}, but CF_ACCESS_CLIENT_ID is not set"
+        ),
         "{detail}"
     );
     let fix = step["fix"].as_str().unwrap();

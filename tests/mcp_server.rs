@@ -721,7 +721,7 @@ async fn list_folders_shows_only_the_way_into_the_scope() {
         structured(&refused)["error"]["hint"]
             .as_str()
             .unwrap()
-            .contains("list-folders at /"),
+            .contains("call list-folders with path=/agents/warden"),
         "{}",
         structured(&refused)
     );
@@ -1519,7 +1519,10 @@ async fn sample_serve(changes: &[(&str, Option<&str>)]) -> (RunningVault, Served
 }
 
 fn hint_of(result: &rmcp::model::CallToolResult) -> String {
-    structured(result)["error"]["hint"].as_str().unwrap_or_default().to_string()
+    structured(result)["error"]["hint"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// A wrong project id is the vault saying "Project with ID … not found":
@@ -1540,7 +1543,10 @@ async fn a_wrong_project_id_names_the_setting_not_the_key() {
     assert!(is_error(&r));
     let t = text(&r);
     assert!(!t.contains("is not in dev:/agents/warden"), "{t}");
-    assert!(t.contains("Project with ID '3b0f6a52-7c1e-4f7a-9d5e-2a6c8b1e4f90' not found"), "{t}");
+    assert!(
+        t.contains("Project with ID '3b0f6a52-7c1e-4f7a-9d5e-2a6c8b1e4f90' not found"),
+        "{t}"
+    );
     assert!(hint_of(&r).contains("check INFISICAL_PROJECT_ID"), "{t}");
 }
 
@@ -1558,9 +1564,15 @@ async fn a_url_path_without_the_api_names_the_url_not_the_secret() {
         )
         .await;
     let t = text(&r);
-    assert!(t.contains("Route POST:/app/api/v1/auth/universal-auth/login not found"), "{t}");
+    assert!(
+        t.contains("Route POST:/app/api/v1/auth/universal-auth/login not found"),
+        "{t}"
+    );
     let hint = hint_of(&r);
-    assert!(hint.starts_with("no Infisical API answers under INFISICAL_HOST_URL"), "{hint}");
+    assert!(
+        hint.starts_with("no Infisical API answers under INFISICAL_HOST_URL"),
+        "{hint}"
+    );
     assert!(!hint.contains("client secret"), "{hint}");
 }
 
@@ -1597,7 +1609,9 @@ async fn the_scope_supplies_the_default_environment_and_folder() {
         ("INFISICAL_SCOPE", Some("dev:/agents/warden/**")),
     ])
     .await;
-    let r = s.call("get-secret", json!({"secretName": "WARDEN_API_TOKEN"})).await;
+    let r = s
+        .call("get-secret", json!({"secretName": "WARDEN_API_TOKEN"}))
+        .await;
     assert!(!is_error(&r), "{}", text(&r));
     assert_eq!(structured(&r)["secretPath"], "/agents/warden");
     assert_eq!(structured(&r)["environment"], "dev");
@@ -1628,7 +1642,11 @@ async fn a_near_miss_names_the_close_names() {
             json!({"secretName": "warden_api_token", "secretPath": "/agents/warden"}),
         )
         .await;
-    assert!(text(&r).contains("; did you mean WARDEN_API_TOKEN?"), "{}", text(&r));
+    assert!(
+        text(&r).contains("; did you mean WARDEN_API_TOKEN?"),
+        "{}",
+        text(&r)
+    );
     // Nothing close: no suggestion at all.
     let r = s
         .call(

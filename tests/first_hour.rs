@@ -249,3 +249,63 @@ async fn an_unset_cloudflare_reference_is_named_with_the_line_to_delete() {
         "{fix}"
     );
 }
+
+/// Universal-auth variables still exported and an admin's INFISICAL_TOKEN
+/// added: the operator commands say at start which one they use and how to
+/// pick the other, `provision --json` in its warnings.
+#[test]
+fn two_credentials_are_named_at_start_by_every_command() {
+    let home = tempfile::tempdir().unwrap();
+    let mut env = user_env(
+        "http://127.0.0.1:9",
+        home.path(),
+        Path::new("/nonexistent/claude"),
+    );
+    env.insert("INFISICAL_TOKEN".into(), "an-admin-token-0123456789".into());
+    env.remove("INFISICAL_PROJECT_ID");
+    let note = "INFISICAL_TOKEN is ignored: universal auth (INFISICAL_UNIVERSAL_AUTH_CLIENT_ID / _SECRET) \
+                is set too and wins; set INFISICAL_AUTH_METHOD=access-token to use INFISICAL_TOKEN instead";
+
+    // Stops at the missing project id, before any network call.
+    let out = run(
+        &env,
+        home.path(),
+        BIN,
+        &[
+            "provision",
+            "agent",
+            "--environment",
+            "dev",
+            "--glob",
+            "/apps/agent/**",
+            "--json",
+        ],
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", text(&out.stdout), text(&out.stderr)));
+    assert!(
+        doc["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().starts_with(note)),
+        "{doc}"
+    );
+
+    // Port 9 on loopback refuses at once: the warning comes before that.
+    let out = run(
+        &env,
+        home.path(),
+        BIN,
+        &["github-token", "--bot", "b", "--project-id", "p"],
+    );
+    assert!(text(&out.stderr).contains(note), "{}", text(&out.stderr));
+
+    // Choosing says nothing more.
+    env.insert("INFISICAL_AUTH_METHOD".into(), "access-token".into());
+    let out = run(&env, home.path(), BIN, &["provision", "agent", "--json"]);
+    assert!(!text(&out.stdout).contains("is ignored"), "{}", text(&out.stdout));
+    for o in [&out.stdout, &out.stderr] {
+        assert!(!text(o).contains("an-admin-token-0123456789"));
+    }
+}

@@ -51,7 +51,7 @@ enum Command {
     /// Start a sample vault on a loopback port and serve MCP against it
     /// (no setup needed); --walkthrough prints a scripted session instead.
     Demo(DemoArgs),
-    /// Diagnose the setup in the runbook's order (config, DNS/TCP/TLS,
+    /// Diagnose the setup step by step (config, DNS/TCP/TLS,
     /// Cloudflare Access, login, in-scope read, out-of-scope and write
     /// refusals, .mcp.json). Exit 0: no check failed (⚠ warnings allowed);
     /// 1: a check failed; 2: configuration error.
@@ -69,7 +69,8 @@ enum Command {
     /// Exit 0: no errors (warnings allowed); 1: errors found; 2: configuration error.
     #[command(after_long_help = lint::help_text())]
     Lint(Box<LintArgs>),
-    /// Onboard a read-only agent identity (seed-001's 11 steps), verified;
+    /// Onboard a read-only agent identity (create it, grant the glob, store
+    /// its credentials), verified;
     /// re-runs complete what is missing; --rotate-secret, --dry-run.
     /// Exit 0: done; 1: failed (undone); 2: configuration error.
     #[command(after_long_help = ENV_HELP)]

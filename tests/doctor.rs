@@ -351,7 +351,13 @@ async fn mode_b_access_rejects_the_service_token_both_ways() {
         env.insert("INFISICAL_HOST_URL".into(), vault.base_url());
         let run = doctor(&env, &["--json"], plain_dir().path()).await;
         assert_eq!(run.code, 1);
-        assert_step(&run, "status", "fail", Some("B"), "Refresh the token from vault");
+        assert_step(
+            &run,
+            "status",
+            "fail",
+            Some("B"),
+            "Issue or fetch a current service token",
+        );
         assert!(
             run.step("status")["detail"].as_str().unwrap().contains(says),
             "{}",
@@ -427,7 +433,13 @@ async fn mode_c_wrong_client_secret() {
     );
     let run = doctor(&env, &["--json"], plain_dir().path()).await;
     assert_eq!(run.code, 1);
-    assert_step(&run, "login", "fail", Some("C"), "MCP_RO_CLIENT_SECRET");
+    assert_step(
+        &run,
+        "login",
+        "fail",
+        Some("C"),
+        "Fetch the identity's current client secret",
+    );
     assert!(run.step("login")["detail"].as_str().unwrap().starts_with("401"));
     assert_eq!(run.step("in-scope-read")["status"], "skip");
     assert_eq!(vault.login_count(), 1, "one attempt: the vault locks after three");
@@ -448,7 +460,13 @@ async fn mode_d_in_scope_path_refused() {
     )
     .await;
     assert_eq!(run.code, 1);
-    assert_step(&run, "in-scope-read", "fail", Some("D"), "mcp-main-loop-read");
+    assert_step(
+        &run,
+        "in-scope-read",
+        "fail",
+        Some("D"),
+        "the one `provision` attached",
+    );
     assert_eq!(run.step("write-probe")["status"], "skip");
 
     // Listing instead: current Infisical filters silently, so 0 keys is a warning.
@@ -468,7 +486,7 @@ async fn mode_d_identity_that_reads_everywhere() {
         "out-of-scope-read",
         "fail",
         Some("D"),
-        "beyond what the main loop",
+        "no permission beyond the reads its agents need",
     );
 }
 
@@ -545,7 +563,8 @@ async fn mode_e_missing_unsafe_or_committable_mcp_json() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("not gitignored"));
     let run = doctor(&env, &["--json"], dir.path()).await;
-    assert_step(&run, "mcp-json", "fail", Some("E"), "");
+    // Not gitignored is its own problem with its own fix, not "missing".
+    assert_step(&run, "mcp-json", "fail", None, "add .mcp.json to .gitignore");
     assert!(
         !run.step("mcp-json")["detail"]
             .as_str()
@@ -602,8 +621,9 @@ async fn configuration_errors_exit_2_before_any_network_call() {
     assert!(run.stdout.contains("--probe"), "{}", run.stdout);
 }
 
-/// Issue 16: the runbook's `/MooseQuest/<bot>/*` leaves out the bot's own
-/// folder; doctor's config step turns amber and names the glob to write.
+/// A grant such as `/MooseQuest/<bot>/*` leaves out the bot's own folder;
+/// doctor's config step turns amber and names the glob to write. (Run
+/// outside the project folder: there the `.mcp.json` entry's scope wins.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scope_glob_that_leaves_out_its_folder_is_a_config_warning() {
     let vault = vault_gen(Generation::Legacy, login_gate(), read_only()).await;
@@ -613,7 +633,7 @@ async fn a_scope_glob_that_leaves_out_its_folder_is_a_config_warning() {
         "INFISICAL_SCOPE".into(),
         "dev:/agents/warden/** prod:/MooseQuest/raxx-dev-bot/*".into(),
     );
-    let run = doctor(&env, &["--json"], dir.path()).await;
+    let run = doctor(&env, &["--json"], plain_dir().path()).await;
     assert_step(&run, "config", "warn", None, "rewrite the glob");
     let detail = run.step("config")["detail"]
         .as_str()
@@ -629,4 +649,90 @@ async fn a_scope_glob_that_leaves_out_its_folder_is_a_config_warning() {
     // `/X/**` covers `/X`: no warning.
     let run = doctor(&env_for(&vault.base_url()), &["--json"], dir.path()).await;
     assert_step(&run, "config", "pass", None, "");
+}
+
+/// A wrong project id: the vault says the project does not exist. Every
+/// step that reads says INFISICAL_PROJECT_ID, and none reports mode D.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_project_id_is_a_setting_not_a_security_failure() {
+    for generation in [Generation::Current, Generation::Legacy] {
+        let vault = vault_gen(generation, login_gate(), read_only()).await;
+        let mut env = env_for(&vault.base_url());
+        env.insert(
+            "INFISICAL_PROJECT_ID".into(),
+            "3b0f6a52-7c1e-4f7a-9d5e-2a6c8b1e4f90".into(),
+        );
+        let run = doctor(&env, &["--json"], plain_dir().path()).await;
+        assert_eq!(run.code, 1, "{}", run.stdout);
+        for step in run.json()["steps"].as_array().unwrap() {
+            assert!(step.get("failureMode").is_none(), "{generation:?}: {step}");
+        }
+        assert_step(&run, "in-scope-read", "fail", None, "check INFISICAL_PROJECT_ID");
+        let out = run.step("out-of-scope-read");
+        assert_ne!(out["status"], "pass", "{out}");
+        assert!(
+            !out["detail"]
+                .as_str()
+                .unwrap()
+                .contains("can read outside the scope"),
+            "{out}"
+        );
+    }
+}
+
+/// A URL with a path the API is not under, and https to a plain-http
+/// server: the fix names INFISICAL_HOST_URL, never the client secret.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_url_names_the_url() {
+    let vault = vault(login_gate(), read_only()).await;
+    let env = env_for(&format!("{}/app", vault.base_url()));
+    let run = doctor(&env, &["--json"], plain_dir().path()).await;
+    let status = run.step("status");
+    assert_eq!(status["status"], "fail", "{status}");
+    let fix = status["fix"].as_str().unwrap();
+    assert!(
+        fix.starts_with("no Infisical API answers under INFISICAL_HOST_URL"),
+        "{fix}"
+    );
+    assert!(
+        !fix.contains("secret name") && !fix.contains("client secret"),
+        "{fix}"
+    );
+
+    let env = env_for(&vault.base_url().replacen("http://", "https://", 1));
+    let run = doctor(&env, &["--json"], plain_dir().path()).await;
+    let reach = run.step("reachable");
+    assert_eq!(reach["status"], "fail", "{reach}");
+    assert!(
+        reach["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("does the server speak plain http? use http://"),
+        "{reach}"
+    );
+}
+
+/// A typo in the scope's environment and two kinds of credentials: the
+/// config step says both, and which credentials it uses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_warns_about_a_typo_environment_and_two_credentials() {
+    let vault = vault(login_gate(), read_only()).await;
+    let mut env = env_for(&vault.base_url());
+    env.insert("INFISICAL_ENVIRONMENT".into(), "dev".into());
+    env.insert("INFISICAL_SCOPE".into(), "dve:/agents/warden/**".into());
+    env.insert("INFISICAL_TOKEN".into(), "an-admin-token-0123456789".into());
+    let run = doctor(&env, &["--json"], plain_dir().path()).await;
+    let config = run.step("config");
+    assert_eq!(config["status"], "warn", "{config}");
+    let detail = config["detail"].as_str().unwrap();
+    assert!(detail.contains("valid: universal auth"), "{detail}");
+    assert!(
+        detail.contains("the default environment 'dev' (INFISICAL_ENVIRONMENT) is in no scope entry (dve)"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("set INFISICAL_AUTH_METHOD=access-token to use INFISICAL_TOKEN instead"),
+        "{detail}"
+    );
+    assert!(!run.stdout.contains("an-admin-token-0123456789"));
 }

@@ -684,7 +684,7 @@ async fn list_folders_shows_only_the_way_into_the_scope() {
             .map(|f| f["path"].as_str().unwrap().to_string())
             .collect()
     };
-    let root = served.call("list-folders", json!({})).await;
+    let root = served.call("list-folders", json!({"path": "/"})).await;
     assert_eq!(paths(&root), ["/agents"], "{}", text(&root));
     let agents = served.call("list-folders", json!({"path": "/agents"})).await;
     assert_eq!(paths(&agents), ["/agents/warden"]);
@@ -721,7 +721,7 @@ async fn list_folders_shows_only_the_way_into_the_scope() {
         structured(&refused)["error"]["hint"]
             .as_str()
             .unwrap()
-            .contains("list-folders at /"),
+            .contains("call list-folders with path=/agents/warden"),
         "{}",
         structured(&refused)
     );
@@ -1501,4 +1501,210 @@ async fn serves_over_socket_pairs_and_files_as_over_pipes() {
     let answers = std::fs::read_to_string(&output).unwrap();
     let first: Value = serde_json::from_str(answers.lines().next().expect("an answer")).unwrap();
     assert_eq!(first["result"]["serverInfo"]["name"], json!("infisical-mcp-rs"));
+}
+
+/// A serve over the sample vault with `changes` applied to the README's
+/// environment (`None` removes a variable).
+async fn sample_serve(changes: &[(&str, Option<&str>)]) -> (RunningVault, Served) {
+    let vault = start_vault(Generation::Current, login_gate()).await;
+    let mut env = good_env(&vault);
+    for (k, v) in changes {
+        match v {
+            Some(v) => env.insert((*k).into(), (*v).into()),
+            None => env.remove(*k),
+        };
+    }
+    let served = serve(&env, &["serve"]).await;
+    (vault, served)
+}
+
+fn hint_of(result: &rmcp::model::CallToolResult) -> String {
+    structured(result)["error"]["hint"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A wrong project id is the vault saying "Project with ID … not found":
+/// the result names INFISICAL_PROJECT_ID, not a missing key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_project_id_names_the_setting_not_the_key() {
+    let (_vault, s) = sample_serve(&[(
+        "INFISICAL_PROJECT_ID",
+        Some("3b0f6a52-7c1e-4f7a-9d5e-2a6c8b1e4f90"),
+    )])
+    .await;
+    let r = s
+        .call(
+            "get-secret",
+            json!({"secretName": "WARDEN_API_KEY", "secretPath": "/agents/warden"}),
+        )
+        .await;
+    assert!(is_error(&r));
+    let t = text(&r);
+    assert!(!t.contains("is not in dev:/agents/warden"), "{t}");
+    assert!(
+        t.contains("Project with ID '3b0f6a52-7c1e-4f7a-9d5e-2a6c8b1e4f90' not found"),
+        "{t}"
+    );
+    assert!(hint_of(&r).contains("check INFISICAL_PROJECT_ID"), "{t}");
+}
+
+/// INFISICAL_HOST_URL with a path the server does not serve its API under.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_url_path_without_the_api_names_the_url_not_the_secret() {
+    let vault = start_vault(Generation::Current, login_gate()).await;
+    let mut env = good_env(&vault);
+    env.insert("INFISICAL_HOST_URL".into(), format!("{}/app", vault.base_url()));
+    let s = serve(&env, &["serve"]).await;
+    let r = s
+        .call(
+            "get-secret",
+            json!({"secretName": "WARDEN_API_KEY", "secretPath": "/agents/warden"}),
+        )
+        .await;
+    let t = text(&r);
+    assert!(
+        t.contains("Route POST:/app/api/v1/auth/universal-auth/login not found"),
+        "{t}"
+    );
+    let hint = hint_of(&r);
+    assert!(
+        hint.starts_with("no Infisical API answers under INFISICAL_HOST_URL"),
+        "{hint}"
+    );
+    assert!(!hint.contains("client secret"), "{hint}");
+}
+
+/// https:// to a server that speaks plain http.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_to_a_plain_http_server_says_use_http() {
+    let vault = start_vault(Generation::Current, login_gate()).await;
+    let mut env = good_env(&vault);
+    env.insert(
+        "INFISICAL_HOST_URL".into(),
+        vault.base_url().replacen("http://", "https://", 1),
+    );
+    let s = serve(&env, &["serve"]).await;
+    let r = s
+        .call(
+            "get-secret",
+            json!({"secretName": "WARDEN_API_KEY", "secretPath": "/agents/warden"}),
+        )
+        .await;
+    let hint = hint_of(&r);
+    assert!(
+        hint.starts_with("does the server speak plain http? use http://"),
+        "{}\n{hint}",
+        text(&r)
+    );
+}
+
+/// No INFISICAL_ENVIRONMENT and a scope in one environment with one folder:
+/// calls without environment or path start there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scope_supplies_the_default_environment_and_folder() {
+    let (_vault, s) = sample_serve(&[
+        ("INFISICAL_ENVIRONMENT", None),
+        ("INFISICAL_SCOPE", Some("dev:/agents/warden/**")),
+    ])
+    .await;
+    let r = s
+        .call("get-secret", json!({"secretName": "WARDEN_API_TOKEN"}))
+        .await;
+    assert!(!is_error(&r), "{}", text(&r));
+    assert_eq!(structured(&r)["secretPath"], "/agents/warden");
+    assert_eq!(structured(&r)["environment"], "dev");
+    let r = s.call("list-secrets", json!({})).await;
+    assert!(!is_error(&r), "{}", text(&r));
+    assert_eq!(structured(&r)["secretPath"], "/agents/warden");
+    let r = s.call("list-folders", json!({})).await;
+    assert!(!is_error(&r), "{}", text(&r));
+    assert_eq!(structured(&r)["path"], "/agents/warden");
+}
+
+/// A near miss gets "did you mean" from the folder's names-only listing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_near_miss_names_the_close_names() {
+    let (_vault, s) = sample_serve(&[]).await;
+    let r = s
+        .call(
+            "get-secret",
+            json!({"secretName": "WARDEN_API_TOKN", "secretPath": "/agents/warden"}),
+        )
+        .await;
+    assert!(is_error(&r));
+    let t = text(&r);
+    assert!(t.contains("; did you mean WARDEN_API_TOKEN?"), "{t}");
+    let r = s
+        .call(
+            "get-secret",
+            json!({"secretName": "warden_api_token", "secretPath": "/agents/warden"}),
+        )
+        .await;
+    assert!(
+        text(&r).contains("; did you mean WARDEN_API_TOKEN?"),
+        "{}",
+        text(&r)
+    );
+    // Nothing close: no suggestion at all.
+    let r = s
+        .call(
+            "get-secret",
+            json!({"secretName": "SOMETHING_ELSE", "secretPath": "/agents/warden"}),
+        )
+        .await;
+    assert!(!text(&r).contains("did you mean"), "{}", text(&r));
+}
+
+/// No note suggests the call that was just made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notes_never_suggest_the_call_just_made() {
+    let (_vault, s) = sample_serve(&[]).await;
+    let r = s
+        .call(
+            "list-secrets",
+            json!({"environmentSlug": "dev", "secretPath": "/", "recursive": true}),
+        )
+        .await;
+    assert!(!is_error(&r), "{}", text(&r));
+    let note = structured(&r)["scopeNote"].as_str().unwrap().to_string();
+    assert!(note.contains("lies above this server's scope"), "{note}");
+    assert!(!note.contains("recursive=true"), "{note}");
+
+    // An environment no scope entry names: list-folders at / is refused,
+    // and the hint names the environments, not list-folders at /.
+    let r = s
+        .call("list-folders", json!({"environmentSlug": "staging", "path": "/"}))
+        .await;
+    assert!(is_error(&r));
+    let hint = hint_of(&r);
+    assert!(!hint.contains("list-folders at /"), "{hint}");
+    assert!(
+        hint.starts_with("environment 'staging' is in no scope entry: call list-folders with environmentSlug set to one of dev, prod"),
+        "{hint}"
+    );
+}
+
+/// A default environment in no scope entry (a typo on either side) and two
+/// kinds of credentials are both said at start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_warns_about_a_typo_environment_and_names_the_credentials_it_uses() {
+    let (_vault, s) = sample_serve(&[
+        ("INFISICAL_SCOPE", Some("dve:/agents/warden/**")),
+        ("INFISICAL_TOKEN", Some("an-admin-token-0123456789")),
+    ])
+    .await;
+    // A call makes sure start-up has finished writing its warnings.
+    let _ = s.call("list-secrets", json!({})).await;
+    let stderr = s.stderr_text();
+    assert!(
+        stderr.contains("the default environment 'dev' (INFISICAL_ENVIRONMENT) is in no scope entry (dve)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("INFISICAL_TOKEN is ignored: universal auth (INFISICAL_UNIVERSAL_AUTH_CLIENT_ID / _SECRET) is set too and wins; set INFISICAL_AUTH_METHOD=access-token to use INFISICAL_TOKEN instead"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("an-admin-token-0123456789"));
 }

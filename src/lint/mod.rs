@@ -125,7 +125,7 @@ impl LintArgs {
                 ConfigError::new(
                     "--path",
                     e.to_string(),
-                    "use an absolute folder path such as /MooseQuest",
+                    "use an absolute folder path such as /apps",
                 )
             })?,
             None => SecretPath::root(),

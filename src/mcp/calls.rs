@@ -762,7 +762,7 @@ impl Context {
             }
         }
         let folders: Vec<FolderSummary> = found.into_values().collect();
-        let note = guidance::folders(&folders, &self.scope_for(&at.environment), truncated);
+        let note = guidance::folders(&folders, &self.scope_for(&at.environment), recursive, truncated);
         Ok(FolderListOutput {
             project_id: at.project_id,
             environment: at.environment,

@@ -124,13 +124,13 @@ impl ToolError {
             Self::ReferenceRefused { .. } => "call again with expandSecretReferences=false to get the stored text, \
                 or ask the operator for read access to the referenced folder"
                 .into(),
+            Self::NotFoundInScope { similar, .. } if !similar.is_empty() => {
+                "the names are case-sensitive: call get-secret again with one of the names above".into()
+            }
             Self::NotFoundInScope { skipped, .. } if !skipped.is_empty() => {
                 "the secret may live in an import outside the scope; ask the operator to widen the scope, \
                  or read it where it lives if that is in scope"
                     .into()
-            }
-            Self::NotFoundInScope { similar, .. } if !similar.is_empty() => {
-                "the names are case-sensitive: call get-secret again with one of the names above".into()
             }
             Self::NotFoundInScope { .. } => VaultError::NotFound { message: String::new() }.hint(),
             Self::Vault(e) => e.hint(),

@@ -61,7 +61,7 @@ pub fn list_scope(
 
 /// What `list-folders` found, where the scope lies, and what the access
 /// values mean for the next call.
-pub fn folders(folders: &[FolderSummary], entries: &str, truncated: bool) -> String {
+pub fn folders(folders: &[FolderSummary], entries: &str, recursive: bool, truncated: bool) -> String {
     let mut note = format!("This server may read only inside {entries}.");
     let leading = folders
         .iter()
@@ -71,6 +71,12 @@ pub fn folders(folders: &[FolderSummary], entries: &str, truncated: bool) -> Str
         note.push_str(" No folder here leads into it.");
     } else if leading == 0 {
         note.push_str(" Every folder shown is readable: list-secrets works in each.");
+    } else if recursive {
+        // The walk already went below them: point at what it found.
+        note.push_str(
+            " Folders with access leads-into-scope hold nothing this server may read themselves; \
+             the readable folders below them are listed too: call list-secrets on one of those.",
+        );
     } else {
         note.push_str(
             " Folders with access leads-into-scope hold nothing this server may read themselves; \
@@ -121,9 +127,24 @@ mod tests {
             readable: access == FolderAccess::Readable,
             access,
         };
-        let leading = folders(&[folder(FolderAccess::LeadsIntoScope)], "dev:/a/b/**", false);
+        let leading = folders(
+            &[folder(FolderAccess::LeadsIntoScope)],
+            "dev:/a/b/**",
+            false,
+            false,
+        );
         assert!(leading.contains("dev:/a/b/**") && leading.contains("leads-into-scope"));
-        let readable = folders(&[folder(FolderAccess::Readable)], "dev:/a/**", true);
+        let walked = folders(
+            &[folder(FolderAccess::LeadsIntoScope)],
+            "dev:/a/b/**",
+            true,
+            false,
+        );
+        assert!(
+            !walked.contains("call list-folders") && !walked.contains("recursive=true"),
+            "{walked}"
+        );
+        let readable = folders(&[folder(FolderAccess::Readable)], "dev:/a/**", false, true);
         assert!(!readable.contains("leads-into-scope") && readable.contains("narrower path"));
     }
 }

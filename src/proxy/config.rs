@@ -368,7 +368,7 @@ impl ProxyArgs {
             error(
                 source,
                 e.to_string(),
-                "give ENV:GLOB entries, e.g. --scope 'prod:/MooseQuest/**'",
+                "give ENV:GLOB entries, e.g. --scope 'prod:/apps/**'",
             )
         })?;
         Ok(Some(ScopeRule {

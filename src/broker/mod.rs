@@ -16,6 +16,7 @@ pub mod credential;
 pub mod decode;
 pub mod error;
 pub mod forward;
+pub mod mcp;
 pub mod redact;
 pub mod rules;
 pub mod target;

@@ -473,3 +473,58 @@ print(c.headers["location"])
     }
     assert_clean("stderr", &broker.stop());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_checks_every_rule() {
+    let (w, vault) = world().await;
+    let mut env = broker_env(&vault);
+    env.insert("INFISICAL_BROKER_UPSTREAM_CA".into(), w.ca.clone());
+    let out = tokio::process::Command::new(BIN)
+        .args(["doctor", "--json", "--broker-rules", &w.rules])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(&env)
+        .output()
+        .await
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules: Vec<&serde_json::Value> = report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["name"] == "broker-rule")
+        .collect();
+    assert_eq!(rules.len(), 3, "{report}");
+    for step in &rules {
+        assert_eq!(step["status"], "pass", "{step}");
+    }
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_clean("doctor output", &text);
+
+    // Without the CA the handshake fails, and the step says how to fix it.
+    env.remove("INFISICAL_BROKER_UPSTREAM_CA");
+    let out = tokio::process::Command::new(BIN)
+        .args(["doctor", "--json", "--broker-rules", &w.rules])
+        .env_clear()
+        .envs(&env)
+        .output()
+        .await
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let failed = report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "broker-rule")
+        .unwrap()
+        .clone();
+    assert_eq!(failed["status"], "fail", "{failed}");
+    assert!(
+        failed["fix"].as_str().unwrap().contains("--upstream-ca"),
+        "{failed}"
+    );
+}

@@ -14,6 +14,7 @@ pub mod body;
 pub mod config;
 pub mod credential;
 pub mod decode;
+pub mod doctor;
 pub mod error;
 pub mod forward;
 pub mod mcp;

@@ -912,6 +912,10 @@ pub struct ServeArgs {
     /// A secret whose `__EXPIRES_AT` is this close is reported as expiring.
     #[arg(long, default_value_t = 14, value_name = "DAYS")]
     pub expiry_warning_days: u64,
+    /// The credential broker's rules file: list-secrets marks the secrets it
+    /// injects, get-secret refuses the values of its use_only ones.
+    #[arg(long, env = "INFISICAL_BROKER_RULES", value_name = "FILE")]
+    pub broker_rules: Option<PathBuf>,
 }
 
 /// The validated configuration of the MCP server.

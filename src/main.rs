@@ -191,6 +191,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let vault = VaultClient::new(&config.vault, config.credentials)
         .context("cannot set up the vault client")?
         .with_cache(config.cache);
+    let project = config.defaults.project_id.clone();
     let mut server = Server::new(Context {
         vault,
         defaults: config.defaults,
@@ -200,6 +201,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     })?;
     if let Some(path) = &args.log.audit_log {
         server = server.with_audit(AuditLog::open(path)?);
+    }
+    if let Some(path) = &args.broker_rules {
+        match infisical_mcp_rs::broker::mcp::Brokered::load(path, project.as_deref(), &ProcessEnv) {
+            Ok(brokered) => server = server.with_broker(brokered),
+            Err(e) => {
+                eprintln!("infisical-mcp-rs: configuration error: --broker-rules: {e}");
+                return Ok(ExitCode::from(CONFIG_ERROR));
+            }
+        }
     }
     tracing::info!(vault = %config.vault.base_url, "serving MCP on stdio");
     server.serve_stdio(shutdown_signal()).await?;

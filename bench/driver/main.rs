@@ -16,6 +16,7 @@
 //! stays on 127.0.0.1. Nothing here asserts a timing.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout, clippy::panic)]
 
+mod broker;
 mod load;
 mod mcp;
 mod procs;
@@ -71,7 +72,8 @@ struct Args {
     /// The command line to print in the report.
     #[arg(long, default_value = "bench/run")]
     command: String,
-    /// Only these parts: mcp, proxy, scale (default all).
+    /// Only these parts: mcp, proxy, scale (default all); `broker` (only when
+    /// named) measures the credential broker alone.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// For tuning, not for the report: another build of this crate measured
@@ -212,6 +214,16 @@ fn main() -> Result<()> {
         vault.base_url()
     );
     let want = |part: &str| args.only.is_empty() || args.only.iter().any(|p| p == part);
+    // The broker's row runs only when named (`--only broker`): its own report.
+    if args.only.iter().any(|p| p == "broker") {
+        let n = if args.smoke { 200 } else { 4000 };
+        let result = rt.block_on(broker::run(&args.bin, &vault, &args.work_dir, n))?;
+        let text = broker::markdown(&result);
+        println!("{text}");
+        std::fs::write(&args.out, text)?;
+        vault_rt.block_on(vault.shutdown());
+        return Ok(());
+    }
 
     let mcp = if want("mcp") {
         Some(rt.block_on(run_mcp(&args, &plan, &vault))?)

@@ -61,7 +61,7 @@ pub struct BrokerArgs {
     pub listen: String,
 
     /// Extra trust roots (PEM) for private upstreams, besides the public ones.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, env = "INFISICAL_BROKER_UPSTREAM_CA", value_name = "FILE")]
     pub upstream_ca: Option<PathBuf>,
 
     /// Largest request body accepted, in KiB (bodies are held so that a

@@ -281,6 +281,11 @@ pub async fn run(args: &DoctorArgs, env: &dyn EnvSource, dir: &Path) -> Report {
         format!("vault {}", prepared.config.vault.base_url)
     };
     probes::vault_steps(&prepared, &mut steps).await;
+    if let Some(rules) = &args.serve.broker_rules {
+        let project = prepared.config.defaults.project_id.as_deref();
+        let scope = &prepared.config.scope;
+        steps.extend(crate::broker::doctor::steps(rules, project, scope, &prepared.client, env).await);
+    }
     let no_cf_access = !prepared.proxy
         && prepared.config.vault.cf_access.is_none()
         && steps.iter().any(|s| s.name == STATUS && s.passed());

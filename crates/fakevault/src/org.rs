@@ -1,7 +1,8 @@
 //! Identity management state: machine identities created through the API,
 //! their universal auth and client secrets, project memberships and
-//! additional privileges (`tests/fixtures/real-infisical/` sections 14–18), and which
-//! callers may manage identities at all.
+//! additional privileges (sections 14–18 of the recordings in
+//! `crates/fakevault/tests/fixtures/real-infisical/`), and which callers may
+//! manage identities at all.
 //!
 //! Identities configured with [`super::FakeVault::identity`] stay where they
 //! are; the ones here are made by the identity routes, so their login,

@@ -9,10 +9,7 @@ use serde_json::{Value, json};
 use support::*;
 
 async fn setup(generation: Generation) -> Res<(RunningVault, Client, String)> {
-    let v = start(vault(generation)).await?;
-    let c = client()?;
-    let token = login(&c, &v, WARDEN_ID, WARDEN_SECRET).await?;
-    Ok((v, c, token))
+    warden_session(generation).await
 }
 
 fn v4(v: &RunningVault, query: &str) -> String {

@@ -95,8 +95,7 @@ pub(super) fn create(shared: &Shared, ctx: &Ctx<'_>) -> Result<Reply, ApiError> 
     let caller = authenticate(shared, ctx)?;
     let (t, body) = target(shared, ctx, &["name"])?;
     let name = input::js_trim(body.get("name").and_then(Value::as_str).unwrap_or_default()).to_owned();
-    // Infisical's folder-name rule (alphanumerics, `-`, `_`), worded as the
-    // provision branch's copy of this route words it.
+    // Infisical's folder-name rule: ASCII letters, digits, `-` and `_`.
     if name.is_empty()
         || !name
             .chars()

@@ -51,6 +51,14 @@ pub fn vault(generation: Generation) -> FakeVault {
         .identity(admin())
 }
 
+/// The sample vault of `generation`, started, with a client and a warden token.
+pub async fn warden_session(generation: Generation) -> Res<(RunningVault, Client, String)> {
+    let v = start(vault(generation)).await?;
+    let c = client()?;
+    let token = login(&c, &v, WARDEN_ID, WARDEN_SECRET).await?;
+    Ok((v, c, token))
+}
+
 pub async fn start(v: FakeVault) -> Res<RunningVault> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     Ok(v.start(listener).await?)

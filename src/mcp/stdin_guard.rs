@@ -242,14 +242,17 @@ mod tests {
     #[tokio::test]
     async fn oversized_lines_become_an_answerable_stand_in() {
         let huge = "A".repeat(MAX_MESSAGE_BYTES + 10);
-        let input = format!(
-            "{}\n{}\n{}\n{}\n",
-            json!({"jsonrpc":"2.0","id":1,"method":"ping"}),
-            json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"arguments":{"x":huge}}}),
-            json!({"jsonrpc":"2.0","method":"notifications/x","params":{"x":huge}}),
+        let input = [
+            json!({"jsonrpc":"2.0","id":1,"method":"ping"}).to_string(),
+            json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"arguments":{"x":huge}}})
+                .to_string(),
+            json!({"jsonrpc":"2.0","method":"notifications/x","params":{"x":huge}}).to_string(),
             // The id last, as the TypeScript SDK writes it.
             format!(r#"{{"method":"tools/call","params":{{"x":"{huge}"}},"id":"ts-4"}}"#),
-        ) + "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\"}";
+        ]
+        .map(|line| line + "\n")
+        .concat()
+            + "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\"}";
         let out = guarded(input.into_bytes(), MAX_MESSAGE_BYTES).await;
         let lines: Vec<Value> = out
             .lines()

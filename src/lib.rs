@@ -15,8 +15,6 @@ pub mod doctor;
 pub mod github;
 pub mod lifecycle;
 pub mod lint;
-pub mod log_format;
-pub mod log_writer;
 pub mod mcp;
 pub mod mcp_config;
 pub mod provision;

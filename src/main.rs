@@ -1,11 +1,10 @@
 //! The `infisical-mcp-rs` binary: parses flags, sets up logging, dispatches
 //! to a mode. Everything else lives in the library.
 
-use std::ffi::OsString;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use clap::{Args as _, FromArgMatches as _, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use infisical_mcp_rs::audit::AuditLog;
 use infisical_mcp_rs::config::{self, ENV_HELP, EnvSource as _, LogArgs, ProcessEnv, ServeArgs};
 use infisical_mcp_rs::demo::{self, DemoArgs};
@@ -13,14 +12,13 @@ use infisical_mcp_rs::doctor::{self, DoctorArgs};
 use infisical_mcp_rs::github::{self, GITHUB_TOKEN_HELP, GithubTokenArgs};
 use infisical_mcp_rs::lifecycle::shutdown_signal;
 use infisical_mcp_rs::lint::{self, LintArgs};
-use infisical_mcp_rs::log_format::LogFormat;
-use infisical_mcp_rs::log_writer;
 use infisical_mcp_rs::mcp::{Context, Server};
 use infisical_mcp_rs::mcp_config::{self, McpConfigArgs};
 use infisical_mcp_rs::provision::{self, DeprovisionArgs, Outcome, ProvisionArgs};
 use infisical_mcp_rs::proxy::{self, ProxyArgs};
 use infisical_mcp_rs::scope::Scope;
 use infisical_mcp_rs::vault::VaultClient;
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::Layer as _;
 use tracing_subscriber::filter::FilterExt as _;
@@ -69,9 +67,10 @@ enum Command {
     /// Exit 0: no errors (warnings allowed); 1: errors found; 2: configuration error.
     #[command(after_long_help = lint::help_text())]
     Lint(Box<LintArgs>),
-    /// Onboard a read-only agent identity (create it, grant the glob, store
-    /// its credentials), verified;
-    /// re-runs complete what is missing; --rotate-secret, --dry-run.
+    /// Onboard a read-only agent identity: machine identity, universal auth,
+    /// one client secret stored in the vault, project membership and a
+    /// read-only privilege on the scope, each step verified; re-runs
+    /// complete what is missing; --rotate-secret, --dry-run.
     /// Exit 0: done; 1: failed (undone); 2: configuration error.
     #[command(after_long_help = ENV_HELP)]
     Provision(Box<ProvisionArgs>),
@@ -86,18 +85,18 @@ enum Command {
     Broker(Box<infisical_mcp_rs::broker::BrokerArgs>),
 }
 
-/// The only targets whose debug/trace output may be shown: this project's
-/// own crates, which never log a value, token or body. Every dependency
-/// (MCP, HTTP, TLS, and any added later) is capped at `info`: their
-/// debug/trace output carries message payloads (MCP results hold secret
-/// values, HTTP frames and TLS state hold tokens and headers).
+/// This project's own crates: the only targets whose debug/trace output is
+/// ever written. It never carries a secret value or a token.
 const OWN_TARGETS: [&str; 3] = ["infisical_mcp_rs", "infisical_scope", "infisical_fakevault"];
 
-/// Whether an event or span from `target` is debug/trace output of a crate
-/// that is not this project's, which no `RUST_LOG` may turn on.
-fn is_payload_logging(target: &str, level: &tracing::Level) -> bool {
-    *level > tracing::Level::INFO
-        && !OWN_TARGETS.iter().any(|own| {
+/// The level cap beside whatever `RUST_LOG` asks for: this project's own
+/// targets may log at any level, every other target (rmcp, hyper, h2,
+/// rustls, reqwest...) at most at `info`. Their debug/trace output carries
+/// message payloads: MCP results hold secret values, HTTP frames and TLS
+/// state hold tokens and headers.
+fn within_level_cap(target: &str, level: &tracing::Level) -> bool {
+    *level <= tracing::Level::INFO
+        || OWN_TARGETS.iter().any(|own| {
             target
                 .strip_prefix(own)
                 .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
@@ -107,15 +106,28 @@ fn is_payload_logging(target: &str, level: &tracing::Level) -> bool {
 /// Exit code for configuration errors, as the design asks.
 const CONFIG_ERROR: u8 = 2;
 
-fn init_logging(log: &LogArgs, default_filter: &str) -> anyhow::Result<Option<log_writer::Guard>> {
+/// The writer thread's settings: lossy (the default), so that a client that
+/// never reads the server's stderr loses log lines instead of stalling the
+/// server, with about 1 MiB of lines held meanwhile; named, so that it can be
+/// told from the server's own thread.
+fn log_writer() -> NonBlockingBuilder {
+    NonBlockingBuilder::default()
+        .buffered_lines_limit(4096)
+        .thread_name("log-writer")
+}
+
+/// Logs to stderr, or to daily files under `--log-dir` (keeping
+/// `--log-retention` of them), through tracing-appender's writer thread, so
+/// that no request waits on a `write(2)`. stdout is the protocol channel and
+/// never gets a log line. The guard writes what is left when dropped.
+fn init_logging(log: &LogArgs, default_filter: &str) -> anyhow::Result<WorkerGuard> {
     let env_filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
-    // A cap beside the EnvFilter, not a directive inside it: in an EnvFilter
-    // the most specific directive wins, so `rmcp::service=trace` used to
-    // override an added `rmcp=info`. This filter is checked on its own, so
-    // no RUST_LOG, however targeted, lets a dependency's debug/trace through.
-    let cap = tracing_subscriber::filter::filter_fn(|meta| !is_payload_logging(meta.target(), meta.level()));
+    // A filter of its own beside the EnvFilter, not a directive inside it: in
+    // an EnvFilter the most specific directive wins (`rmcp::service=trace`
+    // would override an added `rmcp=info`); this one is checked on its own.
+    let cap = tracing_subscriber::filter::filter_fn(|meta| within_level_cap(meta.target(), meta.level()));
     let filter = env_filter.and(cap);
-    match &log.log_dir {
+    let (writer, guard, ansi) = match &log.log_dir {
         Some(dir) => {
             let appender = tracing_appender::rolling::Builder::new()
                 .rotation(tracing_appender::rolling::Rotation::DAILY)
@@ -124,39 +136,27 @@ fn init_logging(log: &LogArgs, default_filter: &str) -> anyhow::Result<Option<lo
                 .max_log_files(log.log_retention.max(1))
                 .build(dir)
                 .with_context(|| format!("cannot write logs to --log-dir {}", dir.display()))?;
-            let (writer, guard) =
-                log_writer::spawn(appender).context("cannot start the log writer thread")?;
-            tracing_subscriber::registry()
-                .with(
-                    tracing_subscriber::fmt::layer()
-                        .event_format(LogFormat::default())
-                        .with_writer(writer)
-                        .with_ansi(false)
-                        .with_filter(filter),
-                )
-                .init();
-            Ok(Some(guard))
+            let (writer, guard) = log_writer().finish(appender);
+            (writer, guard, false)
         }
         None => {
-            // stdout is the protocol channel: logs only ever go to stderr,
-            // through a writer thread so that a request never waits on a
-            // write(2), and batched so that it does not wake that thread
-            // either (the proxy's access log, src/log_writer.rs).
-            let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-            let (writer, guard) =
-                log_writer::spawn(std::io::stderr()).context("cannot start the log writer thread")?;
-            tracing_subscriber::registry()
-                .with(
-                    tracing_subscriber::fmt::layer()
-                        .event_format(LogFormat::default())
-                        .with_writer(writer)
-                        .with_ansi(ansi)
-                        .with_filter(filter),
-                )
-                .init();
-            Ok(Some(guard))
+            let (writer, guard) = log_writer().finish(std::io::stderr());
+            (
+                writer,
+                guard,
+                std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            )
         }
-    }
+    };
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(writer)
+                .with_ansi(ansi)
+                .with_filter(filter),
+        )
+        .init();
+    Ok(guard)
 }
 
 /// Globs whose picomatch-3 meaning differs from the shell's are honoured
@@ -335,30 +335,8 @@ async fn run_provision(
 
 /// The subcommand to run; no subcommand is `serve` with the top-level flags.
 fn parse_command_line() -> Command {
-    let argv = proxy::proxy_flag_to_subcommand(std::env::args_os());
-    if let Some(args) = parse_serve_alone(&argv) {
-        return Command::Serve(Box::new(args));
-    }
-    let cli = Cli::parse_from(argv);
+    let cli = Cli::parse_from(proxy::proxy_flag_to_subcommand(std::env::args_os()));
     cli.command.unwrap_or_else(|| Command::Serve(Box::new(cli.serve)))
-}
-
-/// `serve ARGS` (or no arguments) with only `serve`'s own arguments built. clap builds every
-/// subcommand's arguments before it reads argv (~150 KB of heap and a fifth
-/// of a millisecond here, bench/analysis.md), and every MCP session starts
-/// this binary as `serve`. `None` when anything else is asked for, or
-/// anything goes wrong (help, an unknown flag, a bad value): the full parser
-/// then prints exactly what it always prints.
-fn parse_serve_alone(argv: &[OsString]) -> Option<ServeArgs> {
-    // No argument at all is `serve` with its defaults too.
-    let serve_argv = match argv.get(1) {
-        None => argv,
-        Some(first) if first == "serve" => &argv[1..],
-        Some(_) => return None,
-    };
-    let command = ServeArgs::augment_args(clap::Command::new("serve"));
-    let matches = command.try_get_matches_from(serve_argv).ok()?;
-    ServeArgs::from_arg_matches(&matches).ok()
 }
 
 fn main() -> ExitCode {
@@ -431,84 +409,58 @@ mod tests {
     use tracing::Level;
 
     #[test]
-    fn dependency_debug_is_capped_whatever_the_target_spelling() {
+    fn only_this_projects_targets_log_above_info() {
         for target in [
             "rmcp",
             "rmcp::service",
             "hyper_util::client::legacy",
             "rustls::client::hs",
             "h2::codec",
-        ] {
-            assert!(is_payload_logging(target, &Level::TRACE), "{target}");
-            assert!(is_payload_logging(target, &Level::DEBUG), "{target}");
-            assert!(!is_payload_logging(target, &Level::INFO), "{target}");
-        }
-        // Any other crate too, known or not: an allow-list of this project's own.
-        for target in [
-            "rmcpx",
-            "hyperion",
+            "reqwest",
             "log",
-            "some_future_dependency",
             "infisical_mcp_rsx",
+            "my_infisical_mcp_rs",
         ] {
-            assert!(is_payload_logging(target, &Level::DEBUG), "{target}");
-            assert!(!is_payload_logging(target, &Level::INFO), "{target}");
+            assert!(!within_level_cap(target, &Level::TRACE), "{target}");
+            assert!(!within_level_cap(target, &Level::DEBUG), "{target}");
+            assert!(within_level_cap(target, &Level::INFO), "{target}");
+            assert!(within_level_cap(target, &Level::WARN), "{target}");
         }
         for target in [
             "infisical_mcp_rs",
             "infisical_mcp_rs::proxy::access",
             "infisical_scope::glob",
-            "infisical_fakevault::server",
+            "infisical_fakevault",
         ] {
-            assert!(!is_payload_logging(target, &Level::TRACE), "{target}");
+            assert!(within_level_cap(target, &Level::TRACE), "{target}");
         }
     }
 
-    fn argv(words: &[&str]) -> Vec<OsString> {
-        words.iter().map(OsString::from).collect()
-    }
-
     #[test]
-    fn serve_alone_parses_as_the_full_command_line_does() {
-        let words = [
+    fn every_command_line_goes_through_clap() {
+        let parse = |words: &[&str]| {
+            Cli::try_parse_from(proxy::proxy_flag_to_subcommand(
+                words.iter().map(std::ffi::OsString::from),
+            ))
+        };
+        let serve = parse(&[
             "infisical-mcp-rs",
             "serve",
             "--list-values",
             "--expiry-warning-days",
             "3",
-            "--log-dir",
-            "/tmp/x",
-        ];
-        let alone = parse_serve_alone(&argv(&words)).map(|a| format!("{a:?}"));
-        let full = match Cli::try_parse_from(argv(&words)).map(|c| c.command) {
-            Ok(Some(Command::Serve(a))) => Some(format!("{a:?}")),
-            other => Some(format!("not serve: {other:?}")),
-        };
-        assert_eq!(alone, full);
+        ]);
         assert!(
-            alone.is_some_and(|a| a.contains("list_values: true") && a.contains("expiry_warning_days: 3"))
+            matches!(&serve, Ok(Cli { command: Some(Command::Serve(a)), .. }) if a.list_values && a.expiry_warning_days == 3),
+            "{serve:?}"
         );
-
-        // No arguments: the top-level (flattened) serve arguments' defaults.
-        let bare = argv(&["infisical-mcp-rs"]);
-        let alone = parse_serve_alone(&bare).map(|a| format!("{a:?}"));
-        let full = Cli::try_parse_from(bare).map(|c| format!("{:?}", c.serve)).ok();
-        assert!(alone.is_some());
-        assert_eq!(alone, full);
-    }
-
-    #[test]
-    fn anything_but_a_plain_serve_goes_to_the_full_parser() {
+        let bare = parse(&["infisical-mcp-rs"]);
+        assert!(matches!(&bare, Ok(Cli { command: None, .. })), "{bare:?}");
         for words in [
-            &["infisical-mcp-rs", "--list-values"][..],
-            &["infisical-mcp-rs", "proxy"],
-            &["infisical-mcp-rs", "serve", "--help"],
-            &["infisical-mcp-rs", "serve", "-h"],
-            &["infisical-mcp-rs", "serve", "--version"],
-            &["infisical-mcp-rs", "serve", "--no-such-flag"],
+            &["infisical-mcp-rs", "serve", "--no-such-flag"][..],
             &["infisical-mcp-rs", "serve", "--expiry-warning-days", "soon"],
         ] {
-            assert!(parse_serve_alone(&argv(words)).is_none(), "{words:?}");
+            assert!(parse(words).is_err(), "{words:?}");
         }
     }
 }

@@ -530,8 +530,8 @@ fn pool_levels(passes: &[Vec<load::LoadResult>]) -> Vec<load::LoadResult> {
 /// The order of `n` proxies in pass `pass` of `passes`. Passes come in pairs,
 /// forward then backward, and each pair starts `n / pairs` places further on:
 /// with four passes of four proxies each proxy runs once in each place, so
-/// none is always the first after the direct run (which costs it at p99;
-/// bench/analysis.md) or always next to the same neighbour.
+/// none is always the first after the direct run (which costs it at p99)
+/// or always next to the same neighbour.
 fn pass_order(n: usize, pass: usize, passes: usize) -> Vec<usize> {
     let pairs = passes.div_ceil(2).max(1);
     let shift = (pass / 2) * n / pairs;

@@ -4,12 +4,18 @@
 //! rmcp drops a JSON-RPC line longer than its limit without a reply, so the
 //! client waits until its own timeout. This reader sits in front of rmcp: a
 //! line over [`MAX_MESSAGE_BYTES`] is never buffered whole (only its first
-//! and last few KiB, to find the request `id`), is logged at warn, and is
-//! replaced by a tiny request that the server answers with a JSON-RPC
-//! "invalid request" error under the same `id`. A notification, or a line
-//! whose `id` cannot be found, is dropped with the warning only.
+//! [`MAX_MESSAGE_BYTES`] and its last few KiB, to find the request `id`), is
+//! logged at warn, and is replaced by a tiny request that the server answers
+//! with a JSON-RPC "invalid request" error under the same `id`. A
+//! notification, or a line whose `id` cannot be found, is dropped with the
+//! warning only.
 
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{IgnoredAny, MapAccess, Visitor};
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
 
 /// Largest JSON-RPC line accepted on stdin. Real calls are a few hundred
 /// bytes; a bigger line is dropped (and answered) before it is buffered.
@@ -19,8 +25,9 @@ pub const MAX_MESSAGE_BYTES: usize = 2 * 1024 * 1024;
 /// [`oversized_error`].
 pub const OVERSIZED_TOOL: &str = "infisical-mcp-rs/oversized-request";
 
-/// How much of each end of an oversized line is kept to find its `id`.
-const KEPT: usize = 16 * 1024;
+/// How much of the end of an oversized line is kept to find an `id` that
+/// is its last member (the official TypeScript SDK writes it last).
+const TAIL: usize = 16 * 1024;
 
 /// The error a client gets for a request line over the limit.
 pub fn oversized_error() -> rmcp::ErrorData {
@@ -35,93 +42,83 @@ pub fn oversized_error() -> rmcp::ErrorData {
 
 /// Stdin as rmcp should see it: lines within the limit pass unchanged.
 pub fn guarded_stdin() -> impl AsyncRead + Send + Unpin + 'static {
-    guard(super::stdio::stdin())
+    guard(super::stdio::stdin(), MAX_MESSAGE_BYTES)
 }
 
-/// The guard around any reader (tests use it on in-memory input).
-pub fn guard<R: AsyncRead + Send + Unpin + 'static>(input: R) -> impl AsyncRead + Send + Unpin + 'static {
+/// The guard around any reader, for lines of at most `limit` bytes (tests use
+/// it on in-memory input with small limits).
+pub fn guard<R: AsyncRead + Send + Unpin + 'static>(
+    input: R,
+    limit: usize,
+) -> impl AsyncRead + Send + Unpin + 'static {
     let (reader, mut writer) = tokio::io::simplex(64 * 1024);
     tokio::spawn(async move {
         let mut input = BufReader::with_capacity(64 * 1024, input);
-        let mut line: Vec<u8> = Vec::new();
+        let mut line = Vec::new();
         loop {
-            let (consumed, ended, oversized) = {
-                let available = match input.fill_buf().await {
-                    Ok(available) if !available.is_empty() => available,
-                    _ => break,
-                };
-                let newline = available.iter().position(|b| *b == b'\n');
-                let take = newline.map_or(available.len(), |i| i + 1);
-                line.extend_from_slice(&available[..take]);
-                (take, newline.is_some(), line.len() > MAX_MESSAGE_BYTES)
+            line.clear();
+            // At most the limit and its newline are ever buffered.
+            match (&mut input)
+                .take(limit as u64 + 1)
+                .read_until(b'\n', &mut line)
+                .await
+            {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            let passed = if line.len() > limit && line.last() != Some(&b'\n') {
+                match skip_oversized(&mut input, &line).await {
+                    Some(stand_in) => writer.write_all(&stand_in).await,
+                    None => Ok(()),
+                }
+            } else {
+                // An unterminated last line passes too, as stdin itself would
+                // have passed it.
+                writer.write_all(&line).await
             };
-            input.consume(consumed);
-            if oversized {
-                let replacement = skip_oversized(&mut input, std::mem::take(&mut line), ended).await;
-                if let Some(replacement) = replacement
-                    && writer.write_all(&replacement).await.is_err()
-                {
-                    break;
-                }
-                continue;
+            if passed.is_err() {
+                break;
             }
-            if ended {
-                if writer.write_all(&line).await.is_err() {
-                    break;
-                }
-                line.clear();
-            }
-        }
-        // Whatever is left is an unterminated last line: pass it on, as
-        // stdin itself would have.
-        if !line.is_empty() && line.len() <= MAX_MESSAGE_BYTES {
-            let _ = writer.write_all(&line).await;
         }
         let _ = writer.shutdown().await;
     });
     reader
 }
 
-/// Reads past the rest of an oversized line, keeping only its two ends,
-/// and returns the stand-in request, if the line had an `id`.
-async fn skip_oversized<R: AsyncRead + Unpin>(
-    input: &mut BufReader<R>,
-    mut seen: Vec<u8>,
-    mut ended: bool,
-) -> Option<Vec<u8>> {
-    let mut total = seen.len();
-    let head: Vec<u8> = seen[..KEPT.min(seen.len())].to_vec();
-    let mut tail: Vec<u8> = seen[seen.len().saturating_sub(KEPT)..].to_vec();
-    seen.clear();
-    while !ended {
-        let (consumed, newline) = {
-            let available = match input.fill_buf().await {
-                Ok(available) if !available.is_empty() => available,
-                _ => break,
-            };
-            let newline = available.iter().position(|b| *b == b'\n');
-            let take = newline.map_or(available.len(), |i| i + 1);
-            tail.extend_from_slice(&available[..take]);
-            (take, newline.is_some())
-        };
-        input.consume(consumed);
-        total += consumed;
-        ended = newline;
-        if tail.len() > 2 * KEPT {
-            tail.drain(..tail.len() - KEPT);
+/// Reads past the rest of an oversized line whose first bytes are `head`,
+/// keeping only its last few KiB, and returns the stand-in request if the
+/// line had an `id`.
+async fn skip_oversized<R: AsyncRead + Unpin>(input: &mut BufReader<R>, head: &[u8]) -> Option<Vec<u8>> {
+    let mut total = head.len();
+    let mut previous = head[head.len().saturating_sub(TAIL)..].to_vec();
+    let mut current = Vec::new();
+    loop {
+        let mut chunk = Vec::new();
+        match (&mut *input)
+            .take(TAIL as u64)
+            .read_until(b'\n', &mut chunk)
+            .await
+        {
+            Ok(0) | Err(_) => break,
+            Ok(n) => total += n,
+        }
+        let ended = chunk.last() == Some(&b'\n');
+        previous = std::mem::replace(&mut current, chunk);
+        if ended {
+            break;
         }
     }
-    let id = request_id(&head, &tail);
+    previous.extend_from_slice(&current);
+    let id = request_id(head, &previous);
     tracing::warn!(
         bytes = total,
         limit = MAX_MESSAGE_BYTES,
         answered = id.is_some(),
         "JSON-RPC line over the size limit dropped"
     );
-    let id = id?;
     let mut stand_in = serde_json::json!({
         "jsonrpc": "2.0",
-        "id": id,
+        "id": id?,
         "method": "tools/call",
         "params": {"name": OVERSIZED_TOOL},
     })
@@ -132,152 +129,74 @@ async fn skip_oversized<R: AsyncRead + Unpin>(
 }
 
 /// The request `id` of a JSON object of which only `head` (its start) and
-/// `tail` (its end) are known: a top-level `"id"` member among the first
-/// members, or as the last member.
-fn request_id(head: &[u8], tail: &[u8]) -> Option<serde_json::Value> {
-    id_in_head(head).or_else(|| id_in_tail(tail))
+/// `tail` (its end) are known: a top-level `"id"` member within the head,
+/// or as the object's last member.
+fn request_id(head: &[u8], tail: &[u8]) -> Option<Value> {
+    id_in_head(head)
+        .or_else(|| id_at_end(tail))
+        .filter(|id| match id {
+            Value::Number(_) => true,
+            Value::String(s) => s.len() <= 256,
+            _ => false,
+        })
 }
 
-/// Walks the top-level members of a JSON object from its start, skipping
-/// nested values, until `"id"` or the end of what is known.
-fn id_in_head(head: &[u8]) -> Option<serde_json::Value> {
-    let text = std::str::from_utf8(head).ok().or_else(|| {
-        // Cut in the middle of a character: keep what decodes.
-        std::str::from_utf8(&head[..head.len().saturating_sub(3)]).ok()
-    })?;
-    let mut chars = text.char_indices().peekable();
-    let skip_ws = |chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>| {
-        while chars.peek().is_some_and(|(_, c)| c.is_whitespace()) {
-            chars.next();
-        }
-    };
-    skip_ws(&mut chars);
-    if chars.next()?.1 != '{' {
-        return None;
-    }
-    loop {
-        skip_ws(&mut chars);
-        let (start, c) = chars.next()?;
-        if c != '"' {
-            return None;
-        }
-        let key_end = string_end(text, start)?;
-        let key = &text[start..key_end];
-        while chars.peek().is_some_and(|(i, _)| *i < key_end) {
-            chars.next();
-        }
-        skip_ws(&mut chars);
-        if chars.next()?.1 != ':' {
-            return None;
-        }
-        skip_ws(&mut chars);
-        let (value_start, _) = *chars.peek()?;
-        let value_end = value_end(text, value_start)?;
-        if key == "\"id\"" {
-            return parse_id(&text[value_start..value_end]);
-        }
-        while chars.peek().is_some_and(|(i, _)| *i < value_end) {
-            chars.next();
-        }
-        skip_ws(&mut chars);
-        if chars.next()?.1 != ',' {
-            return None;
-        }
-    }
-}
+/// serde_json reads the object's members in order, skipping nested values,
+/// and records the top-level `id` when it passes it; the parse error at the
+/// cut-off end comes after that and is ignored.
+fn id_in_head(head: &[u8]) -> Option<Value> {
+    struct FindId<'a>(&'a mut Option<Value>);
 
-/// Finds `"id": <number or string>` as the last member of the object that
-/// `tail` ends.
-fn id_in_tail(tail: &[u8]) -> Option<serde_json::Value> {
-    let text = String::from_utf8_lossy(tail);
-    let body = text.trim_end().strip_suffix('}')?.trim_end();
-    let (before, value) = if let Some(stripped) = body.strip_suffix('"') {
-        let open = stripped.rfind('"')?;
-        (&body[..open], &body[open..])
-    } else {
-        let start = body
-            .rfind(|c: char| !(c.is_ascii_digit() || c == '-'))
-            .map_or(0, |i| i + 1);
-        (&body[..start], &body[start..])
-    };
-    let before = before.trim_end().strip_suffix(':')?.trim_end();
-    if !before.ends_with("\"id\"") {
-        return None;
-    }
-    let separator = before[..before.len() - 4].trim_end();
-    if !(separator.ends_with(',') || separator.ends_with('{')) {
-        return None;
-    }
-    parse_id(value)
-}
+    impl<'de> Visitor<'de> for FindId<'_> {
+        type Value = ();
 
-/// A JSON-RPC id: a number or a short string, nothing else.
-fn parse_id(raw: &str) -> Option<serde_json::Value> {
-    let value: serde_json::Value = serde_json::from_str(raw.trim()).ok()?;
-    match &value {
-        serde_json::Value::Number(_) => Some(value),
-        serde_json::Value::String(s) if s.len() <= 256 => Some(value),
-        _ => None,
-    }
-}
-
-/// The byte index just past the JSON string starting at `start` (a `"`).
-fn string_end(text: &str, start: usize) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let mut i = start + 1;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 2,
-            b'"' => return Some(i + 1),
-            _ => i += 1,
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON-RPC request object")
         }
-    }
-    None
-}
 
-/// The byte index just past the JSON value starting at `start`; `None` when
-/// it runs past what is known.
-fn value_end(text: &str, start: usize) -> Option<usize> {
-    let bytes = text.as_bytes();
-    match bytes.get(start)? {
-        b'"' => string_end(text, start),
-        b'{' | b'[' => {
-            let mut depth = 0usize;
-            let mut i = start;
-            while i < bytes.len() {
-                match bytes[i] {
-                    b'"' => {
-                        i = string_end(text, i)?;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Some(i + 1);
-                        }
-                    }
-                    _ => {}
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(key) = map.next_key::<String>()? {
+                if key == "id" {
+                    *self.0 = Some(map.next_value()?);
+                    return Ok(());
                 }
-                i += 1;
+                map.next_value::<IgnoredAny>()?;
             }
-            None
-        }
-        _ => {
-            let rest = &text[start..];
-            let len = rest
-                .find(|c: char| c == ',' || c == '}' || c.is_whitespace())
-                .unwrap_or(rest.len());
-            (start + len < text.len()).then_some(start + len)
+            Ok(())
         }
     }
+
+    let mut found = None;
+    let mut reader = serde_json::Deserializer::from_slice(head);
+    let _ = serde::Deserializer::deserialize_map(&mut reader, FindId(&mut found));
+    found
+}
+
+/// An `"id": value` member that closes the line's object. The text from an
+/// `"id"` to the end, opened with `{`, must parse as an object with that one
+/// member: then the `}` after the value is the line's last, the top-level
+/// object's. (`"id"` with both quotes cannot occur inside a JSON string,
+/// whose own quotes are escaped.)
+fn id_at_end(tail: &[u8]) -> Option<Value> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct LastMember {
+        id: Value,
+    }
+    let text = String::from_utf8_lossy(tail);
+    text.rmatch_indices("\"id\"")
+        // The last is the key, or a string id `"id"` with the key before it.
+        .take(2)
+        .find_map(|(at, _)| serde_json::from_str::<LastMember>(&format!("{{{}", &text[at..])).ok())
+        .map(|member| member.id)
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+    use proptest::prelude::*;
     use serde_json::json;
-    use tokio::io::AsyncReadExt;
 
     #[test]
     fn finds_the_id_at_either_end() {
@@ -289,41 +208,106 @@ mod tests {
         assert_eq!(request_id(head, tail), Some(json!("req-9")));
         let tail = br#"AAA"}},"id":-3}"#;
         assert_eq!(request_id(b"{\"params\":{", tail), Some(json!(-3)));
+        assert_eq!(
+            request_id(b"{\"params\":{", br#"A"},"id":"id"}"#),
+            Some(json!("id"))
+        );
         // A nested "id" is not the request's.
         assert_eq!(request_id(br#"{"params":{"id":5,"x":"AAAA"#, br#"AAAA"}}"#), None);
-        // A notification has none.
+        assert_eq!(request_id(b"{\"params\":{", br#"A","id":5}}"#), None);
+        // A notification has none; an object is no id.
         assert_eq!(
             request_id(br#"{"jsonrpc":"2.0","method":"x","params":{"a":"AA"#, br#"AA"}}"#),
             None
         );
+        assert_eq!(request_id(br#"{"id":{"a":1},"x":"AA"#, b""), None);
+        // A multibyte character cut by the tail's start, or right before
+        // the id, is no trouble.
+        assert_eq!(
+            request_id(b"{", &"\u{e9}\"},\"id\":1}".as_bytes()[1..]),
+            Some(json!(1))
+        );
+        assert_eq!(request_id(b"{", "\"\u{e9}\u{e9}\"1}".as_bytes()), None);
+    }
+
+    async fn guarded(input: Vec<u8>, limit: usize) -> String {
+        let mut out = Vec::new();
+        guard(std::io::Cursor::new(input), limit)
+            .read_to_end(&mut out)
+            .await
+            .unwrap();
+        String::from_utf8(out).unwrap()
     }
 
     #[tokio::test]
     async fn oversized_lines_become_an_answerable_stand_in() {
         let huge = "A".repeat(MAX_MESSAGE_BYTES + 10);
-        let input = format!(
-            "{}\n{}\n{}\n",
-            json!({"jsonrpc":"2.0","id":1,"method":"ping"}),
-            json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"arguments":{"x":huge}}}),
-            json!({"jsonrpc":"2.0","method":"notifications/x","params":{"x":huge}}),
-        ) + "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\"}";
-        let mut out = String::new();
-        let read = guard(std::io::Cursor::new(input.into_bytes()))
-            .read_to_string(&mut out)
-            .await;
-        assert!(read.is_ok());
-        let lines: Vec<serde_json::Value> = out
+        let input = [
+            json!({"jsonrpc":"2.0","id":1,"method":"ping"}).to_string(),
+            json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"arguments":{"x":huge}}})
+                .to_string(),
+            json!({"jsonrpc":"2.0","method":"notifications/x","params":{"x":huge}}).to_string(),
+            // The id last, as the TypeScript SDK writes it.
+            format!(r#"{{"method":"tools/call","params":{{"x":"{huge}"}},"id":"ts-4"}}"#),
+        ]
+        .map(|line| line + "\n")
+        .concat()
+            + "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\"}";
+        let out = guarded(input.into_bytes(), MAX_MESSAGE_BYTES).await;
+        let lines: Vec<Value> = out
             .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or(serde_json::Value::Null))
+            .map(|l| serde_json::from_str(l).unwrap_or(Value::Null))
             .collect();
-        assert_eq!(lines.len(), 3, "{out:.200}");
+        assert_eq!(lines.len(), 4, "{out:.200}");
         assert_eq!(lines[0]["id"], json!(1));
         assert_eq!(lines[1]["id"], json!(2));
         assert_eq!(lines[1]["params"]["name"], json!(OVERSIZED_TOOL));
+        assert_eq!(lines[2]["id"], json!("ts-4"));
+        assert_eq!(lines[2]["params"]["name"], json!(OVERSIZED_TOOL));
         assert_eq!(
-            lines[2]["id"],
+            lines[3]["id"],
             json!(3),
             "the unterminated last line still passes"
         );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn no_head_or_tail_panics(head in proptest::collection::vec(any::<u8>(), 0..200),
+                                  tail in "\\PC{0,40}(\"id\"\\PC{0,20})?") {
+            let _ = request_id(&head, &head);
+            let _ = request_id(&head, tail.as_bytes());
+            for cut in 0..tail.len() {
+                let _ = request_id(tail.as_bytes(), &tail.as_bytes()[cut..]);
+            }
+        }
+
+        /// Whatever arrives, lines within the limit come out as they went
+        /// in, and each longer one as at most one small stand-in.
+        #[test]
+        fn lines_within_the_limit_pass_and_no_input_panics(
+            lines in proptest::collection::vec("[^\n]{0,48}", 0..8),
+            limit in 1usize..32,
+        ) {
+            let input = lines.iter().map(|l| format!("{l}\n")).collect::<String>();
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let out = runtime.block_on(guarded(input.into_bytes(), limit));
+            let mut out_lines = out.split_terminator('\n');
+            for line in &lines {
+                if line.len() <= limit {
+                    prop_assert_eq!(out_lines.next(), Some(line.as_str()));
+                } else if line.contains("\"id\"") || line.starts_with('{') {
+                    // Either dropped, or replaced by a stand-in request.
+                    let mut rest = out_lines.clone();
+                    if let Some(next) = rest.next().filter(|n| n.contains(OVERSIZED_TOOL)) {
+                        prop_assert!(next.len() < 400, "{}", next);
+                        out_lines = rest;
+                    }
+                }
+            }
+            prop_assert_eq!(out_lines.next(), None);
+        }
     }
 }

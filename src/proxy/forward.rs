@@ -1,14 +1,20 @@
-//! The upstream side: a worker's connections to the vault (rustls,
-//! redirects never followed, no environment proxy; see [`super::link`] for
-//! how they are held and reused) and the forwarding of one request with both
-//! bodies streamed chunk by chunk.
+//! The upstream side: a worker's pooled connections to the vault
+//! (hyper-util's client over rustls; redirects never followed, no
+//! environment proxy) and the forwarding of one request with both bodies
+//! streamed chunk by chunk.
+//!
+//! Each worker has its own client, so its keep-alive connections stay on
+//! its thread: a CLI run that opens a connection, asks three things and
+//! exits leaves its upstream connection, TLS session included, to the next
+//! run. A connection the vault closed while idle is dropped from the pool,
+//! and a request that could not be written on a reused one goes out again
+//! on another; one whose answer was not read to its end is closed.
 //!
 //! The request goes out as hyper parsed it: its path and query (`Bytes`
 //! inside) are reused as they are whenever the vault URL has no path of its
-//! own and the scope leaves the query alone. `reqwest` printed and re-parsed
-//! every URL, and its redirect layer parsed each answer's URL back (with
-//! IDNA): that was most of the proxy's own CPU per request
-//! (bench/analysis.md).
+//! own and the scope leaves the query alone: no URL is printed and parsed
+//! again per request, and no redirect layer parses the answer's (with
+//! IDNA), which under `reqwest` was most of the proxy's own CPU.
 //!
 //! Bodies are streamed: the client's body is handed to the upstream request
 //! as is, and the vault's body is handed back to hyper as a stream, so
@@ -28,18 +34,16 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
-use hyper::client::conn::TrySendError;
 use hyper::http::uri::{Authority, PathAndQuery};
 use hyper::{Request, Response, StatusCode, Uri};
+use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use tower_service::Service as _;
-
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use zeroize::Zeroize;
 
 use super::answer::{self, Checked};
 use super::error::ProxyError;
 use super::headers::{self, Injected};
-use super::link::{DrivenBody, Idle, Link, Seat};
 use super::policy::Plan;
 use super::{BoxError, ProxyBody};
 use crate::config::VaultSettings;
@@ -52,13 +56,16 @@ pub const TURNED_OFF_HEADER: &str = "x-infisical-proxy-turned-off";
 
 type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 
+/// A pooled connection idle this long is closed rather than reused: vaults
+/// and Cloudflare close idle connections after a while.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// Idle connections kept per worker.
+const IDLE_MAX: usize = 256;
+
 pub(crate) struct Upstream {
-    connector: Connector,
-    /// The vault's scheme and authority, what the connector dials.
+    client: Client<Connector, Incoming>,
+    /// The vault's scheme and authority; request targets are built on it.
     origin: Uri,
-    http1: hyper::client::conn::http1::Builder,
-    /// This worker's links that no client connection holds.
-    idle: Idle,
     /// Base URL without the trailing slash, for messages.
     base: String,
     /// `Host` for every request, made once: the client would otherwise
@@ -120,11 +127,16 @@ impl Upstream {
             .path_and_query("/")
             .build()
             .map_err(|e| unusable(&e))?;
+        // Connections are spawned as tasks on the runtime that sends the
+        // first request through them: the worker's own.
+        let client = Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(IDLE_TIMEOUT)
+            .pool_max_idle_per_host(IDLE_MAX)
+            .build(connector);
         Ok(Self {
-            connector,
+            client,
             origin,
-            http1: hyper::client::conn::http1::Builder::new(),
-            idle: Idle::default(),
             base: base_url.as_str().trim_end_matches('/').to_string(),
             host,
             base_path: base_url.path().trim_end_matches('/').to_string(),
@@ -134,9 +146,9 @@ impl Upstream {
         })
     }
 
-    /// The upstream request target, in origin form (`/path?query`): the
-    /// client's path and query as hyper parsed them when nothing is to
-    /// change, else built once here.
+    /// The upstream request target: the vault's origin with the client's
+    /// path and query as hyper parsed them when nothing is to change, else
+    /// built once here.
     fn target(&self, uri: &Uri, query: Option<&str>) -> Result<Uri, ProxyError> {
         let path_and_query = match (self.base_path.is_empty(), query, uri.path_and_query()) {
             (true, None, Some(pq)) => pq.clone(),
@@ -155,7 +167,9 @@ impl Upstream {
                     .map_err(|e| ProxyError::Client(format!("cannot build the upstream path: {e}")))?
             }
         };
-        Ok(Uri::from(path_and_query))
+        let mut parts = self.origin.clone().into_parts();
+        parts.path_and_query = Some(path_and_query);
+        Uri::from_parts(parts).map_err(|e| ProxyError::Client(format!("cannot build the upstream URL: {e}")))
     }
 
     /// The vault's address, for messages (it carries no credential).
@@ -169,14 +183,11 @@ impl Upstream {
 
     /// Sends one request on and returns the vault's answer: streamed, or,
     /// when `plan` asks for a check against `scope`, held and checked first.
-    /// `seat` is the client connection's: the link it holds carries the
-    /// request, or one is found for it there.
     pub async fn forward(
         &self,
         req: Request<Incoming>,
         plan: Plan,
         scope: Option<&Scope>,
-        seat: &Seat,
     ) -> Result<Response<ProxyBody>, ProxyError> {
         let (mut parts, body) = req.into_parts();
         let uri = self.target(&parts.uri, plan.query.as_deref())?;
@@ -194,10 +205,10 @@ impl Upstream {
         let client_uri = std::mem::replace(&mut parts.uri, uri);
         let target = client_uri.path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
         let request = Request::from_parts(parts, body);
-        let sent = tokio::time::timeout(self.call_timeout, self.send(request, seat)).await;
-        let (response, link) = match sent {
-            Ok(Ok(sent)) => sent,
-            Ok(Err(e)) => return Err(e),
+        let sent = tokio::time::timeout(self.call_timeout, self.client.request(request)).await;
+        let response = match sent {
+            Ok(Ok(response)) => response,
+            Ok(Err(e)) => return Err(self.failed(&e)),
             Err(_) => {
                 return Err(ProxyError::UpstreamTimeout {
                     upstream: self.base.clone(),
@@ -206,7 +217,7 @@ impl Upstream {
             }
         };
         let (mut parts, body) = response.into_parts();
-        let body = ChunkDeadline::new(DrivenBody::new(body, link, seat.clone()), self.call_timeout);
+        let body = ChunkDeadline::new(body, self.call_timeout);
         let path = parts_path(target);
         self.note_gateway_answer(parts.status, &parts.headers, path);
         parts.headers = headers::to_client(std::mem::take(&mut parts.headers));
@@ -315,82 +326,20 @@ impl Upstream {
         }
     }
 
-    /// Sends the request on the seat's link, an idle one or a new one, and
-    /// returns the answer's head with the link its body arrives on.
-    async fn send(
-        &self,
-        mut request: Request<Incoming>,
-        seat: &Seat,
-    ) -> Result<(Response<Incoming>, Link), ProxyError> {
-        loop {
-            let mut link = self.link(seat).await?;
-            let reused = link.reused();
-            match link.exchange(request).await {
-                Ok(response) => return Ok((response, link)),
-                Err(mut e) => match e.take_message() {
-                    // Never written: the vault had closed the connection
-                    // (its idle timeout) as the request went out. A fresh
-                    // connection ends this, as no reused link is left.
-                    Some(unsent) if reused => {
-                        tracing::debug!(error = %e.error(), "a reused vault connection was closed; sending again");
-                        request = unsent;
-                    }
-                    _ => return Err(self.failed(e)),
-                },
+    /// A failed exchange, named by its innermost cause (DNS, refused, TLS,
+    /// closed), which is the real problem.
+    fn failed(&self, e: &hyper_util::client::legacy::Error) -> ProxyError {
+        if e.is_connect() {
+            ProxyError::UpstreamUnreachable {
+                upstream: self.base.clone(),
+                detail: format!("cannot connect: {}", innermost(e)),
+            }
+        } else {
+            ProxyError::UpstreamFailed {
+                upstream: self.base.clone(),
+                detail: innermost(e),
             }
         }
-    }
-
-    /// A link ready for a request: the one the client connection holds, the
-    /// most recent idle one, or a new connection.
-    async fn link(&self, seat: &Seat) -> Result<Link, ProxyError> {
-        while let Some(mut link) = seat.take().or_else(|| self.idle.take()) {
-            if std::future::poll_fn(|cx| Poll::Ready(link.usable(cx))).await {
-                return Ok(link);
-            }
-        }
-        self.connect().await
-    }
-
-    async fn connect(&self) -> Result<Link, ProxyError> {
-        let mut connector = self.connector.clone();
-        let connected = async {
-            std::future::poll_fn(|cx| connector.poll_ready(cx)).await?;
-            connector.call(self.origin.clone()).await
-        };
-        // The innermost cause names the real problem (DNS, refused, TLS).
-        let stream = connected.await.map_err(|e| ProxyError::UpstreamUnreachable {
-            upstream: self.base.clone(),
-            detail: format!("cannot connect: {}", innermost(e.as_ref())),
-        })?;
-        let (sender, driver) =
-            self.http1
-                .handshake(stream)
-                .await
-                .map_err(|e| ProxyError::UpstreamFailed {
-                    upstream: self.base.clone(),
-                    detail: innermost(&e),
-                })?;
-        Ok(Link::new(sender, driver))
-    }
-
-    fn failed(&self, e: TrySendError<Request<Incoming>>) -> ProxyError {
-        ProxyError::UpstreamFailed {
-            upstream: self.base.clone(),
-            detail: innermost(&e.into_error()),
-        }
-    }
-
-    /// Keeps the link a closing client connection leaves, for the next one.
-    pub fn park(&self, seat: &Seat) {
-        if let Some(link) = seat.take() {
-            self.idle.put(link);
-        }
-    }
-
-    /// Closes links idle too long; see [`Idle::sweep`].
-    pub fn sweep_idle(&self) -> usize {
-        self.idle.sweep()
     }
 }
 
@@ -399,13 +348,13 @@ impl Upstream {
 /// only made once the body has to wait: a small answer that arrived with its
 /// head is passed on without one.
 pub(crate) struct ChunkDeadline {
-    inner: DrivenBody,
+    inner: Incoming,
     timeout: Duration,
     timer: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl ChunkDeadline {
-    fn new(inner: DrivenBody, timeout: Duration) -> Self {
+    fn new(inner: Incoming, timeout: Duration) -> Self {
         Self {
             inner,
             timeout,

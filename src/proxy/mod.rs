@@ -3,10 +3,9 @@
 //!
 //! [`run`] serves HTTP/1.1 on a listener it is given (so tests bind
 //! `127.0.0.1:0`), applies the [`policy`] to each request (client token for
-//! remote clients, origin, method, scope), forwards what passes over an
-//! upstream connection that the client connection's own task drives
-//! ([`forward`], [`link`]) with the headers rewritten
-//! ([`headers`]) and, for scoped reads, the answer checked ([`answer`]), and
+//! remote clients, origin, method, scope), forwards what passes over the
+//! worker's pooled upstream connections ([`forward`]) with the headers
+//! rewritten ([`headers`]) and, for scoped reads, the answer checked ([`answer`]), and
 //! on `shutdown` stops accepting, lets in-flight requests finish for up to
 //! `drain_timeout`, then returns. Every request gets one access-log line
 //! ([`access`]) without query values, bodies or header values.
@@ -18,7 +17,6 @@ pub mod config;
 pub mod error;
 mod forward;
 pub mod headers;
-mod link;
 pub mod policy;
 pub mod route;
 pub mod scoped;
@@ -48,7 +46,6 @@ pub use policy::{Policy, ScopeRule};
 
 use access::AccessLog;
 use forward::Upstream;
-use link::Seat;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// Response bodies: streamed from the vault, or a small JSON refusal.
@@ -103,10 +100,10 @@ pub fn worker_count() -> usize {
 /// Serves the proxy on `listener` until `shutdown` resolves, then drains.
 ///
 /// The listening socket is shared by the worker threads ([`worker_count`]),
-/// each with its own single-threaded runtime and its own idle upstream
+/// each with its own single-threaded runtime and its own pool of upstream
 /// connections: a connection, its requests and their upstream exchanges stay
-/// on one thread and in one task, with no work stealing, cross-thread or
-/// cross-task wake-up on the request path (bench/analysis.md). The
+/// on one thread, with no work stealing or cross-thread wake-up on the
+/// request path (bench/analysis.md). The
 /// connection cap, the stop signal and the drain timeout are shared by all
 /// workers.
 pub async fn run(
@@ -217,7 +214,6 @@ async fn worker(
     drain_timeout: Duration,
 ) {
     let mut connections = JoinSet::new();
-    let sweeper = tokio::spawn(sweep_idle_links(shared.clone()));
     let mut accept_backoff = Duration::from_millis(10);
     let stopping = |rx: &mut watch::Receiver<bool>| {
         let mut rx = rx.clone();
@@ -271,20 +267,6 @@ async fn worker(
         connections.abort_all();
         while connections.join_next().await.is_some() {}
     }
-    sweeper.abort();
-}
-
-/// Closes the worker's idle upstream links once they are too old to reuse.
-async fn sweep_idle_links(shared: Arc<Shared>) {
-    let mut every = tokio::time::interval(link::IDLE_TIMEOUT / 3);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        every.tick().await;
-        let closed = shared.upstream.sweep_idle();
-        if closed > 0 {
-            tracing::debug!(closed, "closed idle vault connections");
-        }
-    }
 }
 
 async fn serve_connection(
@@ -294,16 +276,10 @@ async fn serve_connection(
     mut stop: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
-    let seat = Seat::default();
-    let service = {
+    let service = service_fn(move |req| {
         let shared = shared.clone();
-        let seat = seat.clone();
-        service_fn(move |req| {
-            let shared = shared.clone();
-            let seat = seat.clone();
-            async move { Ok::<_, Infallible>(handle(req, peer, &shared, &seat).await) }
-        })
-    };
+        async move { Ok::<_, Infallible>(handle(req, peer, &shared).await) }
+    });
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
@@ -320,15 +296,9 @@ async fn serve_connection(
     if let Err(e) = outcome {
         tracing::debug!(%peer, error = %e, "client connection ended with an error");
     }
-    shared.upstream.park(&seat);
 }
 
-async fn handle(
-    req: Request<Incoming>,
-    peer: SocketAddr,
-    shared: &Shared,
-    seat: &Seat,
-) -> Response<ProxyBody> {
+async fn handle(req: Request<Incoming>, peer: SocketAddr, shared: &Shared) -> Response<ProxyBody> {
     let log = AccessLog::start(&req);
     let policy = &shared.policy;
     let checked = policy
@@ -338,7 +308,7 @@ async fn handle(
     let outcome = match checked {
         Ok(plan) => {
             let scope = policy.scope.as_ref().map(|rule| &rule.scope);
-            shared.upstream.forward(req, plan, scope, seat).await
+            shared.upstream.forward(req, plan, scope).await
         }
         Err(e) => Err(e),
     };

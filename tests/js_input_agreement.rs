@@ -373,6 +373,7 @@ fn client_and_vault_read_every_input_alike() {
         scope: Some(ScopeRule {
             scope: scope.clone(),
             source: "--scope".into(),
+            projects: None,
         }),
         ..Policy::default()
     };
@@ -567,6 +568,7 @@ fn the_proxy_refuses_the_trimmed_escape() {
         scope: Some(ScopeRule {
             scope: Scope::parse_list(&[SCOPE.to_string()]).unwrap(),
             source: "--scope".into(),
+            projects: None,
         }),
         ..Policy::default()
     };

@@ -140,21 +140,23 @@ pub fn keys(body: &Value) -> Vec<String> {
 
 /// Asserts the current generation's error body shape.
 pub fn assert_current_error(a: &Answer, status: u16, error: &str, message: &str) {
-    let body = a.json();
-    assert_eq!(a.status.as_u16(), status, "{}", a.text);
-    assert_eq!(body["statusCode"], status, "{}", a.text);
-    assert_eq!(body["error"], error, "{}", a.text);
-    assert_eq!(body["message"], message, "{}", a.text);
+    let body = assert_error(a, status, error, message);
     let req_id = body["reqId"].as_str().unwrap_or_default();
     assert!(req_id.starts_with("req-") && req_id.len() == 18, "{}", a.text);
 }
 
 /// Asserts the 2024 build's error body shape (no reqId).
 pub fn assert_legacy_error(a: &Answer, status: u16, error: &str, message: &str) {
+    let body = assert_error(a, status, error, message);
+    assert!(body.get("reqId").is_none(), "{}", a.text);
+}
+
+/// The status, `statusCode`, `error` and `message` both generations share.
+fn assert_error(a: &Answer, status: u16, error: &str, message: &str) -> Value {
     let body = a.json();
     assert_eq!(a.status.as_u16(), status, "{}", a.text);
     assert_eq!(body["statusCode"], status, "{}", a.text);
     assert_eq!(body["error"], error, "{}", a.text);
     assert_eq!(body["message"], message, "{}", a.text);
-    assert!(body.get("reqId").is_none(), "{}", a.text);
+    body
 }

@@ -51,41 +51,19 @@ pub(crate) fn route(shared: &Shared, ctx: &Ctx<'_>, segs: &[&str]) -> Option<Res
         ["api", "v1", "identities"] if m == Method::POST => create_identity(shared, ctx),
         ["api", "v1", "identities", id] if m == Method::GET => get_identity(shared, ctx, &d(id)),
         ["api", "v1", "identities", id] if m == Method::DELETE => delete_identity(shared, ctx, &d(id)),
-        ["api", "v1", "auth", "universal-auth", "identities", id] if m == Method::POST => {
-            attach_ua(shared, ctx, &d(id))
+        ["api", "v1", "auth", "universal-auth", "identities", id, rest @ ..] => {
+            let id = d(id);
+            match (rest, m) {
+                ([], &Method::POST) => attach_ua(shared, ctx, &id),
+                ([], &Method::GET) => get_ua(shared, ctx, &id),
+                (["client-secrets"], &Method::POST) => create_client_secret(shared, ctx, &id),
+                (["client-secrets"], &Method::GET) => list_client_secrets(shared, ctx, &id),
+                (["client-secrets", sid, "revoke"], &Method::POST) => {
+                    revoke_client_secret(shared, ctx, &id, &d(sid))
+                }
+                _ => return None,
+            }
         }
-        ["api", "v1", "auth", "universal-auth", "identities", id] if m == Method::GET => {
-            get_ua(shared, ctx, &d(id))
-        }
-        [
-            "api",
-            "v1",
-            "auth",
-            "universal-auth",
-            "identities",
-            id,
-            "client-secrets",
-        ] if m == Method::POST => create_client_secret(shared, ctx, &d(id)),
-        [
-            "api",
-            "v1",
-            "auth",
-            "universal-auth",
-            "identities",
-            id,
-            "client-secrets",
-        ] if m == Method::GET => list_client_secrets(shared, ctx, &d(id)),
-        [
-            "api",
-            "v1",
-            "auth",
-            "universal-auth",
-            "identities",
-            id,
-            "client-secrets",
-            sid,
-            "revoke",
-        ] if m == Method::POST => revoke_client_secret(shared, ctx, &d(id), &d(sid)),
         ["api", "v2", "workspace", project, "identity-memberships", id] if m == Method::POST => {
             create_membership(shared, ctx, &d(project), &d(id))
         }

@@ -267,7 +267,6 @@ pub async fn provision(args: &ProvisionArgs, env: &dyn EnvSource) -> Outcome {
             return config_failure(outcome, &e);
         }
     }
-    let mut outcome = outcome;
     let Ok((vault, project)) = connect(&setup, &mut outcome).await else {
         return outcome;
     };
@@ -371,7 +370,6 @@ pub async fn deprovision(args: &DeprovisionArgs, env: &dyn EnvSource) -> Outcome
         Ok(s) => s,
         Err(e) => return config_failure(outcome, &e),
     };
-    let mut outcome = outcome;
     let Ok((vault, project)) = connect(&setup, &mut outcome).await else {
         return outcome;
     };

@@ -2,7 +2,8 @@
 //! input, not just the fixture table.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use infisical_mcp_rs::scope::{Glob, SecretPath};
+use infisical_mcp_rs::scope::input::{is_format, js_trim};
+use infisical_mcp_rs::scope::{Glob, SecretPath, check_secret_name};
 use proptest::prelude::*;
 
 /// Strings that look like paths, with every kind of trouble mixed in.
@@ -92,8 +93,48 @@ fn nearby_path() -> impl Strategy<Value = String> {
     })
 }
 
+/// Paths and names with what JavaScript reads differently from Rust planted
+/// anywhere: U+FEFF, Unicode spaces, format and control characters.
+fn js_trouble() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        Just("/".to_owned()),
+        Just("a".to_owned()),
+        Just("warden".to_owned()),
+        Just(".".to_owned()),
+        prop::sample::select(vec![
+            '\u{FEFF}', '\u{A0}', '\u{1680}', '\u{2000}', '\u{200A}', '\u{2028}', '\u{2029}', '\u{202F}',
+            '\u{205F}', '\u{3000}', '\u{85}', '\u{180E}', '\u{200B}', '\u{200D}', '\u{2060}', '\u{61C}',
+            '\u{FFF9}', '\t', '\u{B}', ' ', '\0', '\u{301}', '+', ';',
+        ])
+        .prop_map(String::from),
+    ];
+    prop::collection::vec(piece, 0..8).prop_map(|v| v.concat())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// The vault trims with JavaScript and drops one trailing slash: for an
+    /// accepted path that gives the accepted folder, and nothing invisible
+    /// is in it. (tests/js_input_agreement.rs checks the same against Node.)
+    #[test]
+    fn the_vault_reads_the_accepted_folder(raw in prop_oneof![js_trouble(), pathish()]) {
+        if let Ok(p) = SecretPath::parse(&raw) {
+            let trimmed = js_trim(&raw);
+            let read = if trimmed == "/" { trimmed } else { trimmed.strip_suffix('/').unwrap_or(trimmed) };
+            prop_assert_eq!(read, p.as_str());
+            prop_assert!(!raw.chars().any(|c| c.is_control() || is_format(c)), "{:?}", raw);
+        }
+    }
+
+    #[test]
+    fn accepted_names_are_read_as_given(name in js_trouble()) {
+        if check_secret_name(&name).is_ok() {
+            prop_assert_eq!(js_trim(&name), name.as_str());
+            prop_assert!(name != "." && name != ".." && !name.contains(['/', ';']));
+            prop_assert!(!name.chars().any(|c| c.is_control() || is_format(c) || c.is_whitespace()));
+        }
+    }
 
     #[test]
     fn normalisation_is_idempotent(raw in pathish()) {

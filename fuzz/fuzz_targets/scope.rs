@@ -3,6 +3,7 @@
 //! invariants on arbitrary input.
 #![no_main]
 
+use infisical_mcp_rs::scope::input::{is_format, js_trim};
 use infisical_mcp_rs::scope::{Glob, SecretPath};
 use libfuzzer_sys::fuzz_target;
 
@@ -19,6 +20,9 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(path) = SecretPath::parse(&path_text) {
         let again = SecretPath::parse(path.as_str());
         assert_eq!(again.as_ref(), Ok(&path), "normalisation is idempotent");
+        // What the vault (JavaScript) reads is what was accepted.
+        assert_eq!(js_trim(&path_text), &*path_text, "JavaScript would trim it");
+        assert!(!path_text.chars().any(|c| c.is_control() || is_format(c)));
         let s = path.as_str();
         assert!(s.starts_with('/') && !s.contains("//"));
         assert!(!s.split('/').any(|seg| seg == "." || seg == ".."));

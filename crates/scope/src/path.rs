@@ -231,6 +231,15 @@ mod tests {
     }
 
     #[test]
+    fn text_views_agree() {
+        let p = SecretPath::parse("/a/b/").unwrap();
+        let text: &str = p.as_ref();
+        assert_eq!(text, "/a/b");
+        assert_eq!(p.to_string(), "/a/b");
+        assert_eq!("/a/b/".parse::<SecretPath>().unwrap(), p);
+    }
+
+    #[test]
     fn accepted_forms() {
         assert_eq!(SecretPath::parse("/").unwrap().as_str(), "/");
         assert_eq!(SecretPath::parse("/a").unwrap().as_str(), "/a");

@@ -15,6 +15,12 @@ use url::Url;
 
 use crate::scope::{Scope, SecretPath};
 
+mod projects;
+mod sources;
+
+pub use projects::{ProjectScope, check_project_id};
+pub use sources::VarSources;
+
 /// A way to read one environment variable; tests pass a map instead of the
 /// process environment.
 pub trait EnvSource {
@@ -242,88 +248,6 @@ impl Defaults {
     }
 }
 
-/// The projects part of the scope. `ENV:GLOB` entries say nothing of the
-/// project, and an identity may belong to several: without this, a call
-/// naming another project would read the same folders there.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ProjectScope {
-    /// Projects named besides the default one.
-    pub also: Vec<String>,
-    /// `*` was given: any project, granted explicitly.
-    pub any: bool,
-    /// Where the list came from (`--allow-project`, `INFISICAL_ALLOWED_PROJECTS`).
-    pub source: Option<String>,
-}
-
-impl ProjectScope {
-    pub fn allows(&self, default: Option<&str>, project: &str) -> bool {
-        self.any || default == Some(project) || self.also.iter().any(|p| p == project)
-    }
-
-    /// `P (default), Q`, `any project`, or `none`.
-    pub fn describe(&self, default: Option<&str>) -> String {
-        if self.any {
-            return "any project (*)".into();
-        }
-        let mut named: Vec<String> = default.map(|p| format!("{p} (default)")).into_iter().collect();
-        named.extend(self.also.iter().filter(|p| Some(p.as_str()) != default).cloned());
-        if named.is_empty() {
-            "none".into()
-        } else {
-            named.join(", ")
-        }
-    }
-
-    /// Reads `--allow-project` flags, else `INFISICAL_ALLOWED_PROJECTS`.
-    pub fn parse(flags: &[String], env: &dyn EnvSource) -> Result<Self, ConfigError> {
-        let (source, raw) = if flags.is_empty() {
-            match pick(None, "", &[ALLOWED_PROJECTS_VAR], env)? {
-                Some((var, value)) => (var, vec![value]),
-                None => return Ok(Self::default()),
-            }
-        } else {
-            ("--allow-project".to_string(), flags.to_vec())
-        };
-        let mut out = Self {
-            source: Some(source.clone()),
-            ..Self::default()
-        };
-        for id in raw
-            .iter()
-            .flat_map(|v| v.split(|c: char| c == ',' || c.is_whitespace()))
-        {
-            if id.is_empty() {
-                continue;
-            }
-            reject_unexpanded(&source, id)?;
-            if id == "*" {
-                out.any = true;
-            } else if check_project_id(id) {
-                if !out.also.iter().any(|p| p == id) {
-                    out.also.push(id.to_string());
-                }
-            } else {
-                return Err(ConfigError::new(
-                    source,
-                    format!("'{}' is not a project id", id.escape_default()),
-                    "give project ids as Infisical shows them (letters, digits, '-' and '_'), \
-                     separated by spaces or commas, or '*' for any project",
-                ));
-            }
-        }
-        Ok(out)
-    }
-}
-
-/// What a project id may look like: the characters Infisical's ids use.
-pub fn check_project_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 128
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-}
-
 pub fn default_user_agent() -> String {
     format!("infisical-mcp-rs/{}", env!("CARGO_PKG_VERSION"))
 }
@@ -431,74 +355,6 @@ pub fn credential_choice(client_id_flag: Option<&String>, env: &dyn EnvSource) -
         "{TOKEN_VAR} is ignored: universal auth (INFISICAL_UNIVERSAL_AUTH_CLIENT_ID / _SECRET) is set too and wins; \
          set {AUTH_METHOD_VAR}=access-token to use {TOKEN_VAR} instead, or unset one of them"
     ))
-}
-
-/// Where a setting read under several names came from, and the other names
-/// set to something else (ignored: the first name listed wins).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct VarSources {
-    /// (setting, the variable or flag it was read from).
-    pub used: Vec<(&'static str, String)>,
-    /// One sentence per ignored, conflicting alias. Credentials are named,
-    /// never shown.
-    pub ignored: Vec<String>,
-}
-
-impl VarSources {
-    /// Records where one setting came from. `flag` is the flag's value
-    /// (clap also fills it from the primary variable, so a value equal to
-    /// that variable's is reported as the variable); `secret` keeps values
-    /// out of the sentences.
-    pub fn note(
-        &mut self,
-        setting: &'static str,
-        flag: Option<(&str, &String)>,
-        names: &[&str],
-        env: &dyn EnvSource,
-        secret: bool,
-    ) {
-        let set: Vec<(&str, String)> = names
-            .iter()
-            .filter_map(|n| env.var(n).map(|v| (*n, v.trim().to_string())))
-            .collect();
-        let chosen = match flag.filter(|(_, v)| !v.trim().is_empty()) {
-            Some((_, value))
-                if set
-                    .first()
-                    .is_some_and(|(n, v)| *n == names[0] && v == value.trim()) =>
-            {
-                Some((names[0].to_string(), value.trim().to_string()))
-            }
-            Some((flag_name, value)) => Some((flag_name.to_string(), value.trim().to_string())),
-            None => set.first().map(|(n, v)| (n.to_string(), v.clone())),
-        };
-        let Some((from, value)) = chosen else {
-            return;
-        };
-        for (name, other) in &set {
-            if *name != from && *other != value {
-                self.ignored.push(if secret {
-                    format!("{name} is ignored: {from} is set too and differs, and wins")
-                } else {
-                    format!(
-                        "{name}={} is ignored: {from} ({}) wins",
-                        other.escape_default(),
-                        value.escape_default()
-                    )
-                });
-            }
-        }
-        self.used.push((setting, from));
-    }
-
-    /// "vault URL from INFISICAL_HOST, …" for a report line.
-    pub fn describe(&self) -> String {
-        self.used
-            .iter()
-            .map(|(setting, from)| format!("{setting} from {from}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
 }
 
 impl VaultArgs {
@@ -1003,130 +859,4 @@ impl ServeArgs {
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-    use super::*;
-    use crate::test_cli::{env, flag, parse};
-    use secrecy::ExposeSecret;
-
-    fn args(argv: &[&str]) -> ServeArgs {
-        // Parse without the process environment leaking into clap's `env`.
-        let mut cli = parse::<ServeArgs>(argv);
-        cli.vault.host_url = flag(argv, "--host-url");
-        cli.vault.client_id = None;
-        cli.vault.cf_access_client_id = None;
-        cli.vault.user_agent = None;
-        cli.scope.project_id = flag(argv, "--project-id");
-        cli.scope.environment = None;
-        cli.scope.secret_path = None;
-        cli
-    }
-
-    #[test]
-    fn aliases_used_by_existing_setups_are_accepted() {
-        let e = env(&[
-            ("INFISICAL_API_URL", "https://vault.example.com/api/"),
-            ("INFISICAL_CLIENT_ID", "id"),
-            ("INFISICAL_CLIENT_SECRET", "secret"),
-            ("INFISICAL_SCOPE", "dev:/a/** prod:/b/*"),
-        ]);
-        let cfg = args(&[]).validate(&e).unwrap();
-        assert_eq!(cfg.vault.base_url.as_str(), "https://vault.example.com/");
-        assert!(
-            matches!(cfg.credentials, Credentials::UniversalAuth { ref client_id, .. } if client_id == "id")
-        );
-        assert_eq!(cfg.scope.entries().len(), 2);
-        assert_eq!(cfg.defaults.secret_path.as_str(), "/");
-        assert_eq!(cfg.vault.user_agent, default_user_agent());
-    }
-
-    #[test]
-    fn primary_names_win_over_aliases() {
-        let e = env(&[
-            ("INFISICAL_HOST_URL", "https://primary.example.com"),
-            ("INFISICAL_DOMAIN", "https://alias.example.com"),
-            ("INFISICAL_TOKEN", "tok"),
-            ("INFISICAL_SCOPE", "*:/**"),
-        ]);
-        let cfg = args(&[]).validate(&e).unwrap();
-        assert_eq!(cfg.vault.base_url.host_str(), Some("primary.example.com"));
-        assert!(matches!(cfg.credentials, Credentials::AccessToken(ref t) if t.expose_secret() == "tok"));
-    }
-
-    #[test]
-    fn debug_output_never_shows_secrets() {
-        let e = env(&[
-            ("INFISICAL_HOST_URL", "https://v.example.com"),
-            ("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID", "id"),
-            ("INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET", "very-secret-value"),
-            ("CF_ACCESS_CLIENT_ID", "cf.access"),
-            ("CF_ACCESS_CLIENT_SECRET", "cf-secret-value"),
-            ("INFISICAL_SCOPE", "*:/**"),
-        ]);
-        let cfg = args(&[]).validate(&e).unwrap();
-        let shown = format!("{cfg:?}");
-        assert!(!shown.contains("very-secret-value"));
-        assert!(!shown.contains("cf-secret-value"));
-    }
-
-    #[test]
-    fn loopback_http_is_fine_but_remote_http_needs_consent() {
-        assert!(parse_base_url("V", "http://127.0.0.1:8080", false).is_ok());
-        assert!(parse_base_url("V", "http://localhost", false).is_ok());
-        assert!(parse_base_url("V", "http://vault.lan", false).is_err());
-        assert!(parse_base_url("V", "http://vault.lan", true).is_ok());
-        assert!(parse_base_url("V", "ftp://vault.lan", true).is_err());
-        assert!(parse_base_url("V", "https://vault.lan/?x=1", true).is_err());
-    }
-
-    #[test]
-    fn the_configured_project_is_the_only_one_unless_others_are_named() {
-        let base = [
-            ("INFISICAL_HOST_URL", "https://v.example.com"),
-            ("INFISICAL_TOKEN", "tok"),
-            ("INFISICAL_SCOPE", "*:/**"),
-            ("INFISICAL_PROJECT_ID", "proj-a"),
-        ];
-        let cfg = args(&[]).validate(&env(&base)).unwrap();
-        assert!(cfg.defaults.allows_project("proj-a"));
-        assert!(!cfg.defaults.allows_project("proj-b"));
-        assert_eq!(cfg.defaults.projects_text(), "proj-a (default)");
-
-        let mut named = base.to_vec();
-        named.push((ALLOWED_PROJECTS_VAR, "proj-b, proj-c proj-b"));
-        let cfg = args(&[]).validate(&env(&named)).unwrap();
-        assert!(cfg.defaults.allows_project("proj-b") && cfg.defaults.allows_project("proj-c"));
-        assert!(!cfg.defaults.allows_project("proj-d"));
-        assert_eq!(cfg.defaults.projects_text(), "proj-a (default), proj-b, proj-c");
-
-        // Flags win over the variable; `*` grants any project, explicitly.
-        let cfg = args(&["--allow-project", "*"]).validate(&env(&named)).unwrap();
-        assert!(cfg.defaults.allows_project("anything-1"));
-
-        // No project configured at all: none may be reached.
-        let cfg = args(&[]).validate(&env(&base[..3])).unwrap();
-        assert!(!cfg.defaults.allows_project("proj-a"));
-        assert_eq!(cfg.defaults.projects_text(), "none");
-
-        let mut bad = base.to_vec();
-        bad.push((ALLOWED_PROJECTS_VAR, "proj-b ../x"));
-        let e = args(&[]).validate(&env(&bad)).unwrap_err();
-        assert_eq!(e.var, ALLOWED_PROJECTS_VAR);
-        let e = args(&["--project-id", "a/b"]).validate(&env(&base)).unwrap_err();
-        assert!(e.var.contains("INFISICAL_PROJECT_ID"), "{e}");
-    }
-
-    #[test]
-    fn timeouts_past_a_day_are_refused_not_overflowed() {
-        let e = env(&[
-            ("INFISICAL_HOST_URL", "https://v.example.com"),
-            ("INFISICAL_TOKEN", "tok"),
-            ("INFISICAL_SCOPE", "*:/**"),
-        ]);
-        for flag in ["--call-timeout", "--connect-timeout"] {
-            let err = args(&[flag, "18446744073709551615"]).validate(&e).unwrap_err();
-            assert_eq!(err.var, flag);
-            assert!(args(&[flag, "86400"]).validate(&e).is_ok());
-        }
-    }
-}
+mod tests;

@@ -1619,9 +1619,11 @@ async fn the_scope_supplies_the_default_environment_and_folder() {
     let r = s.call("list-secrets", json!({})).await;
     assert!(!is_error(&r), "{}", text(&r));
     assert_eq!(structured(&r)["secretPath"], "/agents/warden");
+    // Folders start at the top, where the way into the scope shows.
     let r = s.call("list-folders", json!({})).await;
     assert!(!is_error(&r), "{}", text(&r));
-    assert_eq!(structured(&r)["path"], "/agents/warden");
+    assert_eq!(structured(&r)["path"], "/");
+    assert_eq!(structured(&r)["environment"], "dev");
 }
 
 /// A near miss gets "did you mean" from the folder's names-only listing.

@@ -100,6 +100,7 @@ fn minimal(host_var: &str) -> HashMap<String, String> {
         ("INFISICAL_CLIENT_SECRET".into(), "secret".into()),
         ("INFISICAL_PROJECT_ID".into(), "proj".into()),
         ("INFISICAL_SCOPE".into(), "prod:/MooseQuest/**".into()),
+        ("INFISICAL_PATH_PREFIX".into(), "/MooseQuest/".into()),
     ])
 }
 

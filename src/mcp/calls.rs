@@ -715,8 +715,10 @@ impl Context {
         args: ListFoldersArgs,
         target: &mut Target,
     ) -> Result<FolderListOutput, ToolError> {
-        // Without a path, navigation starts where the scope does (see `location`).
-        let at = self.location(args.project_id, args.environment_slug, args.path, "path")?;
+        // Folders start from the root by default: navigation begins at the
+        // top, and the note shows which folders lead into the scope.
+        let path = args.path.or_else(|| Some("/".into()));
+        let at = self.location(args.project_id, args.environment_slug, path, "path")?;
         target.record(&at);
         if !self.scope.leads_into(&at.environment, &at.path) {
             return Err(self.out_of_scope(&at, "list-folders"));

@@ -28,9 +28,7 @@ fn aliases_used_by_existing_setups_are_accepted() {
     ]);
     let cfg = args(&[]).validate(&e).unwrap();
     assert_eq!(cfg.vault.base_url.as_str(), "https://vault.example.com/");
-    assert!(
-        matches!(cfg.credentials, Credentials::UniversalAuth { ref client_id, .. } if client_id == "id")
-    );
+    assert!(matches!(cfg.credentials, Credentials::UniversalAuth { ref client_id, .. } if client_id == "id"));
     assert_eq!(cfg.scope.entries().len(), 2);
     assert_eq!(cfg.defaults.secret_path.as_str(), "/");
     assert_eq!(cfg.vault.user_agent, default_user_agent());

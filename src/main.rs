@@ -5,17 +5,17 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use infisical_mcp_rs::agent::mcp::{Context, Server};
+use infisical_mcp_rs::agent::proxy::{self, ProxyArgs};
 use infisical_mcp_rs::audit::AuditLog;
 use infisical_mcp_rs::config::{self, ENV_HELP, EnvSource as _, LogArgs, ProcessEnv, ServeArgs};
-use infisical_mcp_rs::demo::{self, DemoArgs};
-use infisical_mcp_rs::doctor::{self, DoctorArgs};
-use infisical_mcp_rs::github::{self, GITHUB_TOKEN_HELP, GithubTokenArgs};
 use infisical_mcp_rs::lifecycle::shutdown_signal;
-use infisical_mcp_rs::lint::{self, LintArgs};
-use infisical_mcp_rs::mcp::{Context, Server};
-use infisical_mcp_rs::mcp_config::{self, McpConfigArgs};
-use infisical_mcp_rs::provision::{self, DeprovisionArgs, Outcome, ProvisionArgs};
-use infisical_mcp_rs::proxy::{self, ProxyArgs};
+use infisical_mcp_rs::operator::demo::{self, DemoArgs};
+use infisical_mcp_rs::operator::doctor::{self, DoctorArgs};
+use infisical_mcp_rs::operator::github::{self, GITHUB_TOKEN_HELP, GithubTokenArgs};
+use infisical_mcp_rs::operator::lint::{self, LintArgs};
+use infisical_mcp_rs::operator::mcp_config::{self, McpConfigArgs};
+use infisical_mcp_rs::operator::provision::{self, DeprovisionArgs, Outcome, ProvisionArgs};
 use infisical_mcp_rs::scope::Scope;
 use infisical_mcp_rs::vault::VaultClient;
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
@@ -81,8 +81,8 @@ enum Command {
     /// Loopback credential broker: forwards http://127.0.0.1:PORT/RULE/<path>
     /// to the rule's fixed HTTPS origin with the rule's secret injected, and
     /// redacts the value from the answer; agents use it without holding it.
-    #[command(after_long_help = infisical_mcp_rs::broker::BROKER_HELP)]
-    Broker(Box<infisical_mcp_rs::broker::BrokerArgs>),
+    #[command(after_long_help = infisical_mcp_rs::agent::broker::BROKER_HELP)]
+    Broker(Box<infisical_mcp_rs::agent::broker::BrokerArgs>),
 }
 
 /// This project's own crates: the only targets whose debug/trace output is
@@ -203,7 +203,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         server = server.with_audit(AuditLog::open(path)?);
     }
     if let Some(path) = &args.broker_rules {
-        match infisical_mcp_rs::broker::mcp::Brokered::load(path, project.as_deref(), &ProcessEnv) {
+        match infisical_mcp_rs::agent::broker::mcp::Brokered::load(path, project.as_deref(), &ProcessEnv) {
             Ok(brokered) => server = server.with_broker(brokered),
             Err(e) => {
                 eprintln!("infisical-mcp-rs: configuration error: --broker-rules: {e}");
@@ -381,7 +381,7 @@ fn main() -> ExitCode {
             Command::Broker(args) => {
                 let _guard = init_logging(&args.log, "info")?;
                 Ok(ExitCode::from(
-                    infisical_mcp_rs::broker::main(&args, &ProcessEnv, shutdown_signal()).await,
+                    infisical_mcp_rs::agent::broker::main(&args, &ProcessEnv, shutdown_signal()).await,
                 ))
             }
             Command::Demo(args) => {
@@ -428,7 +428,7 @@ mod tests {
         }
         for target in [
             "infisical_mcp_rs",
-            "infisical_mcp_rs::proxy::access",
+            "infisical_mcp_rs::agent::proxy::access",
             "infisical_scope::glob",
             "infisical_fakevault",
         ] {

@@ -12,7 +12,7 @@ use common::{CF_SECRET, Run, login_gate, run_bin, vault_env};
 use infisical_fakevault::{
     Action, FakeVault, Generation, Identity, PermissionRule, RunningVault, SecretEntry, VaultData,
 };
-use infisical_mcp_rs::lint::RULES;
+use infisical_mcp_rs::operator::lint::RULES;
 use serde_json::Value;
 
 const PROJECT: &str = "proj-lint-1";

@@ -404,7 +404,7 @@ fn install_route_with_write_and_claude_and_refused_with_command() {
 
 #[test]
 fn npx_entries_count_as_this_binary() {
-    use infisical_mcp_rs::mcp_config::runs_this_binary;
+    use infisical_mcp_rs::operator::mcp_config::runs_this_binary;
     let entry = |command: &str, args: &[&str]| json!({ "command": command, "args": args });
     assert!(runs_this_binary(&entry("infisical-mcp-rs", &["serve"])));
     assert!(runs_this_binary(&entry("/opt/bin/infisical-mcp-rs", &["serve"])));

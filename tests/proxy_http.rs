@@ -10,7 +10,7 @@ mod proxy_support;
 use std::time::Duration;
 
 use futures::StreamExt;
-use infisical_mcp_rs::proxy::ProxySettings;
+use infisical_mcp_rs::agent::proxy::ProxySettings;
 use proxy_support::*;
 
 fn settings(up: &Upstream) -> ProxySettings {

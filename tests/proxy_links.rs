@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures::StreamExt;
-use infisical_mcp_rs::proxy::{self, ProxySettings};
+use infisical_mcp_rs::agent::proxy::{self, ProxySettings};
 use proxy_support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;

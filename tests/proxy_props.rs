@@ -6,10 +6,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use hyper::{Method, Uri};
+use infisical_mcp_rs::agent::proxy::answer;
+use infisical_mcp_rs::agent::proxy::policy::{AnswerCheck, AnswerKind, FORCED_OFF, ProjectRule};
+use infisical_mcp_rs::agent::proxy::{Policy, ScopeRule};
 use infisical_mcp_rs::config::ProjectScope;
-use infisical_mcp_rs::proxy::answer;
-use infisical_mcp_rs::proxy::policy::{AnswerCheck, AnswerKind, FORCED_OFF, ProjectRule};
-use infisical_mcp_rs::proxy::{Policy, ScopeRule};
 use infisical_mcp_rs::scope::{Scope, SecretPath};
 use proptest::prelude::*;
 use serde_json::Value;

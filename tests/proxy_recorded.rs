@@ -8,9 +8,9 @@
 //! `dev:/agents/warden/**`), then its recorded answer is checked.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use infisical_mcp_rs::proxy::answer::{self, Checked};
-use infisical_mcp_rs::proxy::policy::Plan;
-use infisical_mcp_rs::proxy::{Policy, ScopeRule};
+use infisical_mcp_rs::agent::proxy::answer::{self, Checked};
+use infisical_mcp_rs::agent::proxy::policy::Plan;
+use infisical_mcp_rs::agent::proxy::{Policy, ScopeRule};
 use infisical_mcp_rs::scope::Scope;
 use serde_json::Value;
 

@@ -8,9 +8,9 @@
 mod proxy_support;
 
 use infisical_fakevault::{CfGate, FakeVault, Generation, Identity, PermissionRule, RunningVault, VaultData};
+use infisical_mcp_rs::agent::proxy::policy::ProjectRule;
+use infisical_mcp_rs::agent::proxy::{self, Policy, ProxySettings, ScopeRule, TURNED_OFF_HEADER};
 use infisical_mcp_rs::config::ProjectScope;
-use infisical_mcp_rs::proxy::policy::ProjectRule;
-use infisical_mcp_rs::proxy::{self, Policy, ProxySettings, ScopeRule, TURNED_OFF_HEADER};
 use infisical_mcp_rs::scope::Scope;
 use proxy_support::*;
 use secrecy::SecretString;

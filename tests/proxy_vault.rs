@@ -7,7 +7,7 @@ mod proxy_support;
 
 use std::time::Duration;
 
-use infisical_mcp_rs::proxy::{Policy, ProxySettings, ScopeRule};
+use infisical_mcp_rs::agent::proxy::{Policy, ProxySettings, ScopeRule};
 use infisical_mcp_rs::scope::Scope;
 use proxy_support::*;
 

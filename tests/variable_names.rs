@@ -12,11 +12,11 @@ use std::process::Stdio;
 use clap::Parser;
 use common::{CF_ID, CF_SECRET, command, is_error, login_gate, serve, start_vault, structured, text};
 use infisical_fakevault::{self as fakevault, Generation};
+use infisical_mcp_rs::agent::proxy::ProxyArgs;
 use infisical_mcp_rs::config::{ConfigError, HOST_VARS, ServeArgs};
-use infisical_mcp_rs::doctor::DoctorArgs;
-use infisical_mcp_rs::github::GithubTokenArgs;
-use infisical_mcp_rs::lint::LintArgs;
-use infisical_mcp_rs::proxy::ProxyArgs;
+use infisical_mcp_rs::operator::doctor::DoctorArgs;
+use infisical_mcp_rs::operator::github::GithubTokenArgs;
+use infisical_mcp_rs::operator::lint::LintArgs;
 use serde_json::json;
 
 #[derive(Parser)]

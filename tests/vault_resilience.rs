@@ -425,9 +425,9 @@ async fn independent_30_percent_plain_500s_on_every_attempt() {
 }
 
 /// The MCP tools' context over a fresh client, scoped to `dev:/app/**`.
-fn tools(vault: &RunningVault) -> infisical_mcp_rs::mcp::Context {
+fn tools(vault: &RunningVault) -> infisical_mcp_rs::agent::mcp::Context {
     use infisical_mcp_rs::config::{Defaults, ProjectScope};
-    infisical_mcp_rs::mcp::Context {
+    infisical_mcp_rs::agent::mcp::Context {
         vault: client(vault, Duration::from_secs(10)),
         defaults: Defaults {
             project_id: Some(PROJECT.into()),
@@ -443,7 +443,7 @@ fn tools(vault: &RunningVault) -> infisical_mcp_rs::mcp::Context {
 
 /// `get-secret` as the agent calls it: (value, notes) or the error's kind.
 async fn get_secret(
-    tools: &infisical_mcp_rs::mcp::Context,
+    tools: &infisical_mcp_rs::agent::mcp::Context,
     path: &str,
     name: &str,
 ) -> Result<(String, Vec<String>), &'static str> {

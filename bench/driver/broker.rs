@@ -129,7 +129,7 @@ pub async fn run(bin: &Path, vault: &RunningVault, work_dir: &Path, n: usize) ->
         .env("INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET", DEMO_CLIENT_SECRET)
         .env("INFISICAL_PROJECT_ID", DEMO_PROJECT_ID)
         .env("INFISICAL_SCOPE", SCOPE)
-        .env("RUST_LOG", "warn,infisical_mcp_rs::broker=info")
+        .env("RUST_LOG", "warn,infisical_mcp_rs::agent::broker=info")
         .stderr(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .kill_on_drop(true)

@@ -14,7 +14,7 @@ use tower_service::Service as _;
 use super::rules::{Rule, Rules};
 use super::upstream;
 use crate::config::EnvSource;
-use crate::doctor::Step;
+use crate::operator::doctor::Step;
 use crate::scope::Scope;
 use crate::vault::{Location, ReadOptions, VaultClient};
 

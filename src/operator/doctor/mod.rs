@@ -211,7 +211,7 @@ pub async fn run(args: &DoctorArgs, env: &dyn EnvSource, dir: &Path) -> Report {
         .map(|l| {
             format!(
                 "; settings of {} server '{}' over this shell's",
-                crate::mcp_config::MCP_JSON,
+                crate::operator::mcp_config::MCP_JSON,
                 l.name
             )
         })
@@ -284,7 +284,7 @@ pub async fn run(args: &DoctorArgs, env: &dyn EnvSource, dir: &Path) -> Report {
     if let Some(rules) = &args.serve.broker_rules {
         let project = prepared.config.defaults.project_id.as_deref();
         let scope = &prepared.config.scope;
-        steps.extend(crate::broker::doctor::steps(rules, project, scope, &prepared.client, env).await);
+        steps.extend(crate::agent::broker::doctor::steps(rules, project, scope, &prepared.client, env).await);
     }
     let no_cf_access = !prepared.proxy
         && prepared.config.vault.cf_access.is_none()

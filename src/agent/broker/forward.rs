@@ -29,7 +29,7 @@ use super::error::BrokerError;
 use super::redact::Redactor;
 use super::rules::Rule;
 use super::{Broker, BrokerBody};
-use crate::proxy::headers::{is_edge_header, remove_where, strip_hop_by_hop};
+use crate::agent::proxy::headers::{is_edge_header, remove_where, strip_hop_by_hop};
 
 /// The header clients may send the broker token in (besides
 /// `Proxy-Authorization: Bearer`); never forwarded.
@@ -38,7 +38,7 @@ pub const TOKEN_HEADER: &str = "x-broker-token";
 fn boxed<B>(body: B) -> BrokerBody
 where
     B: hyper::body::Body<Data = Bytes> + Send + 'static,
-    B::Error: Into<crate::proxy::BoxError>,
+    B::Error: Into<crate::agent::proxy::BoxError>,
 {
     body.map_err(Into::into).boxed_unsync()
 }
@@ -71,7 +71,7 @@ fn check_token(broker: &Broker, headers: &HeaderMap) -> Result<(), BrokerError> 
         });
     match presented {
         None | Some("") => Err(BrokerError::TokenMissing),
-        Some(t) if crate::proxy::client_auth::same_token(t, expected) => Ok(()),
+        Some(t) if crate::agent::proxy::client_auth::same_token(t, expected) => Ok(()),
         Some(_) => Err(BrokerError::TokenRefused),
     }
 }
@@ -362,7 +362,7 @@ async fn answer(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use crate::broker::redact::Sensitive;
+    use crate::agent::broker::redact::Sensitive;
 
     #[test]
     fn client_headers_never_reach_upstream_unchecked() {

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-pub use crate::doctor::Status;
+pub use crate::operator::doctor::Status;
 
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;

@@ -1,5 +1,5 @@
 //! One access-log line per request (tracing, target
-//! `infisical_mcp_rs::proxy::access`): method, path, the *names* of the query
+//! `infisical_mcp_rs::agent::proxy::access`): method, path, the *names* of the query
 //! parameters (never their values, which can name secrets), status, duration
 //! and bytes sent back. A streamed answer is logged when its body ends or is
 //! cut off, so the duration covers the whole transfer. Header values and

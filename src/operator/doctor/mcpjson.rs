@@ -15,7 +15,9 @@ use serde_json::Value;
 use super::modes::{FIX_E, FailureMode};
 use super::report::Step;
 use crate::config::{CF_ID_VAR, CF_SECRET_VAR, EnvSource};
-use crate::mcp_config::{BIN_NAME, MCP_JSON, SECRET_VARS, git_ignored, is_reference, runs_this_binary};
+use crate::operator::mcp_config::{
+    BIN_NAME, MCP_JSON, SECRET_VARS, git_ignored, is_reference, runs_this_binary,
+};
 
 /// The server entry's settings, as the MCP client would pass them.
 #[derive(Debug, Default)]

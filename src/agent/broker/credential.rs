@@ -209,7 +209,7 @@ pub fn apply(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use crate::broker::rules::Rules;
+    use crate::agent::broker::rules::Rules;
 
     fn credential(values: &[&str]) -> Credential {
         let values: Vec<SecretString> = values.iter().map(|v| SecretString::from(v.to_string())).collect();

@@ -38,7 +38,7 @@ pub struct Server {
     tools: Arc<Vec<Tool>>,
     audit: Option<Arc<AuditLog>>,
     /// `--broker-rules`: brokered secrets are marked, use-only ones refused.
-    broker: Option<Arc<crate::broker::mcp::Brokered>>,
+    broker: Option<Arc<crate::agent::broker::mcp::Brokered>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -101,7 +101,7 @@ impl Server {
 
     /// Marks the secrets the credential broker injects, and refuses the
     /// values of its `use_only` ones.
-    pub fn with_broker(mut self, brokered: crate::broker::mcp::Brokered) -> Self {
+    pub fn with_broker(mut self, brokered: crate::agent::broker::mcp::Brokered) -> Self {
         self.broker = Some(Arc::new(brokered));
         self
     }

@@ -134,7 +134,7 @@ pub fn broker_token(env: &dyn EnvSource) -> Result<Option<SecretString>, ConfigE
     };
     crate::config::reject_unexpanded(BROKER_TOKEN_VAR, &raw)?;
     let token = SecretString::from(raw.trim().to_string());
-    let min = crate::proxy::client_auth::MIN_TOKEN_LEN;
+    let min = crate::agent::proxy::client_auth::MIN_TOKEN_LEN;
     if token.expose_secret().len() < min {
         return Err(ConfigError::new(
             BROKER_TOKEN_VAR,

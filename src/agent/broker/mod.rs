@@ -39,13 +39,13 @@ pub use config::{BROKER_HELP, BROKER_TOKEN_VAR, BrokerArgs, BrokerConfig};
 pub use error::BrokerError;
 pub use rules::{Rule, Rules};
 
+use crate::agent::proxy::Policy;
 use crate::audit::AuditLog;
 use crate::config::EnvSource;
-use crate::proxy::Policy;
 use crate::vault::VaultClient;
 
 /// Response bodies: the redacted upstream stream, or a small JSON refusal.
-pub type BrokerBody = http_body_util::combinators::UnsyncBoxBody<Bytes, crate::proxy::BoxError>;
+pub type BrokerBody = http_body_util::combinators::UnsyncBoxBody<Bytes, crate::agent::proxy::BoxError>;
 
 /// Largest encoded answer read, and largest decoded one produced.
 pub const MAX_DECODED_BYTES: usize = 32 * 1024 * 1024;

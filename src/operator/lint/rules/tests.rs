@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 use super::*;
-use crate::lint::findings::severity_of;
+use crate::operator::lint::findings::severity_of;
 use time::macros::datetime;
 
 const NOW: OffsetDateTime = datetime!(2026-05-01 12:00 UTC);

@@ -12,9 +12,9 @@ use clap::Args;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
+use crate::agent::mcp::{Context, ServeError, Server};
 use crate::config::{CfAccess, Credentials, Defaults, VaultSettings, default_user_agent};
-use crate::lint::{self, LintConfig};
-use crate::mcp::{Context, ServeError, Server};
+use crate::operator::lint::{self, LintConfig};
 use crate::scope::{Scope, SecretPath};
 use crate::vault::{VaultClient, VaultError};
 use infisical_fakevault::{self as fakevault, CfGate, FakeVault, RunningVault, VaultData};

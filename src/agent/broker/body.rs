@@ -11,7 +11,7 @@ use hyper::body::{Body, Frame, Incoming};
 
 use super::audit::Pending;
 use super::redact::Stream;
-use crate::proxy::BoxError;
+use crate::agent::proxy::BoxError;
 
 pub struct Redacting {
     inner: Incoming,

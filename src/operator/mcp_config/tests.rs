@@ -1,0 +1,93 @@
+//! The tests of `mcp_config`, apart so that the module reads as one concept.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+use super::*;
+
+fn args(argv: &[&str]) -> McpConfigArgs {
+    crate::test_cli::parse(argv)
+}
+
+fn no_env() -> std::collections::HashMap<String, String> {
+    std::collections::HashMap::new()
+}
+
+#[test]
+fn references_only_for_credentials() {
+    let entry = args(&["--scope", "dev:/a/**", "--cf-access"])
+        .entry(&no_env())
+        .unwrap();
+    for (k, v) in &entry.env.0 {
+        if k != "INFISICAL_SCOPE" && k != "INFISICAL_ENVIRONMENT" {
+            assert!(is_reference(v), "{k}={v}");
+        }
+    }
+}
+
+#[test]
+fn no_cloudflare_lines_when_its_variables_are_unset_and_the_scope_names_the_environment() {
+    let keys = |entry: &Entry| {
+        entry
+            .env
+            .0
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+    };
+    let bare = keys(&args(&["--scope", "dev:/a/**"]).entry(&no_env()).unwrap());
+    assert!(!bare.iter().any(|k| k.starts_with("CF_ACCESS_")), "{bare:?}");
+    assert!(
+        bare.contains(&"INFISICAL_ENVIRONMENT=dev".to_string()),
+        "{bare:?}"
+    );
+    let cf: std::collections::HashMap<String, String> = [(CF_ID_VAR.to_string(), "id".to_string())].into();
+    let with_cf = keys(&args(&["--scope", "dev:/a/** prod:/b/**"]).entry(&cf).unwrap());
+    assert!(
+        with_cf.contains(&format!("{CF_ID_VAR}=${{{CF_ID_VAR}}}")),
+        "{with_cf:?}"
+    );
+    assert!(
+        !with_cf.iter().any(|k| k.starts_with("INFISICAL_ENVIRONMENT")),
+        "{with_cf:?}"
+    );
+    let forced_off = keys(&args(&["--no-cf-access"]).entry(&cf).unwrap());
+    assert!(
+        !forced_off.iter().any(|k| k.starts_with("CF_ACCESS_")),
+        "{forced_off:?}"
+    );
+}
+
+#[test]
+fn merge_keeps_order_and_text_of_others() {
+    let existing = "{\n  \"z\": 1,\n  \"mcpServers\": {\n    \"other\": {\n      \"command\": \"x\",\n      \"args\": []\n    }\n  },\n  \"a\": true\n}\n";
+    let entry = args(&[]).entry(&no_env()).unwrap();
+    let text = merged(Some(existing), "infisical", &entry, false).unwrap();
+    assert!(text.starts_with("{\n  \"z\": 1,\n  \"mcpServers\": {\n    \"other\": {\n      \"command\": \"x\",\n      \"args\": []\n    },\n    \"infisical\": {\n      \"type\": \"stdio\""), "{text}");
+    assert!(text.ends_with("  \"a\": true\n}\n"), "{text}");
+    let again = merged(Some(&text), "infisical", &entry, false);
+    assert!(matches!(again, Err(McpConfigError::Exists(_))));
+    assert!(merged(Some(&text), "infisical", &entry, true).is_ok());
+    assert!(matches!(
+        merged(Some("[1]"), "n", &entry, false),
+        Err(McpConfigError::Shape(_))
+    ));
+    assert!(matches!(
+        merged(Some("{"), "n", &entry, false),
+        Err(McpConfigError::Malformed(_))
+    ));
+}
+
+#[test]
+fn shell_words_keep_references_unexpanded() {
+    assert_eq!(shell_quote("infisical"), "infisical");
+    assert_eq!(shell_quote("${A}"), "'${A}'");
+    assert_eq!(shell_quote("it's"), "'it'\\''s'");
+    assert_eq!(shell_quote(""), "''");
+}
+
+#[test]
+fn reference_syntax() {
+    assert!(is_reference("${A_B1}"));
+    assert!(!is_reference("${A:-x}"));
+    assert!(!is_reference("value"));
+    assert!(!is_reference("x${A}"));
+}

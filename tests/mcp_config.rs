@@ -339,8 +339,11 @@ fn route_entry(dir: &Path, route: &str) -> (Value, Out) {
     let entry = doc["mcpServers"]["infisical"].clone();
     assert_eq!(entry["type"], "stdio");
     for (var, value) in entry["env"].as_object().unwrap() {
-        if var != "INFISICAL_SCOPE" {
-            assert_eq!(value, &json!(format!("${{{var}}}")), "--install {route}: {var}");
+        match var.as_str() {
+            "INFISICAL_SCOPE" => assert_eq!(value, "dev:/agents/warden/**"),
+            // The one environment the scope names is written as the default.
+            "INFISICAL_ENVIRONMENT" => assert_eq!(value, "dev", "--install {route}"),
+            _ => assert_eq!(value, &json!(format!("${{{var}}}")), "--install {route}: {var}"),
         }
     }
     (entry, out)

@@ -88,8 +88,11 @@ async fn vault(generation: Generation) -> RunningVault {
     vault
 }
 
+/// The recorded data set keeps agent credentials under `/MooseQuest/identities`.
 fn env_for(vault: &RunningVault, client_id: &str, client_secret: &str) -> HashMap<String, String> {
-    vault_env(vault, client_id, client_secret, PROJECT)
+    let mut env = vault_env(vault, client_id, client_secret, PROJECT);
+    env.insert("INFISICAL_STORE_ROOT".into(), "/MooseQuest/identities".into());
+    env
 }
 
 /// What a `--json` report says.

@@ -330,7 +330,7 @@ async fn curl_through_the_proxy() {
     assert!(gated.is_empty(), "every request passed the CF gate");
 }
 
-/// Issue 16: a proxy scope entry like `/X/*` leaves out `/X` itself; the
+/// A proxy scope entry like `/X/*` leaves out `/X` itself; the
 /// proxy starts and logs, at warn, the entry to write instead.
 #[tokio::test]
 async fn a_scope_glob_that_leaves_out_its_folder_is_logged_at_start_up() {

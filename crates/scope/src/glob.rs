@@ -59,7 +59,7 @@ impl fmt::Display for Glob {
 /// Characters that make a path segment a pattern rather than a folder name.
 const GLOB_SYNTAX: [char; 12] = ['*', '?', '[', ']', '{', '}', '(', ')', '!', '+', '@', '\\'];
 
-/// A folder a glob seems to grant but does not match (issue 16): `/X/*`
+/// A folder a glob seems to grant but does not match: `/X/*`
 /// names `/X` yet matches only what lies below it, and `/X/p-*/**` matches
 /// below `/X/p-a` but not `/X/p-a` itself. Found by asking the matcher, so it
 /// is reported exactly when picomatch (and so Infisical) leaves it out.

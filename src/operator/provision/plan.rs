@@ -5,8 +5,13 @@
 
 use crate::scope::{Glob, SecretPath};
 
-/// The runbook's credential store: `/MooseQuest/identities/NAME`.
-pub const DEFAULT_STORE_ROOT: &str = "/MooseQuest/identities";
+/// Where an agent's credentials are stored when neither `--store-path` nor
+/// [`STORE_ROOT_VAR`] says otherwise: `/identities/NAME`.
+pub const DEFAULT_STORE_ROOT: &str = "/identities";
+
+/// The folder under which each agent's credentials get a folder of their
+/// own (`ROOT/NAME`), for organisations that keep them elsewhere.
+pub const STORE_ROOT_VAR: &str = "INFISICAL_STORE_ROOT";
 
 /// `NAME` is a folder name too: letters, digits, `-` and `_` only.
 pub fn check_name(name: &str) -> Result<(), String> {

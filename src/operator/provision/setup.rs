@@ -6,6 +6,7 @@
 use clap::Args;
 
 use super::plan;
+use super::plan::STORE_ROOT_VAR;
 use super::{DEFAULT_STORE_ROOT, EXIT_CONFIG, Outcome, SecretAt};
 use crate::config::{ConfigError, Credentials, EnvSource, VaultArgs, VaultSettings};
 use crate::scope::{Glob, SecretPath};
@@ -37,7 +38,7 @@ pub struct ProvisionArgs {
     #[arg(long, value_name = "SLUG")]
     pub store_environment: Option<String>,
 
-    /// Folder of the stored credentials (default: /MooseQuest/identities/NAME).
+    /// Folder of the stored credentials (default: ROOT/NAME, ROOT from INFISICAL_STORE_ROOT, else /identities).
     #[arg(long, value_name = "PATH")]
     pub store_path: Option<String>,
 
@@ -95,7 +96,7 @@ pub struct DeprovisionArgs {
     #[arg(long, visible_alias = "store-environment", value_name = "SLUG")]
     pub environment: Option<String>,
 
-    /// Folder of the stored credentials (default: /MooseQuest/identities/NAME).
+    /// Folder of the stored credentials (default: ROOT/NAME, ROOT from INFISICAL_STORE_ROOT, else /identities).
     #[arg(long, value_name = "PATH")]
     pub store_path: Option<String>,
 
@@ -198,15 +199,18 @@ pub(super) fn setup(c: &Common<'_>, globs: &[String], env: &dyn EnvSource) -> Re
             "pass --environment SLUG (e.g. prod); the credentials are stored there unless --store-environment says otherwise",
         ));
     }
-    let raw_store = c
-        .store_path
-        .map(str::to_owned)
-        .unwrap_or_else(|| format!("{DEFAULT_STORE_ROOT}/{}", c.name));
+    let raw_store = c.store_path.map(str::to_owned).unwrap_or_else(|| {
+        let root = env
+            .var(STORE_ROOT_VAR)
+            .unwrap_or_else(|| DEFAULT_STORE_ROOT.to_string());
+        format!("{}/{}", root.trim().trim_end_matches('/'), c.name)
+    });
     let store = SecretPath::parse(&raw_store).map_err(|e| {
+        let source = if c.store_path.is_some() { "--store-path" } else { STORE_ROOT_VAR };
         ConfigError::new(
-            "--store-path",
+            source,
             e.to_string(),
-            "give a folder path such as /MooseQuest/identities/NAME",
+            "give a folder path such as /identities/NAME (--store-path) or /identities (INFISICAL_STORE_ROOT)",
         )
     })?;
     let store_root = store.parent().unwrap_or_else(SecretPath::root);

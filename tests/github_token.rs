@@ -472,7 +472,7 @@ async fn no_read_permission_on_the_bot_path() {
         "add read permission on the bot path",
     );
     assert!(
-        r.stderr.contains("with the glob /MooseQuest/locked-bot/** — /MooseQuest/locked-bot/* (the runbook's example) matches only what lies below"),
+        r.stderr.contains("with the glob /MooseQuest/locked-bot/** — /MooseQuest/locked-bot/* (a common grant) matches only what lies below"),
         "{}",
         r.stderr
     );
@@ -508,7 +508,7 @@ async fn the_runbooks_bot_glob_misses_the_bot_folder_and_the_error_says_so() {
         let r = run(&env(&vault), "raxx-dev-bot", &github.url, &[]).await;
         assert_eq!(r.code, 1, "{generation:?}: {}", r.stderr);
         assert!(
-            r.stderr.contains("with the glob /MooseQuest/raxx-dev-bot/** — /MooseQuest/raxx-dev-bot/* (the runbook's example) matches only what lies below /MooseQuest/raxx-dev-bot, not the folder itself"),
+            r.stderr.contains("with the glob /MooseQuest/raxx-dev-bot/** — /MooseQuest/raxx-dev-bot/* (a common grant) matches only what lies below /MooseQuest/raxx-dev-bot, not the folder itself"),
             "{generation:?}: {}",
             r.stderr
         );

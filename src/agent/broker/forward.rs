@@ -56,19 +56,7 @@ fn check_token(broker: &Broker, headers: &HeaderMap) -> Result<(), BrokerError> 
     let Some(expected) = &broker.token else {
         return Ok(());
     };
-    let presented = headers
-        .get(TOKEN_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .or_else(|| {
-            headers
-                .get(header::PROXY_AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| {
-                    let (scheme, rest) = v.trim().split_once(' ')?;
-                    scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
-                })
-        });
+    let presented = crate::agent::proxy::client_auth::presented_token(headers, TOKEN_HEADER);
     match presented {
         None | Some("") => Err(BrokerError::TokenMissing),
         Some(t) if crate::agent::proxy::client_auth::same_token(t, expected) => Ok(()),

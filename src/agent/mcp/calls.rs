@@ -2,10 +2,12 @@
 //! the scope before anything leaves the machine, call the vault, filter what
 //! comes back to the scope, and shape the result.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 use secrecy::{ExposeSecret, SecretString};
 
+use super::checks::{check_environment, check_identifier, check_secret_name, near_misses};
+use super::companions::{Found, companions_of, split_companions, tag_labels, unread_companions};
 use super::error::ToolError;
 use super::guidance;
 use super::resolve::{self, ReferenceReads};
@@ -16,10 +18,8 @@ use super::tools::{
 use crate::audit::Target;
 use crate::config::Defaults;
 use crate::scope::{Scope, SecretPath};
-use crate::taxonomy::{self, Role};
-use crate::vault::{
-    ListOptions, Location, Secret, SecretList, Served, VaultClient, VaultError, is_metadata_key,
-};
+use crate::taxonomy;
+use crate::vault::{ListOptions, Location, SecretList, Served, VaultClient, VaultError};
 
 const DEFAULT_PAGE: usize = 100;
 const MAX_PAGE: usize = 500;
@@ -38,109 +38,6 @@ impl Target {
     }
 }
 
-/// One secret found by a listing, with where it really lives.
-struct Found {
-    secret: Secret,
-    environment: String,
-    path: SecretPath,
-    imported_from: Option<String>,
-}
-
-/// Companion values by (environment, folder, parent key): suffix → value.
-type Companions = HashMap<(String, SecretPath, String), Vec<(String, SecretString)>>;
-
-/// Takes the `<KEY>__SUFFIX` companions out of a listing: they describe
-/// their parent in the same folder, and are shown as its metadata. Each
-/// remaining entry comes with the name its companions hang off: its own key,
-/// or a key pair's base (`AWS_X` for `AWS_X__ACCESS_KEY_ID`), as in
-/// [`taxonomy::role`], which `lint` uses too.
-fn split_companions(entries: Vec<Found>) -> (Vec<(Found, String)>, Companions) {
-    let mut keys_by_folder: HashMap<(String, SecretPath), HashSet<String>> = HashMap::new();
-    for f in &entries {
-        keys_by_folder
-            .entry((f.environment.clone(), f.path.clone()))
-            .or_default()
-            .insert(f.secret.secret_key.clone());
-    }
-    // Each folder's key set is made once: made per entry, a 10,000-secret
-    // folder cost 10^8 insertions (1.8 s a call, bench/analysis.md).
-    let key_sets: HashMap<&(String, SecretPath), HashSet<&str>> = keys_by_folder
-        .iter()
-        .map(|(folder, keys)| (folder, keys.iter().map(String::as_str).collect()))
-        .collect();
-    let no_keys = HashSet::new();
-    let mut parents = Vec::new();
-    let mut companions = Companions::new();
-    for f in entries {
-        let folder = (f.environment.clone(), f.path.clone());
-        let keys = key_sets.get(&folder).unwrap_or(&no_keys);
-        match taxonomy::role(&f.secret.secret_key, keys) {
-            Role::Companion { parent, suffix } => companions
-                .entry((folder.0, folder.1, parent.to_string()))
-                .or_default()
-                .push((suffix.to_string(), f.secret.secret_value.clone())),
-            Role::Secret { base } => {
-                let base = base.to_string();
-                parents.push((f, base));
-            }
-            // Shown as what it is, a secret of its own, so nothing is hidden.
-            Role::Orphan { .. } => {
-                let key = f.secret.secret_key.clone();
-                parents.push((f, key));
-            }
-        }
-    }
-    (parents, companions)
-}
-
-/// What each tag says for the taxonomy: its slug (`function-dns-edit`), or
-/// its name where only the name carries a dimension (`function:dns-edit`).
-fn tag_labels(tags: &[crate::vault::Tag]) -> Vec<String> {
-    tags.iter()
-        .map(|t| taxonomy::tag_label(&t.slug, t.name.as_deref()).to_string())
-        .collect()
-}
-
-/// The metadata companions of `key` among a folder's secrets: suffix and
-/// value (empty where the vault did not show it).
-fn companions_of(key: &str, folder: &[Secret]) -> Vec<(String, SecretString)> {
-    let keys: HashSet<&str> = folder.iter().map(|s| s.secret_key.as_str()).collect();
-    let base = match taxonomy::role(key, &keys) {
-        Role::Secret { base } => base,
-        _ => key,
-    };
-    folder
-        .iter()
-        .filter_map(|s| match taxonomy::role(&s.secret_key, &keys) {
-            Role::Companion { parent, suffix } if parent == base => Some((
-                suffix.to_string(),
-                if s.secret_value_hidden || !is_metadata_key(&s.secret_key) {
-                    SecretString::default()
-                } else {
-                    s.secret_value.clone()
-                },
-            )),
-            _ => None,
-        })
-        .collect()
-}
-
-/// The metadata companions of `key` whose value the vault did not show (a
-/// read that failed or was refused): their names, for a note.
-fn unread_companions(key: &str, folder: &[Secret]) -> Vec<String> {
-    let keys: HashSet<&str> = folder.iter().map(|s| s.secret_key.as_str()).collect();
-    let base = match taxonomy::role(key, &keys) {
-        Role::Secret { base } => base,
-        _ => key,
-    };
-    folder
-        .iter()
-        .filter(|s| s.secret_value_hidden && is_metadata_key(&s.secret_key))
-        .filter(|s| matches!(taxonomy::role(&s.secret_key, &keys), Role::Companion { parent, .. } if parent == base))
-        .map(|s| s.secret_key.clone())
-        .collect()
-}
-
 /// Everything a tool call needs, shared by all calls.
 pub struct Context {
     pub vault: VaultClient,
@@ -149,60 +46,6 @@ pub struct Context {
     pub list_values: bool,
     /// How close an `__EXPIRES_AT` makes a secret "expiring".
     pub expiry_warning: std::time::Duration,
-}
-
-/// Up to three names of the folder close to `key`: equal but for case, or
-/// within a small edit distance (two for longer names, one for short ones).
-pub(super) fn near_misses(key: &str, names: &[&str]) -> Vec<String> {
-    let lower = key.to_ascii_lowercase();
-    let allowed = if key.chars().count() > 6 { 2 } else { 1 };
-    let mut close: Vec<(usize, &str)> = names
-        .iter()
-        .filter(|n| **n != key)
-        .filter_map(|n| {
-            let d = strsim::damerau_levenshtein(&lower, &n.to_ascii_lowercase());
-            (d <= allowed).then_some((d, *n))
-        })
-        .collect();
-    close.sort();
-    close.dedup_by(|a, b| a.1 == b.1);
-    close.into_iter().take(3).map(|(_, n)| n.to_string()).collect()
-}
-
-fn check_identifier(argument: &'static str, value: &str) -> Result<(), ToolError> {
-    let ok = !value.is_empty()
-        && value.len() <= 128
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if ok {
-        Ok(())
-    } else {
-        Err(ToolError::Rejected {
-            what: argument,
-            detail: format!(
-                "'{}' is not a valid {argument} (letters, digits, '-' and '_'; at most 128)",
-                value.chars().take(64).collect::<String>().escape_debug()
-            ),
-        })
-    }
-}
-
-/// The scope crate's one rule for names: the vault (JavaScript) reads the
-/// key that was checked, in the route that was built.
-fn check_secret_name(name: &str) -> Result<(), ToolError> {
-    crate::scope::check_secret_name(name).map_err(|e| ToolError::Rejected {
-        what: "secretName",
-        detail: e.to_string(),
-    })
-}
-
-/// The same rule for environments as the proxy's.
-fn check_environment(environment: &str) -> Result<(), ToolError> {
-    crate::scope::check_environment(environment).map_err(|e| ToolError::Rejected {
-        what: "environmentSlug",
-        detail: e.to_string(),
-    })
 }
 
 impl Context {

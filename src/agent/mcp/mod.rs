@@ -5,6 +5,8 @@
 //! requests that cannot be routed at all, such as an unknown tool.
 
 mod calls;
+mod checks;
+mod companions;
 mod error;
 mod guidance;
 mod render;

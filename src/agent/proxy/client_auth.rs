@@ -27,6 +27,25 @@ pub fn same_token(presented: &str, expected: &SecretString) -> bool {
         == 0
 }
 
+/// The token a client presented: in `own_header` (the proxy's
+/// `X-Proxy-Token`, the broker's `X-Broker-Token`), else as
+/// `Proxy-Authorization: Bearer …`, trimmed; `None` when neither is there.
+pub fn presented_token<'h>(headers: &'h hyper::HeaderMap, own_header: &str) -> Option<&'h str> {
+    headers
+        .get(own_header)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .or_else(|| {
+            headers
+                .get(hyper::header::PROXY_AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| {
+                    let (scheme, rest) = v.trim().split_once(' ')?;
+                    scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+                })
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -208,19 +208,7 @@ impl Policy {
             // --allow-remote's token, which configuration refuses.
             return Err(ProxyError::ClientTokenMissing);
         };
-        let presented = headers
-            .get("x-proxy-token")
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .or_else(|| {
-                headers
-                    .get(header::PROXY_AUTHORIZATION)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| {
-                        let (scheme, rest) = v.trim().split_once(' ')?;
-                        scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
-                    })
-            });
+        let presented = super::client_auth::presented_token(headers, "x-proxy-token");
         match presented {
             None | Some("") => Err(ProxyError::ClientTokenMissing),
             Some(token) if super::client_auth::same_token(token, expected) => Ok(()),

@@ -225,7 +225,7 @@ impl GithubError {
 /// bot's secrets live in `/X` itself (docs/runbook-modes.md).
 fn folder_glob_note(path: &str) -> String {
     format!(
-        "with the glob {path}/** — {path}/* (the runbook's example) matches only what lies below \
+        "with the glob {path}/** — {path}/* (a common grant) matches only what lies below \
          {path}, not the folder itself where the bot's secrets are"
     )
 }

@@ -279,7 +279,7 @@ fn a_surprising_glob_is_served_as_the_vault_reads_it_but_called_out() {
     assert!(!wire.touched());
 }
 
-/// Issue 16: `/X/*` grants below `/X` but not `/X` itself (picomatch, as in
+/// `/X/*` grants below `/X` but not `/X` itself (picomatch, as in
 /// Infisical); `serve` starts anyway and says which entry to write instead.
 #[test]
 fn a_glob_that_leaves_out_its_own_folder_is_called_out_at_start_up() {

@@ -170,7 +170,7 @@ fn the_inspector_cli_calls_every_tool_with_typed_arguments() {
 
 /// Inspector 2.x `--strict` lists every schema construct some client or
 /// model provider reads differently (type arrays, `null` branches, …);
-/// against the schemas before issue 19 it printed 31 warnings. It declares
+/// against schemas with type arrays and `null` branches it printed 31 warnings. It declares
 /// Node 22 but runs on the Node 20 CI has.
 #[test]
 fn inspector_2_strict_finds_no_schema_portability_problem() {

@@ -20,7 +20,7 @@ mod scope_args;
 mod sources;
 mod vault_args;
 
-pub use projects::{ProjectScope, check_project_id};
+pub use projects::{ProjectScope, check_project_id, configured_project};
 pub use scope_args::{Defaults, ScopeArgs, environment_warning, parse_scope, scope_environment};
 pub use sources::VarSources;
 pub use vault_args::{

@@ -1,7 +1,7 @@
 //! The projects part of the scope: the configured project and the others the
 //! operator names (`INFISICAL_ALLOWED_PROJECTS` / `--allow-project`).
 
-use super::{ALLOWED_PROJECTS_VAR, ConfigError, EnvSource, pick, reject_unexpanded};
+use super::{ALLOWED_PROJECTS_VAR, ConfigError, EnvSource, PROJECT_VAR, pick, reject_unexpanded};
 
 /// The projects part of the scope. `ENV:GLOB` entries say nothing of the
 /// project, and an identity may belong to several: without this, a call
@@ -77,6 +77,23 @@ impl ProjectScope {
 }
 
 /// What a project id may look like: the characters Infisical's ids use.
+/// The configured project (`--project-id`, else `INFISICAL_PROJECT_ID`),
+/// checked to be a project id; one reading for `serve` and `proxy`.
+pub fn configured_project(flag: Option<&String>, env: &dyn EnvSource) -> Result<Option<String>, ConfigError> {
+    let Some((var, v)) = pick(flag, "INFISICAL_PROJECT_ID (--project-id)", &[PROJECT_VAR], env)? else {
+        return Ok(None);
+    };
+    let v = v.trim().to_string();
+    if !check_project_id(&v) {
+        return Err(ConfigError::new(
+            var,
+            format!("'{}' is not a project id", v.escape_default()),
+            "use the project id Infisical shows (letters, digits, '-' and '_')",
+        ));
+    }
+    Ok(Some(v))
+}
+
 pub fn check_project_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 128

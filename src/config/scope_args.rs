@@ -57,25 +57,7 @@ impl Defaults {
 
 impl ScopeArgs {
     pub fn defaults(&self, env: &dyn EnvSource) -> Result<Defaults, ConfigError> {
-        let project_id = match pick(
-            self.project_id.as_ref(),
-            "INFISICAL_PROJECT_ID (--project-id)",
-            &[PROJECT_VAR],
-            env,
-        )? {
-            Some((var, v)) => {
-                let v = v.trim().to_string();
-                if !check_project_id(&v) {
-                    return Err(ConfigError::new(
-                        var,
-                        format!("'{}' is not a project id", v.escape_default()),
-                        "use the project id Infisical shows (letters, digits, '-' and '_')",
-                    ));
-                }
-                Some(v)
-            }
-            None => None,
-        };
+        let project_id = configured_project(self.project_id.as_ref(), env)?;
         let projects = ProjectScope::parse(&self.allow_project, env)?;
         let environment = match pick(
             self.environment.as_ref(),

@@ -17,8 +17,8 @@ use secrecy::{ExposeSecret, SecretString};
 use super::client_auth::{CLIENT_TOKEN_VAR, MIN_TOKEN_LEN};
 use super::policy::{Policy, ProjectRule, ScopeRule};
 use crate::config::{
-    ConfigError, EnvSource, LogArgs, PROJECT_VAR, PROXY_HOST_VARS, ProjectScope, SCOPE_VAR, VaultArgs,
-    VaultSettings, check_project_id, pick,
+    ConfigError, EnvSource, LogArgs, PROXY_HOST_VARS, ProjectScope, SCOPE_VAR, VaultArgs, VaultSettings,
+    configured_project,
 };
 use crate::scope::Scope;
 
@@ -289,25 +289,7 @@ impl ProxyArgs {
     /// The projects a scoped read may name; `None` when none is configured
     /// (then the identity's memberships alone decide).
     fn projects(&self, env: &dyn EnvSource) -> Result<Option<ProjectRule>, ConfigError> {
-        let default = match pick(
-            self.project_id.as_ref(),
-            "INFISICAL_PROJECT_ID (--project-id)",
-            &[PROJECT_VAR],
-            env,
-        )? {
-            Some((var, v)) => {
-                let v = v.trim().to_string();
-                if !check_project_id(&v) {
-                    return Err(error(
-                        &var,
-                        format!("'{}' is not a project id", v.escape_default()),
-                        "use the project id Infisical shows (letters, digits, '-' and '_')",
-                    ));
-                }
-                Some(v)
-            }
-            None => None,
-        };
+        let default = configured_project(self.project_id.as_ref(), env)?;
         let projects = ProjectScope::parse(&self.allow_project, env)?;
         if default.is_none() && projects.also.is_empty() && !projects.any {
             return Ok(None);

@@ -13,6 +13,7 @@
 pub mod agent;
 pub mod audit;
 pub mod config;
+pub mod github_app;
 pub mod lifecycle;
 pub mod operator;
 /// Client-side scope: the `infisical-scope` crate, under its old name.

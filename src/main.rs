@@ -57,7 +57,7 @@ enum Command {
     Doctor(Box<DoctorArgs>),
     /// Print a .mcp.json server entry for this binary (${VAR} references,
     /// never values); --write merges it into ./.mcp.json.
-    McpConfig(McpConfigArgs),
+    McpConfig(Box<McpConfigArgs>),
     /// Mint a GitHub App installation token from a bot's secrets in the vault;
     /// prints only the token (or `export` lines with --export) on stdout.
     #[command(after_long_help = GITHUB_TOKEN_HELP)]

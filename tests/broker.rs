@@ -218,6 +218,118 @@ async fn a_rotated_value_is_reread_once_and_never_looped() {
     );
 }
 
+/// A GitHub App rule: the broker mints an installation token from the
+/// bot's folder (the App JWT checked as GitHub checks it), injects it,
+/// keeps it until shortly before it expires, and never shows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_github_app_token_is_minted_reused_and_never_shown() {
+    let (w, vault) = world().await;
+    let broker = w.start(&vault, &[]);
+    let http = client();
+    let get = |path: &str| http.get(broker.url(path)).send();
+
+    let answer = get("/github/echo/issues").await.unwrap();
+    assert_eq!(answer.status(), 200);
+    let body = answer.text().await.unwrap();
+    assert!(
+        body.contains("authorization: Bearer [redacted: GITHUB_INSTALLATION_TOKEN]"),
+        "{body}"
+    );
+    assert_clean("github echo", &body);
+    let mints = w.upstream.mints();
+    assert_eq!(mints.len(), 1, "one mint for the first request");
+    let first = w.upstream.seen().pop().unwrap();
+    assert_eq!(first.header("authorization"), [format!("Bearer {MINTED}0001")]);
+
+    // The first token expires within the refresh margin: the next request mints again.
+    get("/github/echo/2").await.unwrap().text().await.unwrap();
+    assert_eq!(w.upstream.mints().len(), 2);
+    assert_eq!(
+        w.upstream.seen().pop().unwrap().header("authorization"),
+        [format!("Bearer {MINTED}0002")]
+    );
+    // The second lasts until 2030: reused, concurrent requests included.
+    let answers =
+        futures::future::join_all((0..4).map(|i| get_text(&http, broker.url(&format!("/github/echo/{i}")))))
+            .await;
+    for a in &answers {
+        assert!(a.contains("[redacted: GITHUB_INSTALLATION_TOKEN]"), "{a}");
+    }
+    assert_eq!(w.upstream.mints().len(), 2);
+
+    // A refusal right after minting is about the request, not the token:
+    // answered as is, with no re-mint and no retry.
+    let answer = get("/github/always401").await.unwrap();
+    assert_eq!(answer.status(), 401);
+    assert_eq!(w.upstream.mints().len(), 2);
+    let refused = w
+        .upstream
+        .seen()
+        .into_iter()
+        .filter(|s| s.target == "/always401")
+        .count();
+    assert_eq!(refused, 1);
+
+    let stderr = broker.stop();
+    assert!(stderr.contains("minted a GitHub installation token"), "{stderr}");
+    assert_clean("stderr at RUST_LOG=trace", &stderr);
+    for m in w.upstream.mints() {
+        let jwt = m.header("authorization")[0]
+            .trim_start_matches("Bearer ")
+            .to_string();
+        assert!(
+            !stderr.contains(&jwt) && !w.audit_text().contains(&jwt),
+            "the App JWT leaked"
+        );
+    }
+    assert_clean("audit log", &w.audit_text());
+}
+
+/// A bot folder without the App's secrets: a 502 naming what is missing
+/// and where to store it, and GitHub never asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_github_app_rule_without_its_secrets_says_what_to_store() {
+    let (w, vault) = world().await;
+    let rules = w.dir.path().join("bare-bot.toml");
+    std::fs::write(
+        &rules,
+        format!(
+            "[[rule]]\nname = \"bare\"\nupstream = \"{0}\"\ngithub_app = \"dev:{FOLDER}\"\ngithub_api = \"{0}\"\npaths = [\"/echo/**\"]\n",
+            w.upstream.origin()
+        ),
+    )
+    .unwrap();
+    let broker = Broker::start(
+        &[
+            "--rules",
+            rules.to_str().unwrap(),
+            "--upstream-ca",
+            &w.ca,
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        &broker_env(&vault),
+    );
+    let answer = client().get(broker.url("/bare/echo/x")).send().await.unwrap();
+    assert_eq!(answer.status(), 502);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("rule 'bare': cannot mint a GitHub App token (missing_keys): bot secrets at /agents/warden/api/ missing keys: APP_ID, INSTALLATION_ID, PRIVATE_KEY_PEM"),
+        "{message}"
+    );
+    assert!(message.contains("in the rule's github_app folder"), "{message}");
+    assert!(
+        w.upstream.seen().is_empty(),
+        "nothing may reach GitHub or the upstream"
+    );
+    assert_clean("stderr", &broker.stop());
+}
+
+async fn get_text(http: &reqwest::Client, url: String) -> String {
+    http.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chosen_destinations_escapes_and_smuggled_headers_are_refused() {
     let (w, vault) = world().await;
@@ -494,10 +606,18 @@ async fn doctor_checks_every_rule() {
         .iter()
         .filter(|s| s["name"] == "broker-rule")
         .collect();
-    assert_eq!(rules.len(), 3, "{report}");
+    assert_eq!(rules.len(), 4, "{report}");
     for step in &rules {
         assert_eq!(step["status"], "pass", "{step}");
     }
+    assert!(
+        rules[2]["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("a GitHub App token for dev:/agents/warden/bot readable"),
+        "{}",
+        rules[2]
+    );
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),

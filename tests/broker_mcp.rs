@@ -25,6 +25,13 @@ async fn use_only_secrets_are_marked_and_refused() {
             "dev",
             "/agents/warden/api",
             SecretEntry::new("PLAIN", "plain-FAKE-value"),
+        )
+        .folder(PROJECT, "dev", "/agents/warden/bot")
+        .add_secret(
+            PROJECT,
+            "dev",
+            "/agents/warden/bot",
+            SecretEntry::new("PRIVATE_KEY_PEM", "pem-FAKE-bot-key"),
         );
     let vault = common::start_vault_with(data, Generation::Current, common::login_gate()).await;
     let dir = tempfile::tempdir().unwrap();
@@ -32,7 +39,9 @@ async fn use_only_secrets_are_marked_and_refused() {
     std::fs::write(
         &rules,
         "[[rule]]\nname = \"api\"\nupstream = \"https://api.example.com\"\nsecret = \"dev:/agents/warden/api/UPSTREAM_TOKEN\"\n\
-         header = \"Authorization\"\ntemplate = \"Bearer {}\"\nmethods = [\"GET\"]\npaths = [\"/v1/**\"]\nuse_only = true\n",
+         header = \"Authorization\"\ntemplate = \"Bearer {}\"\nmethods = [\"GET\"]\npaths = [\"/v1/**\"]\nuse_only = true\n\
+         [[rule]]\nname = \"github\"\nupstream = \"https://api.github.com\"\ngithub_app = \"dev:/agents/warden/bot\"\n\
+         methods = [\"POST\"]\npaths = [\"/repos/acme/app/issues\"]\nuse_only = true\n",
     )
     .unwrap();
     let mut env = common::good_env(&vault);
@@ -57,6 +66,24 @@ async fn use_only_secrets_are_marked_and_refused() {
         "{hint}"
     );
 
+    // A GitHub App rule brokers the bot's private key: get-secret keeps it too.
+    let key = served
+        .call(
+            "get-secret",
+            json!({"secretName": "PRIVATE_KEY_PEM", "secretPath": "/agents/warden/bot"}),
+        )
+        .await;
+    assert!(!common::text(&key).contains("pem-FAKE-bot-key"));
+    let detail = common::structured(&key);
+    assert_eq!(detail["error"]["kind"], "brokered_use_only", "{detail}");
+    assert!(
+        detail["error"]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("curl -X POST http://127.0.0.1:2999/github/repos/acme/app/issues"),
+        "{detail}"
+    );
+
     let plain = served
         .call(
             "get-secret",
@@ -75,5 +102,6 @@ async fn use_only_secrets_are_marked_and_refused() {
         "{notes}"
     );
     assert!(!notes.contains("PLAIN"));
-    assert!(!served.stderr_text().contains("tok-FAKE-mcp-9911"));
+    let stderr = served.stderr_text();
+    assert!(!stderr.contains("tok-FAKE-mcp-9911") && !stderr.contains("pem-FAKE-bot-key"));
 }

@@ -27,6 +27,7 @@ fn run(dir: &Path, args: &[&str]) -> Out {
         // Set, to prove they are never copied into the entry.
         .env("INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET", LIVE_SECRET)
         .env("CF_ACCESS_CLIENT_SECRET", LIVE_SECRET)
+        .env("INFISICAL_BROKER_TOKEN", LIVE_SECRET)
         .env("INFISICAL_HOST_URL", "https://vault.example.com")
         .env("INFISICAL_SCOPE", "prod:/from-env/**")
         .args(&argv)
@@ -426,4 +427,67 @@ fn npx_entries_count_as_this_binary() {
     )));
     assert!(!runs_this_binary(&entry("npx", &[])));
     assert!(!runs_this_binary(&entry("node", &["infisical-mcp-rs"])));
+}
+
+/// With a broker's rules file: the server gets the file and the broker URL,
+/// the agent's lines name the URL and the token only as a reference.
+#[test]
+fn broker_rules_add_the_server_lines_and_print_the_agents() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("broker.toml");
+    std::fs::write(
+        &rules,
+        "[[rule]]\nname = \"dns\"\nupstream = \"https://api.example.com\"\nsecret = \"prod:/team/dns/DNS_TOKEN\"\n\
+         header = \"Authorization\"\npaths = [\"/v1/**\"]\nuse_only = true\n\
+         [[rule]]\nname = \"github\"\nupstream = \"https://api.github.com\"\ngithub_app = \"prod:/bots/ci-bot\"\n\
+         paths = [\"/repos/**\"]\n",
+    )
+    .unwrap();
+    let out = run(
+        dir.path(),
+        &[
+            "--broker-rules",
+            "broker.toml",
+            "--broker-url",
+            "http://127.0.0.1:2021/",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+    let entry = &doc["mcpServers"]["infisical"];
+    let absolute = std::fs::canonicalize(&rules).unwrap().display().to_string();
+    assert_eq!(entry["args"], json!(["serve", "--broker-rules", absolute]));
+    assert_eq!(entry["env"]["INFISICAL_BROKER_URL"], "http://127.0.0.1:2021");
+    assert!(
+        out.stderr
+            .contains("through http://127.0.0.1:2021/RULE/<path> (rules: dns, github)"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains(r#"{"env":{"INFISICAL_BROKER_URL":"http://127.0.0.1:2021"}}"#),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("-H \"X-Broker-Token: $INFISICAL_BROKER_TOKEN\""),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("is not set here; without it"),
+        "{}",
+        out.stderr
+    );
+
+    // A rules file the server could not load is refused before anything is printed.
+    std::fs::write(&rules, "[[rule]]\nname = \"dns\"\n").unwrap();
+    let out = run(dir.path(), &["--broker-rules", "broker.toml"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stdout.is_empty());
+    assert!(out.stderr.contains("--broker-rules"), "{}", out.stderr);
+    let out = run(dir.path(), &["--broker-url", "http://127.0.0.1:2020"]);
+    assert_eq!(out.code, 2, "--broker-url needs --broker-rules: {}", out.stderr);
 }

@@ -25,6 +25,12 @@ pub const KEY: &str = "UPSTREAM_TOKEN";
 pub const VALUE: &str = "tok-FAKE-upstream/7Qz9+x=y";
 pub const ROTATED: &str = "tok-FAKE-rotated-0001/a+b";
 pub const WRITER_ID: &str = "broker-test-writer";
+/// The GitHub App bot's folder, and what the fake GitHub expects of it.
+pub const BOT_FOLDER: &str = "/agents/warden/bot";
+pub const APP_ID: &str = "3501352";
+pub const INSTALLATION_ID: &str = "61508217";
+/// Installation tokens the fake GitHub mints: this prefix and the mint's number.
+pub const MINTED: &str = "ghs_FAKEbrokerMINTED";
 pub const WRITER_SECRET: &str = "broker-test-writer-secret-0001";
 
 pub type Body = http_body_util::combinators::BoxBody<Bytes, std::convert::Infallible>;
@@ -48,6 +54,79 @@ impl Seen {
     }
 }
 
+/// The bot's throwaway RSA key, made once per test run and never stored.
+pub fn bot_key() -> &'static rsa::RsaPrivateKey {
+    static KEY: std::sync::OnceLock<rsa::RsaPrivateKey> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap())
+}
+
+pub fn bot_key_pem() -> String {
+    use rsa::pkcs1::EncodeRsaPrivateKey;
+    bot_key()
+        .to_pkcs1_pem(rsa::pkcs8::LineEnding::LF)
+        .unwrap()
+        .to_string()
+}
+
+/// Whether `jwt` is an RS256 App JWT for [`APP_ID`] signed by the bot's key,
+/// as GitHub checks it.
+fn app_jwt_ok(jwt: &str) -> bool {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use rsa::signature::Verifier;
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let [header, claims, signature] = parts[..] else {
+        return false;
+    };
+    let (Ok(claims), Ok(signature)) = (URL_SAFE_NO_PAD.decode(claims), URL_SAFE_NO_PAD.decode(signature))
+    else {
+        return false;
+    };
+    let claims: serde_json::Value = serde_json::from_slice(&claims).unwrap_or_default();
+    let Ok(signature) = rsa::pkcs1v15::Signature::try_from(signature.as_slice()) else {
+        return false;
+    };
+    let key = rsa::pkcs1v15::VerifyingKey::<rsa::sha2::Sha256>::new(bot_key().to_public_key());
+    claims["iss"] == APP_ID
+        && key
+            .verify(
+                format!("{header}.{claims_b64}", claims_b64 = parts[1]).as_bytes(),
+                &signature,
+            )
+            .is_ok()
+}
+
+/// `POST /app/installations/{id}/access_tokens`, as GitHub answers it. The
+/// first token expires within the broker's refresh margin, later ones in 2030.
+fn mint(seen: &Seen, mints: usize) -> Response<Body> {
+    let jwt = seen
+        .header("authorization")
+        .first()
+        .and_then(|v| v.strip_prefix("Bearer ").map(str::to_string))
+        .unwrap_or_default();
+    if seen.method != "POST" || !app_jwt_ok(&jwt) {
+        let body = r#"{"message":"A JSON web token could not be decoded","documentation_url":"https://docs.github.com/rest"}"#;
+        return Response::builder().status(401).body(full(body)).unwrap();
+    }
+    let expires_at = if mints == 1 {
+        let soon = time::OffsetDateTime::now_utc() + time::Duration::minutes(1);
+        soon.format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    } else {
+        "2030-01-01T12:00:00Z".to_string()
+    };
+    let body = serde_json::json!({
+        "token": format!("{MINTED}{mints:04}"),
+        "expires_at": expires_at,
+        "permissions": {"issues": "write"},
+    });
+    Response::builder()
+        .status(201)
+        .header("content-type", "application/json")
+        .body(full(body.to_string()))
+        .unwrap()
+}
+
 pub struct Upstream {
     pub addr: SocketAddr,
     pub ca_pem: String,
@@ -61,6 +140,14 @@ impl Upstream {
 
     pub fn seen(&self) -> Vec<Seen> {
         self.seen.lock().unwrap().clone()
+    }
+
+    /// The installation-token mints the fake GitHub answered.
+    pub fn mints(&self) -> Vec<Seen> {
+        self.seen()
+            .into_iter()
+            .filter(|s| s.target.starts_with("/app/installations/"))
+            .collect()
     }
 }
 
@@ -77,7 +164,7 @@ fn credential(seen: &Seen) -> String {
         .unwrap_or_default()
 }
 
-async fn route(seen: Seen) -> Response<Body> {
+async fn route(seen: Seen, mints: usize) -> Response<Body> {
     let path = seen.target.split('?').next().unwrap_or("").to_string();
     let token = credential(&seen);
     let echo = || {
@@ -90,6 +177,7 @@ async fn route(seen: Seen) -> Response<Body> {
         text
     };
     match path.as_str() {
+        p if p == format!("/app/installations/{INSTALLATION_ID}/access_tokens") => mint(&seen, mints),
         p if p.starts_with("/echo") => Response::new(full(echo())),
         "/redirect" => Response::builder()
             .status(302)
@@ -202,8 +290,14 @@ pub async fn start_upstream() -> Upstream {
                                 .collect(),
                             body,
                         };
-                        log.lock().unwrap().push(seen.clone());
-                        Ok::<_, std::convert::Infallible>(route(seen).await)
+                        let mints = {
+                            let mut log = log.lock().unwrap();
+                            log.push(seen.clone());
+                            log.iter()
+                                .filter(|s| s.target.starts_with("/app/installations/"))
+                                .count()
+                        };
+                        Ok::<_, std::convert::Infallible>(route(seen, mints).await)
                     }
                 });
                 let _ = hyper::server::conn::http1::Builder::new()
@@ -231,6 +325,20 @@ pub async fn start_vault() -> RunningVault {
             "dev",
             FOLDER,
             SecretEntry::new("API_PASSWORD", "pw-FAKE-basic-77"),
+        )
+        .folder(PROJECT, "dev", BOT_FOLDER)
+        .add_secret(PROJECT, "dev", BOT_FOLDER, SecretEntry::new("APP_ID", APP_ID))
+        .add_secret(
+            PROJECT,
+            "dev",
+            BOT_FOLDER,
+            SecretEntry::new("INSTALLATION_ID", INSTALLATION_ID),
+        )
+        .add_secret(
+            PROJECT,
+            "dev",
+            BOT_FOLDER,
+            SecretEntry::new("PRIVATE_KEY_PEM", &bot_key_pem()),
         );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let vault = FakeVault::new(data)
@@ -315,6 +423,14 @@ upstream = "{origin}"
 secret = "dev:{FOLDER}/{KEY}"
 query = "api_key"
 paths = ["/echo/**"]
+
+[[rule]]
+name = "github"
+upstream = "{origin}"
+github_app = "dev:{BOT_FOLDER}"
+github_api = "{origin}"
+paths = ["/echo/**", "/always401"]
+use_only = true
 
 [[rule]]
 name = "basic"
@@ -434,13 +550,21 @@ pub fn forms(value: &str) -> Vec<String> {
 }
 
 pub fn assert_clean(what: &str, text: &str) {
-    for value in [VALUE, ROTATED, "pw-FAKE-basic-77"] {
+    for value in [VALUE, ROTATED, "pw-FAKE-basic-77", MINTED] {
         for form in forms(value) {
             assert!(
                 !text.contains(&form),
                 "{what} holds a form of a brokered value: {form}\n{text}"
             );
         }
+    }
+    // The bot's key: any line of its PEM body.
+    let pem = bot_key_pem();
+    for line in pem.lines().filter(|l| !l.starts_with("-----")).take(5) {
+        assert!(
+            !text.contains(line),
+            "{what} holds a line of the bot's private key\n{text}"
+        );
     }
 }
 

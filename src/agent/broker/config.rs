@@ -46,6 +46,12 @@ rule's secret injected; the answer comes back with every form of the value repla
   paths = [\"/client/v4/zones/**\"]
   use_only = true                           # get-secret refuses it (serve --broker-rules)
 
+  [[rule]]
+  name = \"github\"                           # a GitHub App bot: the broker mints the token
+  upstream = \"https://api.github.com\"
+  github_app = \"prod:/bots/ci-bot\"          # folder with APP_ID, INSTALLATION_ID, PRIVATE_KEY_PEM
+  paths = [\"/repos/acme/app/**\"]
+
 Environment: the vault variables of `serve` (INFISICAL_HOST_URL, credentials, CF_ACCESS_*,
 INFISICAL_SCOPE, INFISICAL_PROJECT_ID), and INFISICAL_BROKER_TOKEN: when set (16+ characters),
 clients must send it as 'Proxy-Authorization: Bearer TOKEN' or 'X-Broker-Token: TOKEN'.";

@@ -2,8 +2,9 @@
 //! request as the rule says, and the redactor that takes it back out.
 //!
 //! Values are read through the shared vault client (its login, cache and
-//! coalescing of identical reads); `fresh` skips the cache after an upstream
-//! refused the value. The redactor is built once per value and reused while
+//! coalescing of identical reads), or minted from a GitHub App bot's folder
+//! ([`super::github`]); `fresh` skips the cache after an upstream refused
+//! the value. The redactor is built once per value and reused while
 //! the value stays the same (compared by SHA-256, never kept in clear
 //! outside the `SecretString`).
 
@@ -19,9 +20,10 @@ use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
 use super::error::BrokerError;
+use super::github::AppTokens;
 use super::redact::{Redactor, Sensitive};
-use super::rules::{BasicUser, Inject, Rule, SecretRef};
-use crate::vault::{Location, ReadOptions, VaultClient};
+use super::rules::{BasicUser, Inject, Rule, SecretRef, Source};
+use crate::vault::{ReadOptions, VaultClient};
 
 /// The values of one rule at one moment.
 pub struct Credential {
@@ -61,11 +63,7 @@ async fn read_one(
     at: &SecretRef,
     fresh: bool,
 ) -> Result<SecretString, BrokerError> {
-    let location = Location {
-        project_id: at.project.clone(),
-        environment: at.environment.clone(),
-        path: at.folder.clone(),
-    };
+    let location = at.location();
     let options = ReadOptions::default();
     let read = if fresh {
         vault.read_secret_fresh(&location, &at.key, options).await
@@ -105,16 +103,22 @@ fn basic_pair(rule: &Rule, values: &[SecretString]) -> Option<Zeroizing<String>>
 }
 
 impl Redactors {
-    /// Reads the rule's values and finds (or builds) their redactor.
+    /// Reads (or mints) the rule's values and finds (or builds) their redactor.
     pub async fn read(
         &self,
         vault: &VaultClient,
+        tokens: &AppTokens,
         rule: &Rule,
         fresh: bool,
     ) -> Result<Credential, BrokerError> {
         let mut values = Vec::new();
-        for at in rule.secrets() {
-            values.push(read_one(vault, rule, at, fresh).await?);
+        match &rule.source {
+            Source::GithubApp(app) => values.push(tokens.token(vault, rule, app, fresh).await?),
+            Source::Secret(_) => {
+                for at in rule.secrets() {
+                    values.push(read_one(vault, rule, at, fresh).await?);
+                }
+            }
         }
         let mut joined = Zeroizing::new(Vec::new());
         for v in &values {
@@ -133,7 +137,7 @@ impl Redactors {
                 fingerprint,
             });
         }
-        let keys: Vec<&str> = rule.secrets().iter().map(|s| s.key.as_str()).collect();
+        let keys = rule.value_labels();
         let sensitive: Vec<Sensitive<'_>> = values
             .iter()
             .zip(&keys)
@@ -145,7 +149,8 @@ impl Redactors {
         let pair = basic_pair(rule, &values);
         let redactor = Arc::new(Redactor::new(
             &sensitive,
-            pair.as_ref().map(|p| (p.as_str(), rule.secret.key.as_str())),
+            pair.as_ref()
+                .map(|p| (p.as_str(), keys.first().copied().unwrap_or_default())),
         )?);
         if let Ok(mut m) = self.by_rule.lock() {
             m.insert(rule.name.clone(), (fingerprint.clone(), redactor.clone()));

@@ -11,17 +11,75 @@ use hyper::Uri;
 use secrecy::ExposeSecret as _;
 use tower_service::Service as _;
 
-use super::rules::{Rule, Rules};
+use super::rules::{GithubApp, Rule, Rules, Source};
 use super::upstream;
 use crate::config::EnvSource;
+use crate::github_app::{self, GithubError};
 use crate::operator::doctor::Step;
 use crate::scope::Scope;
-use crate::vault::{Location, ReadOptions, VaultClient};
+use crate::vault::{ReadOptions, VaultClient};
 
 /// The step name of every rule's check.
 pub const BROKER_RULE: &str = "broker-rule";
 /// `broker --upstream-ca`'s variable.
 pub const UPSTREAM_CA_VAR: &str = "INFISICAL_BROKER_UPSTREAM_CA";
+
+/// Each secret readable and not empty; the value is read, never shown.
+async fn check_secrets(rule: &Rule, vault: &VaultClient) -> Result<(), Box<Step>> {
+    let name = &rule.name;
+    for secret in rule.secrets() {
+        match vault
+            .read_secret(&secret.location(), &secret.key, ReadOptions::default())
+            .await
+        {
+            Ok(s) if !s.value.secret_value_hidden && !s.value.secret_value.expose_secret().is_empty() => {}
+            Ok(_) => {
+                return Err(Box::new(
+                    Step::fail(
+                        BROKER_RULE,
+                        format!("rule '{name}': {secret} is empty or its value is hidden"),
+                    )
+                    .fix("give the identity read access to the value, or store one"),
+                ));
+            }
+            Err(e) => {
+                return Err(Box::new(
+                    Step::fail(
+                        BROKER_RULE,
+                        format!("rule '{name}': {secret} cannot be read: {e}"),
+                    )
+                    .fix(e.hint()),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The bot's three secrets readable and fit to mint with (the key parses);
+/// no token is minted.
+async fn check_bot(name: &str, app: &GithubApp, vault: &VaultClient) -> Result<(), Box<Step>> {
+    let Some(at) = app.location() else {
+        return Ok(());
+    };
+    let fail = |e: GithubError| {
+        Box::new(
+            Step::fail(
+                BROKER_RULE,
+                format!("rule '{name}': the GitHub App bot cannot be read: {e}"),
+            )
+            .fix(e.hint()),
+        )
+    };
+    let creds = github_app::bot::read(vault, &at, false).await.map_err(fail)?;
+    github_app::key::load_key(&creds.private_key_pem).map_err(|e| {
+        fail(GithubError::MalformedPem {
+            path: at.path.to_string(),
+            reason: e.to_string(),
+        })
+    })?;
+    Ok(())
+}
 
 async fn check_rule(rule: &Rule, scope: &Scope, vault: &VaultClient, tls: &rustls::ClientConfig) -> Step {
     let name = &rule.name;
@@ -33,28 +91,13 @@ async fn check_rule(rule: &Rule, scope: &Scope, vault: &VaultClient, tls: &rustl
             )
             .fix("widen --scope / INFISICAL_SCOPE, or change the rule's secret");
         }
-        let at = Location {
-            project_id: secret.project.clone(),
-            environment: secret.environment.clone(),
-            path: secret.folder.clone(),
-        };
-        match vault.read_secret(&at, &secret.key, ReadOptions::default()).await {
-            Ok(s) if !s.value.secret_value_hidden && !s.value.secret_value.expose_secret().is_empty() => {}
-            Ok(_) => {
-                return Step::fail(
-                    BROKER_RULE,
-                    format!("rule '{name}': {secret} is empty or its value is hidden"),
-                )
-                .fix("give the identity read access to the value, or store one");
-            }
-            Err(e) => {
-                return Step::fail(
-                    BROKER_RULE,
-                    format!("rule '{name}': {secret} cannot be read: {e}"),
-                )
-                .fix(e.hint());
-            }
-        }
+    }
+    let readable = match &rule.source {
+        Source::GithubApp(app) => check_bot(name, app, vault).await,
+        Source::Secret(_) => check_secrets(rule, vault).await,
+    };
+    if let Err(step) = readable {
+        return *step;
     }
     let origin = &rule.upstream;
     let resolved = tokio::net::lookup_host((origin.host.as_str(), origin.port))
@@ -79,7 +122,8 @@ async fn check_rule(rule: &Rule, scope: &Scope, vault: &VaultClient, tls: &rustl
         Ok(Ok(_)) => Step::pass(
             BROKER_RULE,
             format!(
-                "rule '{name}': secret readable and in scope; {origin} resolves and its TLS handshake succeeds"
+                "rule '{name}': {} readable and in scope; {origin} resolves and its TLS handshake succeeds",
+                rule.source_text()
             ),
         ),
         Ok(Err(e)) => Step::fail(

@@ -108,6 +108,15 @@ pub enum BrokerError {
         hint: String,
     },
 
+    /// A GitHub App rule's installation token could not be minted.
+    #[error("rule '{rule}': cannot mint a GitHub App token ({kind}): {message}; {hint}")]
+    Github {
+        rule: String,
+        kind: &'static str,
+        message: String,
+        hint: String,
+    },
+
     /// The secret's value cannot be injected as the rule says.
     #[error("rule '{0}': the secret's value cannot be sent in a header (control characters or non-ASCII)")]
     BadValue(String),
@@ -139,9 +148,11 @@ impl BrokerError {
             Self::UnknownRule(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Vault { .. } | Self::BadValue(_) | Self::Upstream { .. } | Self::Encoding { .. } => {
-                StatusCode::BAD_GATEWAY
-            }
+            Self::Vault { .. }
+            | Self::Github { .. }
+            | Self::BadValue(_)
+            | Self::Upstream { .. }
+            | Self::Encoding { .. } => StatusCode::BAD_GATEWAY,
             Self::Rules(_)
             | Self::OutOfScope { .. }
             | Self::PortInUse { .. }
@@ -168,6 +179,7 @@ impl BrokerError {
             Self::BodyTooLarge(_) => "body_too_large",
             Self::BodyRead(_) => "body_read",
             Self::Vault { .. } => "vault",
+            Self::Github { .. } => "github_app",
             Self::BadValue(_) => "bad_value",
             Self::Upstream { .. } => "upstream",
             Self::Encoding { .. } => "encoding",

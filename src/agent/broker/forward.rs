@@ -254,13 +254,19 @@ async fn serve(
         body,
     };
 
-    let mut credential = broker.redactors.read(&broker.vault, rule, false).await?;
+    let mut credential = broker
+        .redactors
+        .read(&broker.vault, &broker.tokens, rule, false)
+        .await?;
     let mut response = send(broker, rule, outgoing.build(&credential)?).await?;
     if matches!(
         response.status(),
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
     ) {
-        let fresh = broker.redactors.read(&broker.vault, rule, true).await?;
+        let fresh = broker
+            .redactors
+            .read(&broker.vault, &broker.tokens, rule, true)
+            .await?;
         if !fresh.same_as(&credential) {
             tracing::info!(rule = %rule.name, status = response.status().as_u16(), "upstream refused the value; retrying once with the re-read one");
             drop(response);

@@ -3,7 +3,8 @@
 //! A loopback listener takes `http://127.0.0.1:PORT/RULE/<path>`, checks it
 //! with the proxy's guards and the rule's allow-list ([`target`],
 //! [`forward`]), reads the rule's secret through the shared vault client
-//! ([`credential`]), sends the request to the rule's fixed HTTPS origin
+//! ([`credential`]; a GitHub App rule mints an installation token instead,
+//! [`github`]), sends the request to the rule's fixed HTTPS origin
 //! with the value injected ([`upstream`]), and returns the answer with every
 //! form of the value replaced ([`redact`], [`decode`], [`body`]). Every
 //! request gets one audit line ([`audit`]). The rules file is [`rules`];
@@ -17,6 +18,7 @@ pub mod decode;
 pub mod doctor;
 pub mod error;
 pub mod forward;
+pub mod github;
 pub mod mcp;
 pub mod redact;
 pub mod rules;
@@ -60,6 +62,7 @@ pub struct Broker {
     pub vault: VaultClient,
     pub client: upstream::UpstreamClient,
     pub redactors: credential::Redactors,
+    pub tokens: github::AppTokens,
     pub guard: Policy,
     pub token: Option<secrecy::SecretString>,
     pub audit: Option<Arc<AuditLog>>,
@@ -70,6 +73,7 @@ pub struct Broker {
 impl Broker {
     pub fn new(config: BrokerConfig, audit: Option<AuditLog>) -> Result<Self, BrokerError> {
         let tls = upstream::tls_config(&config.upstream_ca)?;
+        let tokens = github::AppTokens::new(&config.rules, &config.vault, &config.upstream_ca)?;
         let vault = VaultClient::new(&config.vault, config.credentials)
             .map_err(|e| BrokerError::Client(format!("vault client: {e}")))?
             .with_cache(config.cache);
@@ -78,6 +82,7 @@ impl Broker {
             vault,
             client: upstream::client(tls, config.vault.connect_timeout),
             redactors: credential::Redactors::default(),
+            tokens,
             guard: Policy::default(),
             token: config.token,
             audit: audit.map(Arc::new),

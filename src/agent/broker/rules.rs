@@ -11,7 +11,18 @@
 //! methods = ["GET", "PATCH"]
 //! paths = ["/client/v4/zones/**"]
 //! use_only = true
+//!
+//! [[rule]]
+//! name = "github"
+//! upstream = "https://api.github.com"
+//! github_app = "prod:/bots/ci-bot"  # APP_ID, INSTALLATION_ID, PRIVATE_KEY_PEM
+//! methods = ["GET", "POST"]
+//! paths = ["/repos/acme/app/issues/**"]
 //! ```
+//!
+//! A rule's credential is one secret's value, or (`github_app`) an
+//! installation token the broker mints from a GitHub App bot's folder; the
+//! token is sent as `Authorization: Bearer …` unless the rule says otherwise.
 //!
 //! Everything is checked when the file is read (unknown keys, duplicate
 //! names, an upstream with a path or credentials, a template without `{}`,
@@ -20,13 +31,25 @@
 
 use std::path::Path;
 
+mod fields;
+
 use hyper::Method;
-use hyper::header::HeaderName;
+use hyper::header::{self, HeaderName};
 use hyper::http::uri::Authority;
 use serde::Deserialize;
 
 use super::error::BrokerError;
 use crate::scope::{Glob, Scope, SecretPath};
+use crate::vault::Location;
+pub use fields::parse_secret_ref;
+use fields::{
+    is_reserved_header, is_rule_name, parse_github_api, parse_github_app, parse_origin, parse_template,
+};
+
+/// Where GitHub App tokens are minted when a rule names no `github_api`.
+pub const DEFAULT_GITHUB_API: &str = "https://api.github.com";
+/// The name a minted installation token is redacted under.
+pub const INSTALLATION_TOKEN_LABEL: &str = "GITHUB_INSTALLATION_TOKEN";
 
 /// The methods a rule allows when it names none: reads only.
 const DEFAULT_METHODS: [&str; 2] = ["GET", "HEAD"];
@@ -43,7 +66,9 @@ struct RawFile {
 struct RawRule {
     name: String,
     upstream: String,
-    secret: String,
+    secret: Option<String>,
+    github_app: Option<String>,
+    github_api: Option<String>,
     project: Option<String>,
     header: Option<String>,
     template: Option<String>,
@@ -72,6 +97,42 @@ impl std::fmt::Display for SecretRef {
         } else {
             write!(f, "{}:{}/{}", self.environment, self.folder.as_str(), self.key)
         }
+    }
+}
+
+impl SecretRef {
+    /// The folder the secret lives in, as the vault client addresses it.
+    pub fn location(&self) -> Location {
+        Location {
+            project_id: self.project.clone(),
+            environment: self.environment.clone(),
+            path: self.folder.clone(),
+        }
+    }
+}
+
+/// Where a rule's credential comes from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A secret's value (and, for basic with a password secret, a second one).
+    Secret(SecretRef),
+    /// An installation token minted from a GitHub App bot's folder.
+    GithubApp(GithubApp),
+}
+
+/// A GitHub App bot whose installation tokens a rule sends.
+#[derive(Debug, Clone)]
+pub struct GithubApp {
+    /// `APP_ID`, `INSTALLATION_ID`, `PRIVATE_KEY_PEM` in the bot's folder.
+    pub keys: Vec<SecretRef>,
+    /// The REST API the tokens are minted at.
+    pub api: url::Url,
+}
+
+impl GithubApp {
+    /// The bot's folder.
+    pub fn location(&self) -> Option<Location> {
+        self.keys.first().map(SecretRef::location)
     }
 }
 
@@ -116,7 +177,7 @@ impl std::fmt::Display for Origin {
 pub struct Rule {
     pub name: String,
     pub upstream: Origin,
-    pub secret: SecretRef,
+    pub source: Source,
     pub inject: Inject,
     pub methods: Vec<Method>,
     pub paths: Vec<Glob>,
@@ -124,13 +185,36 @@ pub struct Rule {
 }
 
 impl Rule {
-    /// Every secret the rule reads (one, or two for basic with a password secret).
+    /// Every secret the rule reads: one, two for basic with a password
+    /// secret, or a GitHub App bot's three.
     pub fn secrets(&self) -> Vec<&SecretRef> {
-        let mut out = vec![&self.secret];
+        let mut out: Vec<&SecretRef> = match &self.source {
+            Source::Secret(secret) => vec![secret],
+            Source::GithubApp(app) => app.keys.iter().collect(),
+        };
         if let Inject::Basic(BasicUser::PasswordSecret(second)) = &self.inject {
             out.push(second);
         }
         out
+    }
+
+    /// The names the injected values are redacted under, in the order the
+    /// values are read.
+    pub fn value_labels(&self) -> Vec<&str> {
+        match &self.source {
+            Source::GithubApp(_) => vec![INSTALLATION_TOKEN_LABEL],
+            Source::Secret(_) => self.secrets().iter().map(|s| s.key.as_str()).collect(),
+        }
+    }
+
+    /// What the rule sends, for messages: `ENV:/path/KEY` or the bot's folder.
+    pub fn source_text(&self) -> String {
+        match &self.source {
+            Source::Secret(secret) => secret.to_string(),
+            Source::GithubApp(app) => app.keys.first().map_or_else(String::new, |k| {
+                format!("a GitHub App token for {}:{}", k.environment, k.folder.as_str())
+            }),
+        }
     }
 
     pub fn allows_method(&self, method: &Method) -> bool {
@@ -164,121 +248,6 @@ fn bad(file: &str, rule: &str, problem: impl std::fmt::Display) -> BrokerError {
     BrokerError::Rules(format!("{file}: rule '{rule}': {problem}"))
 }
 
-fn is_rule_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
-}
-
-/// `ENV:/folder/KEY` → its parts; the key is the last segment.
-pub fn parse_secret_ref(raw: &str, project: &str) -> Result<SecretRef, String> {
-    let form = "write it as ENV:/folder/KEY, e.g. prod:/team/dns/DNS_TOKEN";
-    let (environment, path) = raw
-        .split_once(':')
-        .ok_or_else(|| format!("secret '{}' has no ':'; {form}", raw.escape_default()))?;
-    // Lower case only, as in scope entries: the slug is compared with them.
-    if environment.is_empty()
-        || !environment
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
-    {
-        return Err(format!(
-            "secret '{}': '{}' is not an environment slug; {form}",
-            raw.escape_default(),
-            environment.escape_default()
-        ));
-    }
-    let (folder, key) = path
-        .rsplit_once('/')
-        .filter(|(_, key)| !key.is_empty())
-        .ok_or_else(|| format!("secret '{}' names no key; {form}", raw.escape_default()))?;
-    let folder = SecretPath::parse(if folder.is_empty() { "/" } else { folder })
-        .map_err(|e| format!("secret '{}': {e}; {form}", raw.escape_default()))?;
-    if !key
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
-    {
-        return Err(format!(
-            "secret '{}': '{}' is not a secret key (letters, digits, _ - .)",
-            raw.escape_default(),
-            key.escape_default()
-        ));
-    }
-    Ok(SecretRef {
-        project: project.to_string(),
-        environment: environment.to_string(),
-        folder,
-        key: key.to_string(),
-    })
-}
-
-fn parse_origin(raw: &str) -> Result<Origin, String> {
-    let form = "give only https://host or https://host:port, e.g. https://api.example.com";
-    let url = url::Url::parse(raw.trim())
-        .map_err(|e| format!("upstream '{}' is not a URL ({e}); {form}", raw.escape_default()))?;
-    if url.scheme() != "https" {
-        return Err(format!(
-            "upstream '{}' is not https://; {form}",
-            raw.escape_default()
-        ));
-    }
-    if !url.username().is_empty()
-        || url.password().is_some()
-        || url.query().is_some()
-        || url.fragment().is_some()
-    {
-        return Err(format!(
-            "upstream '{}' carries credentials, a query or a fragment; {form}",
-            raw.escape_default()
-        ));
-    }
-    if url.path() != "/" {
-        return Err(format!(
-            "upstream '{}' has a path; the path belongs in the request (and in `paths`); {form}",
-            raw.escape_default()
-        ));
-    }
-    let host = url
-        .host_str()
-        .ok_or_else(|| format!("upstream '{}' has no host; {form}", raw.escape_default()))?
-        .to_string();
-    let port = url.port_or_known_default().unwrap_or(443);
-    let authority_text = match url.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host.clone(),
-    };
-    let authority = Authority::try_from(authority_text.as_str())
-        .map_err(|e| format!("upstream '{}': {e}; {form}", raw.escape_default()))?;
-    let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
-    Ok(Origin {
-        authority,
-        host,
-        port,
-    })
-}
-
-fn parse_template(raw: &str) -> Result<(String, String), String> {
-    match raw.split_once("{}") {
-        Some((prefix, suffix)) if !suffix.contains("{}") => {
-            let printable = |s: &str| s.bytes().all(|b| (0x20..0x7f).contains(&b));
-            if printable(prefix) && printable(suffix) {
-                Ok((prefix.to_string(), suffix.to_string()))
-            } else {
-                Err(format!(
-                    "template '{}' is not printable ASCII",
-                    raw.escape_default()
-                ))
-            }
-        }
-        _ => Err(format!(
-            "template '{}' must hold '{{}}' exactly once, where the value goes (e.g. \"Bearer {{}}\")",
-            raw.escape_default()
-        )),
-    }
-}
-
 fn parse_rule(file: &str, raw: RawRule, default_project: Option<&str>) -> Result<Rule, BrokerError> {
     let name = raw.name.clone();
     if !is_rule_name(&name) {
@@ -294,7 +263,37 @@ fn parse_rule(file: &str, raw: RawRule, default_project: Option<&str>) -> Result
             "no project: set `project = \"…\"` in the rule or INFISICAL_PROJECT_ID",
         )
     })?;
-    let secret = parse_secret_ref(&raw.secret, project).map_err(|e| bad(file, &name, e))?;
+    let source = match (&raw.secret, &raw.github_app) {
+        (Some(secret), None) => {
+            if raw.github_api.is_some() {
+                return Err(bad(file, &name, "`github_api` only applies with `github_app`"));
+            }
+            Source::Secret(parse_secret_ref(secret, project).map_err(|e| bad(file, &name, e))?)
+        }
+        (None, Some(folder)) => {
+            if raw.basic_password_secret.is_some() {
+                return Err(bad(
+                    file,
+                    &name,
+                    "a GitHub App token is one value: use `basic_user` (e.g. \"x-access-token\") \
+                     rather than `basic_password_secret`",
+                ));
+            }
+            Source::GithubApp(GithubApp {
+                keys: parse_github_app(folder, project).map_err(|e| bad(file, &name, e))?,
+                api: parse_github_api(raw.github_api.as_deref().unwrap_or(DEFAULT_GITHUB_API))
+                    .map_err(|e| bad(file, &name, e))?,
+            })
+        }
+        _ => {
+            return Err(bad(
+                file,
+                &name,
+                "say what the rule sends with exactly one of `secret = \"ENV:/folder/KEY\"` or \
+                 `github_app = \"ENV:/bot-folder\"`",
+            ));
+        }
+    };
     let upstream = parse_origin(&raw.upstream).map_err(|e| bad(file, &name, e))?;
 
     let ways = [
@@ -302,7 +301,8 @@ fn parse_rule(file: &str, raw: RawRule, default_project: Option<&str>) -> Result
         raw.query.is_some(),
         raw.basic_user.is_some() || raw.basic_password_secret.is_some(),
     ];
-    if ways.iter().filter(|w| **w).count() != 1 {
+    let github_default = matches!(source, Source::GithubApp(_)) && !ways.contains(&true);
+    if !github_default && ways.iter().filter(|w| **w).count() != 1 {
         return Err(bad(
             file,
             &name,
@@ -313,7 +313,14 @@ fn parse_rule(file: &str, raw: RawRule, default_project: Option<&str>) -> Result
     if raw.template.is_some() && raw.header.is_none() {
         return Err(bad(file, &name, "`template` only applies with `header`"));
     }
-    let inject = if let Some(header) = &raw.header {
+    let inject = if github_default {
+        // What GitHub's REST API expects of an installation token.
+        Inject::Header {
+            name: header::AUTHORIZATION,
+            prefix: "Bearer ".into(),
+            suffix: String::new(),
+        }
+    } else if let Some(header) = &raw.header {
         let header_name = HeaderName::from_bytes(header.trim().as_bytes()).map_err(|_| {
             bad(
                 file,
@@ -418,31 +425,12 @@ fn parse_rule(file: &str, raw: RawRule, default_project: Option<&str>) -> Result
     Ok(Rule {
         name,
         upstream,
-        secret,
+        source,
         inject,
         methods,
         paths,
         use_only: raw.use_only,
     })
-}
-
-/// Headers the broker sets or strips itself; a rule may not inject into them.
-fn is_reserved_header(name: &HeaderName) -> bool {
-    matches!(
-        name.as_str(),
-        "host"
-            | "content-length"
-            | "transfer-encoding"
-            | "connection"
-            | "te"
-            | "upgrade"
-            | "accept-encoding"
-            | "proxy-authorization"
-            | "x-broker-token"
-            | "expect"
-            | "keep-alive"
-            | "trailer"
-    )
 }
 
 impl Rules {

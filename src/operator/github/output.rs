@@ -9,8 +9,7 @@ use std::io::Write;
 
 use secrecy::ExposeSecret;
 
-use super::api::InstallationToken;
-use super::error::GithubError;
+use crate::github_app::{GithubError, InstallationToken};
 
 fn is_token_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')

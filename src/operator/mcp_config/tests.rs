@@ -91,3 +91,27 @@ fn reference_syntax() {
     assert!(!is_reference("value"));
     assert!(!is_reference("x${A}"));
 }
+
+#[test]
+fn broker_lines_warn_without_a_broker_token_and_check_the_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("b.toml");
+    std::fs::write(
+        &rules,
+        "[[rule]]\nname = \"dns\"\nupstream = \"https://api.example.com\"\nsecret = \"prod:/DNS\"\nquery = \"k\"\npaths = [\"/**\"]\n",
+    )
+    .unwrap();
+    let lines = broker::BrokerLines::load(&rules, None, &no_env()).unwrap();
+    assert_eq!(lines.url, "http://127.0.0.1:2020");
+    let mut err = Vec::new();
+    lines.agent_notes(&no_env(), &mut err).unwrap();
+    let text = String::from_utf8(err).unwrap();
+    assert!(
+        text.contains("warning: INFISICAL_BROKER_TOKEN is not set here"),
+        "{text}"
+    );
+    for url in ["ftp://127.0.0.1:2020", "http://127.0.0.1:2020/dns", "not a url"] {
+        let e = broker::BrokerLines::load(&rules, Some(url), &no_env()).unwrap_err();
+        assert!(e.to_string().starts_with("--broker-url"), "{url}: {e}");
+    }
+}

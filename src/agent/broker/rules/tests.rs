@@ -1,6 +1,6 @@
 //! The tests of `rules`, apart so that the module reads as one concept.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use super::*;
 
 const GOOD: &str = r#"
@@ -40,8 +40,10 @@ fn a_complete_file_parses() {
     let rules = Rules::parse(GOOD, "rules.toml", Some("p1")).unwrap();
     let dns = rules.get("dns").unwrap();
     assert_eq!(dns.methods, vec![Method::GET, Method::PATCH]);
-    assert_eq!(dns.secret.to_string(), "prod:/team/dns/DNS_TOKEN");
-    assert_eq!(dns.secret.project, "p1");
+    assert!(
+        matches!(&dns.source, Source::Secret(s) if s.to_string() == "prod:/team/dns/DNS_TOKEN" && s.project == "p1")
+    );
+    assert_eq!(dns.value_labels(), ["DNS_TOKEN"]);
     assert!(dns.use_only);
     assert!(dns.allows_path("/client/v4/zones/abc/dns_records"));
     assert!(!dns.allows_path("/client/v4/accounts"));
@@ -51,7 +53,7 @@ fn a_complete_file_parses() {
     let maps = rules.get("maps").unwrap();
     assert_eq!(maps.upstream.to_string(), "https://maps.example.com:8443");
     assert_eq!(maps.methods, vec![Method::GET, Method::HEAD]);
-    assert_eq!(maps.secret.folder.as_str(), "/");
+    assert_eq!(maps.secrets()[0].folder.as_str(), "/");
     assert_eq!(rules.get("ci").unwrap().secrets().len(), 2);
     assert!(
         rules
@@ -132,5 +134,105 @@ fn secret_references_are_checked() {
         "dev:a/KEY",
     ] {
         assert!(parse_secret_ref(bad, "p").is_err(), "{bad}");
+    }
+}
+
+const GITHUB: &str = r#"
+[[rule]]
+name = "gh"
+upstream = "https://api.github.com"
+github_app = "prod:/bots/ci-bot"
+methods = ["GET", "POST"]
+paths = ["/repos/acme/app/**"]
+use_only = true
+
+[[rule]]
+name = "ghe-git"
+upstream = "https://ghe.example.com"
+github_app = "prod:/bots/ci-bot/"
+github_api = "https://ghe.example.com/api/v3"
+basic_user = "x-access-token"
+paths = ["/acme/app.git/**"]
+"#;
+
+#[test]
+fn a_github_app_rule_sends_a_minted_token_as_a_bearer_by_default() {
+    let rules = Rules::parse(GITHUB, "rules.toml", Some("p1")).unwrap();
+    let gh = rules.get("gh").unwrap();
+    let Source::GithubApp(app) = &gh.source else {
+        panic!("not a GitHub App rule: {gh:?}");
+    };
+    assert_eq!(app.api.as_str(), "https://api.github.com/");
+    let keys: Vec<String> = gh.secrets().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        keys,
+        [
+            "prod:/bots/ci-bot/APP_ID",
+            "prod:/bots/ci-bot/INSTALLATION_ID",
+            "prod:/bots/ci-bot/PRIVATE_KEY_PEM"
+        ]
+    );
+    assert_eq!(gh.value_labels(), [INSTALLATION_TOKEN_LABEL]);
+    assert!(
+        matches!(&gh.inject, Inject::Header { name, prefix, suffix } if name == "authorization" && prefix == "Bearer " && suffix.is_empty())
+    );
+    assert_eq!(gh.source_text(), "a GitHub App token for prod:/bots/ci-bot");
+    // The bot's private key is brokered too, so a use_only rule keeps get-secret off it.
+    let folder = SecretPath::parse("/bots/ci-bot").unwrap();
+    assert_eq!(
+        rules
+            .rule_for("prod", &folder, "PRIVATE_KEY_PEM")
+            .map(|r| r.name.as_str()),
+        Some("gh")
+    );
+    let ghe = rules.get("ghe-git").unwrap();
+    assert!(
+        matches!(&ghe.source, Source::GithubApp(app) if app.api.as_str() == "https://ghe.example.com/api/v3")
+    );
+    assert!(matches!(&ghe.inject, Inject::Basic(BasicUser::Fixed(u)) if u == "x-access-token"));
+    let outside = Scope::parse_list(&["prod:/bots/ci-bot/*".to_string()]).unwrap();
+    let e = rules.check_scope(&outside).unwrap_err().to_string();
+    assert!(e.contains("prod:/bots/ci-bot/APP_ID"), "{e}");
+    let inside = Scope::parse_list(&["prod:/bots/ci-bot/**".to_string()]).unwrap();
+    assert!(rules.check_scope(&inside).is_ok());
+}
+
+#[test]
+fn github_app_rules_are_refused_with_the_reason() {
+    let rule = |extra: &str| {
+        format!("[[rule]]\nname = \"r\"\nupstream = \"https://api.github.com\"\npaths = [\"/**\"]\n{extra}")
+    };
+    let cases = [
+        (rule(""), "exactly one of `secret"),
+        (
+            rule("secret = \"dev:/K\"\ngithub_app = \"dev:/bots/b\"\nheader = \"X\""),
+            "exactly one of `secret",
+        ),
+        (
+            rule("secret = \"dev:/K\"\nheader = \"X\"\ngithub_api = \"https://api.github.com\""),
+            "only applies with `github_app`",
+        ),
+        (rule("github_app = \"/bots/b\""), "has no ':'"),
+        (rule("github_app = \"dev:bots/b\""), "github_app 'dev:bots/b'"),
+        (
+            rule("github_app = \"dev:/bots/b\"\ngithub_api = \"http://api.github.com\""),
+            "must be https://",
+        ),
+        (
+            rule("github_app = \"dev:/bots/b\"\ngithub_api = \"https://t@api.github.com\""),
+            "no credentials",
+        ),
+        (
+            rule("github_app = \"dev:/bots/b\"\nbasic_password_secret = \"dev:/P\""),
+            "x-access-token",
+        ),
+        (
+            rule("github_app = \"dev:/bots/b\"\nheader = \"X\"\nquery = \"k\""),
+            "exactly one of `header`",
+        ),
+    ];
+    for (text, needle) in cases {
+        let e = err(&text);
+        assert!(e.contains(needle), "{needle}: {e}");
     }
 }

@@ -1,4 +1,4 @@
-//! Every way `github-token` can fail after its configuration was accepted,
+//! Every way minting a token can fail after the configuration was accepted,
 //! each with its own one-line cause and fix: the rows of the mint runbook's
 //! failure table (docs/runbook-modes.md), and the ones it did not list.
 //!

@@ -10,19 +10,22 @@
 //! name from PATH, by this executable's full path, or through the npm
 //! launcher pinned to this version.
 //!
-//! Merging keeps the other entries' text as it was (they are carried as raw
-//! JSON in their original order), so an operator's hand-written servers do
-//! not get reordered or reformatted.
+//! Merging keeps the other entries' text as it was ([`merge`]). With
+//! `--broker-rules` the entry also connects the session to the credential
+//! broker ([`broker`]).
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use clap::Args;
 use serde::Serialize;
-use serde::ser::SerializeMap;
 use serde_json::Value;
-use serde_json::value::RawValue;
+
+mod broker;
+mod merge;
+
+use merge::{Ordered, merged};
 
 use crate::config::{CF_ID_VAR, CF_SECRET_VAR, CLIENT_ID_VARS, CLIENT_SECRET_VARS, EnvSource, TOKEN_VAR};
 use crate::scope::{Scope, SecretPath};
@@ -99,6 +102,16 @@ pub struct McpConfigArgs {
     /// (the npm launcher, pinned to this version). Default: path, or --command.
     #[arg(long, value_enum, value_name = "ROUTE", conflicts_with = "command")]
     pub install: Option<Install>,
+
+    /// A credential broker's rules file: the server marks its secrets in
+    /// list-secrets and refuses the use_only ones in get-secret; the lines
+    /// the agent needs (broker URL, token reference) are printed on stderr.
+    #[arg(long, value_name = "FILE")]
+    pub broker_rules: Option<PathBuf>,
+
+    /// Where agents reach the broker (its --listen); default http://127.0.0.1:2020.
+    #[arg(long, value_name = "URL", requires = "broker_rules")]
+    pub broker_url: Option<String>,
 }
 
 /// The ways an MCP client can start this server, one per install route.
@@ -186,41 +199,6 @@ pub fn runs_this_binary(server: &Value) -> bool {
             })
 }
 
-/// A JSON object whose keys keep the order they are given in.
-#[derive(Debug, Default)]
-struct Ordered<V>(Vec<(String, V)>);
-
-impl<V: Serialize> Serialize for Ordered<V> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(self.0.len()))?;
-        for (k, v) in &self.0 {
-            map.serialize_entry(k, v)?;
-        }
-        map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Ordered<Box<RawValue>> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Ordered<Box<RawValue>>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
-                while let Some((k, v)) = map.next_entry::<String, Box<RawValue>>()? {
-                    out.retain(|(key, _): &(String, Box<RawValue>)| key != &k);
-                    out.push((k, v));
-                }
-                Ok(Ordered(out))
-            }
-        }
-        d.deserialize_map(Visitor)
-    }
-}
-
 #[derive(Serialize)]
 struct Entry {
     #[serde(rename = "type")]
@@ -246,6 +224,14 @@ impl McpConfigArgs {
     fn with_cf_access(&self, env: &dyn EnvSource) -> bool {
         !self.no_cf_access
             && (self.cf_access || env.var(CF_ID_VAR).is_some() || env.var(CF_SECRET_VAR).is_some())
+    }
+
+    /// The broker lines, when `--broker-rules` was given.
+    fn broker(&self, env: &dyn EnvSource) -> Result<Option<broker::BrokerLines>, McpConfigError> {
+        self.broker_rules
+            .as_deref()
+            .map(|rules| broker::BrokerLines::load(rules, self.broker_url.as_deref(), env))
+            .transpose()
     }
 
     fn entry(&self, env_here: &dyn EnvSource) -> Result<Entry, McpConfigError> {
@@ -309,7 +295,11 @@ impl McpConfigArgs {
             let entries: Vec<String> = scope.entries().iter().map(ToString::to_string).collect();
             env.push(("INFISICAL_SCOPE".into(), entries.join(" ")));
         }
-        let (command, args) = self.launch()?;
+        let (command, mut args) = self.launch()?;
+        if let Some(lines) = self.broker(env_here)? {
+            args.extend(lines.server_args());
+            env.push(lines.server_env());
+        }
         Ok(Entry {
             kind: "stdio",
             command,
@@ -376,80 +366,6 @@ fn install_notes(route: Install, entry: &Entry, err: &mut dyn Write) -> std::io:
         }
         _ => Ok(()),
     }
-}
-
-/// Pretty JSON (2 spaces) re-indented to sit `depth` levels deep. JSON
-/// strings cannot hold a raw newline, so adding spaces after each one only
-/// touches indentation.
-fn pretty_at_depth<T: Serialize>(value: &T, depth: usize) -> Result<String, McpConfigError> {
-    let pretty = serde_json::to_string_pretty(value)?;
-    Ok(pretty.replace('\n', &format!("\n{}", "  ".repeat(depth))))
-}
-
-/// An object `depth` levels deep whose values are already JSON text placed
-/// for that depth (kept exactly as they were read, or made by
-/// [`pretty_at_depth`]).
-fn object_text(entries: &[(String, String)], depth: usize) -> Result<String, McpConfigError> {
-    if entries.is_empty() {
-        return Ok("{}".into());
-    }
-    let pad = "  ".repeat(depth + 1);
-    let mut lines = Vec::with_capacity(entries.len());
-    for (key, value) in entries {
-        lines.push(format!("{pad}{}: {value}", serde_json::to_string(key)?));
-    }
-    Ok(format!("{{\n{}\n{}}}", lines.join(",\n"), "  ".repeat(depth)))
-}
-
-fn raw_entries(ordered: Ordered<Box<RawValue>>) -> Vec<(String, String)> {
-    ordered
-        .0
-        .into_iter()
-        .map(|(k, v)| (k, v.get().to_string()))
-        .collect()
-}
-
-/// The new text of `.mcp.json`: `existing` with the entry `name` added (or
-/// replaced, with `force`), every other key and server kept in order and as
-/// written (their text is copied, not re-serialised).
-fn merged(existing: Option<&str>, name: &str, entry: &Entry, force: bool) -> Result<String, McpConfigError> {
-    let mut top: Vec<(String, String)> = match existing {
-        Some(text) if !text.trim().is_empty() => {
-            let value: Value =
-                serde_json::from_str(text).map_err(|e| McpConfigError::Malformed(e.to_string()))?;
-            if !value.is_object() {
-                return Err(McpConfigError::Shape("the top level is not a JSON object"));
-            }
-            raw_entries(serde_json::from_str(text).map_err(|e| McpConfigError::Malformed(e.to_string()))?)
-        }
-        _ => Vec::new(),
-    };
-    let mut servers: Vec<(String, String)> = match top.iter().find(|(k, _)| k == "mcpServers") {
-        Some((_, raw)) => {
-            let value: Value = serde_json::from_str(raw)?;
-            if !value.is_object() {
-                return Err(McpConfigError::Shape("\"mcpServers\" is not a JSON object"));
-            }
-            raw_entries(serde_json::from_str(raw)?)
-        }
-        None => Vec::new(),
-    };
-    let new = pretty_at_depth(entry, 2)?;
-    match servers.iter_mut().find(|(k, _)| k == name) {
-        Some(_) if !force => return Err(McpConfigError::Exists(name.to_string())),
-        Some((_, slot)) => *slot = new,
-        None => servers.push((name.to_string(), new)),
-    }
-    let servers = object_text(&servers, 1)?;
-    match top.iter_mut().find(|(k, _)| k == "mcpServers") {
-        Some((_, slot)) => *slot = servers,
-        None => top.push(("mcpServers".into(), servers)),
-    }
-    let mut text = object_text(&top, 0)?;
-    text.push('\n');
-    // Whatever the old text looked like, the result must be valid JSON.
-    serde_json::from_str::<Value>(&text).map_err(|e| McpConfigError::Malformed(e.to_string()))?;
-    Ok(text)
 }
 
 /// One POSIX shell word: bare when it is plainly safe, else single-quoted
@@ -538,6 +454,9 @@ pub fn run(
              before starting it{cf_hint}",
             unset.join(", ")
         )?;
+    }
+    if let Some(lines) = args.broker(env)? {
+        lines.agent_notes(env, err)?;
     }
     if let Some(route) = args.install {
         install_notes(route, &entry, err)?;

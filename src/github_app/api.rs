@@ -61,8 +61,14 @@ impl GithubApi {
         user_agent: &str,
         connect_timeout: Duration,
         timeout: Duration,
+        extra_roots: &[rustls::pki_types::CertificateDer<'static>],
     ) -> Result<Self, GithubError> {
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        for der in extra_roots {
+            let root = reqwest::Certificate::from_der(der).map_err(|e| GithubError::Client(e.to_string()))?;
+            builder = builder.add_root_certificate(root);
+        }
+        let http = builder
             .user_agent(user_agent)
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(connect_timeout)

@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod broker_support;
+mod common;
+mod proxy_support;
 
 use broker_support::*;
 
@@ -107,14 +109,7 @@ async fn the_secret_reaches_its_origin_and_never_comes_back() {
     assert_eq!(seen.target, format!("/echo/q?x=1&api_key={encoded}"));
 
     // Basic with a second secret as the password.
-    let body = http
-        .get(broker.url("/basic/echo/b"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = get_text(&http, broker.url("/basic/echo/b")).await;
     use base64::Engine as _;
     let basic = base64::engine::general_purpose::STANDARD.encode("svc-user:pw-FAKE-basic-77");
     assert_eq!(
@@ -144,14 +139,7 @@ async fn the_secret_reaches_its_origin_and_never_comes_back() {
     assert_clean("gzip answer", &body);
 
     // A value split across two chunks.
-    let body = http
-        .get(broker.url("/api/chunked"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = get_text(&http, broker.url("/api/chunked")).await;
     assert_eq!(body, "{\"token\":\"[redacted: UPSTREAM_TOKEN]\"}");
 
     let stderr = broker.stop();
@@ -184,12 +172,7 @@ async fn a_rotated_value_is_reread_once_and_never_looped() {
     let answer = http.get(broker.url("/api/rotating")).send().await.unwrap();
     assert_eq!(answer.status(), 200);
     assert_eq!(answer.text().await.unwrap(), "welcome [redacted: UPSTREAM_TOKEN]");
-    let rotating: Vec<_> = w
-        .upstream
-        .seen()
-        .into_iter()
-        .filter(|s| s.target == "/rotating")
-        .collect();
+    let rotating: Vec<_> = w.upstream.seen_at("/rotating");
     assert_eq!(rotating.len(), 2);
     assert_eq!(
         rotating[1].header("authorization"),
@@ -199,12 +182,7 @@ async fn a_rotated_value_is_reread_once_and_never_looped() {
     // An unchanged value is not retried: one request, the 401 as is.
     let answer = http.get(broker.url("/api/always401")).send().await.unwrap();
     assert_eq!(answer.status(), 401);
-    let tries = w
-        .upstream
-        .seen()
-        .into_iter()
-        .filter(|s| s.target == "/always401")
-        .count();
+    let tries = w.upstream.seen_at("/always401").len();
     assert_eq!(tries, 1);
     let stderr = broker.stop();
     assert_clean("stderr", &stderr);
@@ -262,12 +240,7 @@ async fn a_github_app_token_is_minted_reused_and_never_shown() {
     let answer = get("/github/always401").await.unwrap();
     assert_eq!(answer.status(), 401);
     assert_eq!(w.upstream.mints().len(), 2);
-    let refused = w
-        .upstream
-        .seen()
-        .into_iter()
-        .filter(|s| s.target == "/always401")
-        .count();
+    let refused = w.upstream.seen_at("/always401").len();
     assert_eq!(refused, 1);
 
     let stderr = broker.stop();
@@ -482,7 +455,7 @@ async fn a_rule_outside_the_scope_stops_the_start() {
     let (w, vault) = world().await;
     let mut env = broker_env(&vault);
     env.insert("INFISICAL_SCOPE".into(), "dev:/agents/warden/other/**".into());
-    let (mut child, lines) = spawn(
+    let mut bin = spawn(
         &[
             "--rules",
             &w.rules,
@@ -493,10 +466,8 @@ async fn a_rule_outside_the_scope_stops_the_start() {
         ],
         &env,
     );
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(2));
-    let text: Vec<String> = lines.iter().collect();
-    let text = text.join("\n");
+    assert_eq!(bin.wait_exit().code(), Some(2));
+    let text = bin.stderr_text();
     assert!(
         text.contains("rule 'api'") && text.contains("outside the scope"),
         "{text}"
@@ -505,9 +476,9 @@ async fn a_rule_outside_the_scope_stops_the_start() {
 
     // Non-loopback listen addresses are refused too.
     let env = broker_env(&vault);
-    let (mut child, lines) = spawn(&["--rules", &w.rules, "--listen", "0.0.0.0:0"], &env);
-    assert_eq!(child.wait().unwrap().code(), Some(2));
-    assert!(lines.iter().any(|l| l.contains("--listen")));
+    let mut bin = spawn(&["--rules", &w.rules, "--listen", "0.0.0.0:0"], &env);
+    assert_eq!(bin.wait_exit().code(), Some(2));
+    assert!(bin.stderr_text().contains("--listen"));
 }
 
 fn python() -> Option<String> {
@@ -600,12 +571,7 @@ async fn doctor_checks_every_rule() {
         .await
         .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let rules: Vec<&serde_json::Value> = report["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["name"] == "broker-rule")
-        .collect();
+    let rules = common::doctor_steps(&report, "broker-rule");
     assert_eq!(rules.len(), 4, "{report}");
     for step in &rules {
         assert_eq!(step["status"], "pass", "{step}");
@@ -635,13 +601,7 @@ async fn doctor_checks_every_rule() {
         .await
         .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let failed = report["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "broker-rule")
-        .unwrap()
-        .clone();
+    let failed = common::doctor_step(&report, "broker-rule");
     assert_eq!(failed["status"], "fail", "{failed}");
     assert!(
         failed["fix"].as_str().unwrap().contains("--upstream-ca"),

@@ -9,11 +9,10 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::process::Stdio;
 
-use common::{CF_ID, CF_SECRET, command, login_gate};
+use common::{CF_ID, CF_SECRET, Run, command, env_at, login_gate, run_bin_in, with};
 use infisical_fakevault::{
     Action, CfGate, FakeVault, Generation, Identity, PermissionRule, RunningVault, VaultData,
 };
-use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const PROJECT: &str = "proj-doctor-1";
@@ -56,66 +55,24 @@ async fn vault_gen(generation: Generation, gate: CfGate, identity: Identity) -> 
 }
 
 fn env_for(base_url: &str) -> HashMap<String, String> {
-    HashMap::from([
-        ("INFISICAL_HOST_URL".into(), base_url.to_string()),
-        ("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID".into(), CLIENT_ID.into()),
-        (
-            "INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET".into(),
-            CLIENT_SECRET.into(),
-        ),
-        ("CF_ACCESS_CLIENT_ID".into(), CF_ID.into()),
-        ("CF_ACCESS_CLIENT_SECRET".into(), CF_SECRET.into()),
-        ("INFISICAL_PROJECT_ID".into(), PROJECT.into()),
-        ("INFISICAL_SCOPE".into(), "dev:/agents/warden/**".into()),
-        ("RUST_LOG".into(), "trace".into()),
-    ])
+    with(
+        env_at(base_url, CLIENT_ID, CLIENT_SECRET, PROJECT),
+        &[("INFISICAL_SCOPE", "dev:/agents/warden/**")],
+    )
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
-    }
-
-    /// The step `name` of a `--json` run.
-    fn step(&self, name: &str) -> Value {
-        self.json()["steps"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["name"] == name)
-            .cloned()
-            .unwrap_or_else(|| panic!("no step {name}: {}", self.stdout))
-    }
-
-    fn assert_no_secrets(&self) {
-        for secret in [CLIENT_SECRET, CF_SECRET, VALUE, OUTSIDE_VALUE, "api-VALUE-1b1b"] {
-            assert!(!self.stdout.contains(secret), "stdout leaks {secret}");
-            assert!(!self.stderr.contains(secret), "stderr leaks {secret}");
-        }
+fn assert_no_secrets(run: &Run) {
+    for secret in [CLIENT_SECRET, CF_SECRET, VALUE, OUTSIDE_VALUE, "api-VALUE-1b1b"] {
+        assert!(!run.stdout.contains(secret), "stdout leaks {secret}");
+        assert!(!run.stderr.contains(secret), "stderr leaks {secret}");
     }
 }
 
 async fn doctor(env: &HashMap<String, String>, args: &[&str], dir: &Path) -> Run {
     let mut argv = vec!["doctor"];
     argv.extend_from_slice(args);
-    let out = command(env, &argv)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .unwrap();
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    run.assert_no_secrets();
+    let run = run_bin_in(env, &argv, dir).await;
+    assert_no_secrets(&run);
     run
 }
 
@@ -278,12 +235,7 @@ async fn mode_a_nothing_listening_on_the_proxy_port() {
     let run = doctor(&env, &["--json", "--proxy-url", &url], plain_dir().path()).await;
     assert_eq!(run.code, 1);
     assert_step(&run, "reachable", "fail", Some("A"), &format!("lsof -i :{port}"));
-    assert!(
-        run.step("reachable")["detail"]
-            .as_str()
-            .unwrap()
-            .contains("connection refused")
-    );
+    assert!(run.detail("reachable").contains("connection refused"));
     for later in [
         "status",
         "login",
@@ -325,12 +277,7 @@ async fn mode_a_something_else_on_the_proxy_port() {
     assert_eq!(run.code, 1);
     assert_step(&run, "reachable", "pass", None, "");
     assert_step(&run, "status", "fail", Some("A"), "lsof -i :");
-    assert!(
-        run.step("status")["detail"]
-            .as_str()
-            .unwrap()
-            .contains("not this binary's proxy")
-    );
+    assert!(run.detail("status").contains("not this binary's proxy"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -358,11 +305,7 @@ async fn mode_b_access_rejects_the_service_token_both_ways() {
             Some("B"),
             "Issue or fetch a current service token",
         );
-        assert!(
-            run.step("status")["detail"].as_str().unwrap().contains(says),
-            "{}",
-            run.stdout
-        );
+        assert!(run.detail("status").contains(says), "{}", run.stdout);
         assert_eq!(run.step("login")["status"], "skip");
         assert_eq!(vault.login_count(), 0);
     }
@@ -396,12 +339,7 @@ async fn proxy_up_but_cloudflare_rejects_is_mode_b() {
     .await;
     assert_eq!(run.code, 1);
     assert_step(&run, "status", "fail", Some("B"), "CF_ACCESS_CLIENT_ID");
-    assert!(
-        run.step("status")["detail"]
-            .as_str()
-            .unwrap()
-            .contains("proxy is up")
-    );
+    assert!(run.detail("status").contains("proxy is up"));
     // The doctor itself never sent the service token to the proxy.
     assert!(vault.requests().iter().all(|r| !r.gate_passed));
 }
@@ -440,7 +378,7 @@ async fn mode_c_wrong_client_secret() {
         Some("C"),
         "Fetch the identity's current client secret",
     );
-    assert!(run.step("login")["detail"].as_str().unwrap().starts_with("401"));
+    assert!(run.detail("login").starts_with("401"));
     assert_eq!(run.step("in-scope-read")["status"], "skip");
     assert_eq!(vault.login_count(), 1, "one attempt: the vault locks after three");
 }
@@ -507,12 +445,7 @@ async fn mode_d_identity_that_can_delete() {
     assert_eq!(run.code, 1);
     assert_step(&run, "out-of-scope-read", "pass", None, "");
     assert_step(&run, "write-probe", "fail", Some("D"), "read only");
-    assert!(
-        run.step("write-probe")["detail"]
-            .as_str()
-            .unwrap()
-            .contains("can delete")
-    );
+    assert!(run.detail("write-probe").contains("can delete"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -544,7 +477,7 @@ async fn mode_e_missing_unsafe_or_committable_mcp_json() {
     let run = doctor(&env, &["--json"], dir.path()).await;
     assert_eq!(run.code, 1);
     assert_step(&run, "mcp-json", "fail", Some("E"), "not literal");
-    let detail = run.step("mcp-json")["detail"].as_str().unwrap().to_string();
+    let detail = run.detail("mcp-json");
     assert!(
         detail.contains("literal value for INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET"),
         "{detail}"
@@ -565,12 +498,7 @@ async fn mode_e_missing_unsafe_or_committable_mcp_json() {
     let run = doctor(&env, &["--json"], dir.path()).await;
     // Not gitignored is its own problem with its own fix, not "missing".
     assert_step(&run, "mcp-json", "fail", None, "add .mcp.json to .gitignore");
-    assert!(
-        !run.step("mcp-json")["detail"]
-            .as_str()
-            .unwrap()
-            .contains("literal")
-    );
+    assert!(!run.detail("mcp-json").contains("literal"));
 
     // Gitignored: passes.
     std::fs::write(dir.path().join(".gitignore"), ".mcp.json\n").unwrap();
@@ -585,12 +513,7 @@ async fn mode_e_missing_unsafe_or_committable_mcp_json() {
     .unwrap();
     let run = doctor(&env, &["--json"], dir.path()).await;
     assert_step(&run, "mcp-json", "fail", Some("E"), "");
-    assert!(
-        run.step("mcp-json")["detail"]
-            .as_str()
-            .unwrap()
-            .contains("Node server")
-    );
+    assert!(run.detail("mcp-json").contains("Node server"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -602,12 +525,7 @@ async fn configuration_errors_exit_2_before_any_network_call() {
     assert_eq!(run.code, 2);
     assert_eq!(run.json()["ok"], false);
     assert_step(&run, "config", "fail", None, "--scope");
-    assert!(
-        run.step("config")["detail"]
-            .as_str()
-            .unwrap()
-            .contains("INFISICAL_SCOPE")
-    );
+    assert!(run.detail("config").contains("INFISICAL_SCOPE"));
     assert_eq!(run.step("reachable")["status"], "skip");
     assert!(vault.requests().is_empty());
 

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use common::{BIN, start_vault};
+use common::{BIN, doctor_step, start_vault};
 use infisical_fakevault::{self as fakevault, CfGate, Generation};
 
 const README: &str = include_str!("../README.md");
@@ -173,15 +173,7 @@ async fn claude_code_connects_with_the_readme_entry_and_doctor_agrees() {
     // scope and environment, though neither is exported in this shell.
     let out = run(&env, dir.path(), BIN, &["doctor", "--json"]);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let step = |name: &str| {
-        report["steps"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["name"] == name)
-            .cloned()
-            .unwrap()
-    };
+    let step = |name: &str| doctor_step(&report, name);
     let config = step("config");
     let detail = config["detail"].as_str().unwrap();
     assert!(
@@ -227,13 +219,7 @@ async fn an_unset_cloudflare_reference_is_named_with_the_line_to_delete() {
 
     let out = run(&env, dir.path(), BIN, &["doctor", "--json"]);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let step = report["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "mcp-json")
-        .cloned()
-        .unwrap();
+    let step = doctor_step(&report, "mcp-json");
     assert_eq!(step["status"], "fail", "{step}");
     assert!(step.get("failureMode").is_none(), "{step}");
     let detail = step["detail"].as_str().unwrap();

@@ -164,13 +164,7 @@ async fn proxy_logs_no_secret_under_any_filter() {
             .await
             .unwrap();
         assert!(r.text().await.unwrap().contains(IN_SCOPE_VALUE));
-        proxy.signal("TERM");
-        let (status, proxy) = tokio::task::spawn_blocking(move || {
-            let s = proxy.wait_exit();
-            (s, proxy)
-        })
-        .await
-        .unwrap();
+        let (status, proxy) = proxy.stop().await;
         assert!(status.success());
         assert_clean(
             "proxy",

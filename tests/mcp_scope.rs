@@ -125,17 +125,10 @@ async fn vault(generation: Generation) -> RunningVault {
 }
 
 fn env_for(vault: &RunningVault, client: (&str, &str)) -> HashMap<String, String> {
-    HashMap::from([
-        ("INFISICAL_HOST_URL".into(), vault.base_url()),
-        ("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID".into(), client.0.into()),
-        ("INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET".into(), client.1.into()),
-        ("CF_ACCESS_CLIENT_ID".into(), CF_ID.into()),
-        ("CF_ACCESS_CLIENT_SECRET".into(), CF_SECRET.into()),
-        ("INFISICAL_PROJECT_ID".into(), PROJECT.into()),
-        ("INFISICAL_ENVIRONMENT".into(), "dev".into()),
-        ("INFISICAL_SCOPE".into(), SCOPE.into()),
-        ("RUST_LOG".into(), "trace".into()),
-    ])
+    common::with(
+        common::vault_env(vault, client.0, client.1, PROJECT),
+        &[("INFISICAL_ENVIRONMENT", "dev"), ("INFISICAL_SCOPE", SCOPE)],
+    )
 }
 
 fn query<'a>(r: &'a RecordedRequest, key: &str) -> Option<&'a str> {

@@ -136,25 +136,17 @@ async fn vault_with(data: VaultData, generation: Generation, gate: CfGate, id: I
 }
 
 fn env_for(vault: &RunningVault) -> HashMap<String, String> {
-    HashMap::from([
-        ("INFISICAL_HOST_URL".into(), vault.base_url()),
-        ("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID".into(), CLIENT_ID.into()),
-        (
-            "INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET".into(),
-            CLIENT_SECRET.into(),
-        ),
-        ("CF_ACCESS_CLIENT_ID".into(), CF_ID.into()),
-        ("CF_ACCESS_CLIENT_SECRET".into(), CF_SECRET.into()),
-        ("INFISICAL_PROJECT_ID".into(), PROJECT.into()),
-        ("INFISICAL_ENVIRONMENT".into(), "dev".into()),
-        ("INFISICAL_SCOPE".into(), "dev:/agents/warden/**".into()),
-        ("RUST_LOG".into(), "trace".into()),
-    ])
+    with(
+        vault_env(vault, CLIENT_ID, CLIENT_SECRET, PROJECT),
+        &[
+            ("INFISICAL_ENVIRONMENT", "dev"),
+            ("INFISICAL_SCOPE", "dev:/agents/warden/**"),
+        ],
+    )
 }
 
-fn set(mut env: HashMap<String, String>, key: &str, value: &str) -> HashMap<String, String> {
-    env.insert(key.into(), value.into());
-    env
+fn set(env: HashMap<String, String>, key: &str, value: &str) -> HashMap<String, String> {
+    with(env, &[(key, value)])
 }
 
 #[tokio::test]

@@ -10,9 +10,8 @@
 mod common;
 
 use std::collections::HashMap;
-use std::process::Stdio;
 
-use common::{CF_ID, CF_SECRET, Run, command, login_gate, run_bin, start, vault_env, with_token};
+use common::{CF_ID, CF_SECRET, Run, login_gate, run_bin, start, vault_env, with_token};
 use infisical_fakevault::{Action, FakeVault, Generation, Identity, PermissionRule, RunningVault, VaultData};
 use serde_json::Value;
 
@@ -629,22 +628,9 @@ async fn doctor_flags_an_identity_that_can_read_the_credential_store() {
             let mut env = env_for(&vault, id, secret);
             env.insert("INFISICAL_SCOPE".into(), format!("prod:{glob}"));
             let dir = tempfile::tempdir().unwrap();
-            let out = command(&env, &["doctor", "--json"])
-                .current_dir(dir.path())
-                .stdin(Stdio::null())
-                .output()
-                .await
-                .unwrap();
-            let stdout = String::from_utf8_lossy(&out.stdout);
-            assert!(!stdout.contains(OTHER_AGENT_SECRET) && !stdout.contains(secret));
-            let doc: Value = serde_json::from_str(&stdout).unwrap();
-            let step = doc["steps"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|s| s["name"] == "credential-store")
-                .cloned()
-                .unwrap();
+            let run = common::run_bin_in(&env, &["doctor", "--json"], dir.path()).await;
+            assert!(!run.stdout.contains(OTHER_AGENT_SECRET) && !run.stdout.contains(secret));
+            let step = run.step("credential-store");
             assert_eq!(step["status"], expected, "{generation:?} {glob}: {step}");
             if expected == "fail" {
                 let detail = step["detail"].as_str().unwrap();
@@ -652,7 +638,7 @@ async fn doctor_flags_an_identity_that_can_read_the_credential_store() {
                     detail.contains("prod:/MooseQuest/identities/other-agent/OTHER_AGENT_CLIENT_SECRET"),
                     "{detail}"
                 );
-                assert_eq!(out.status.code(), Some(1));
+                assert_eq!(run.code, 1);
             }
         }
     }

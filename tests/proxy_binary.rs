@@ -146,14 +146,9 @@ async fn sigterm_drains_the_request_in_flight_then_exits() {
     assert!(proxy.child.try_wait().unwrap().is_none());
     up.release();
     assert_eq!(in_flight.await.unwrap(), "held and released");
-    let status = tokio::task::spawn_blocking(move || {
-        let s = proxy.wait_exit();
-        (s, proxy)
-    })
-    .await
-    .unwrap();
-    assert!(status.0.success(), "{:#?}", status.1.stderr);
-    assert!(status.1.stderr_text().contains("vault proxy stopped"));
+    let (status, proxy) = proxy.exit().await;
+    assert!(status.success(), "{:#?}", proxy.stderr);
+    assert!(proxy.stderr_text().contains("vault proxy stopped"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -185,13 +180,7 @@ async fn logs_carry_no_credentials_query_values_or_bodies() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
-    proxy.signal("TERM");
-    let (status, proxy) = tokio::task::spawn_blocking(move || {
-        let s = proxy.wait_exit();
-        (s, proxy)
-    })
-    .await
-    .unwrap();
+    let (status, proxy) = proxy.stop().await;
     assert!(status.success());
     let log = proxy.stderr_text();
     for secret in [
@@ -238,10 +227,7 @@ fn curl(args: &[&str]) -> (i32, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn curl_through_the_proxy() {
-    let vault = fake_vault().await;
-    let env = fake_env(&vault);
-    let mut proxy = spawn_binary(&["proxy", "--listen", "127.0.0.1:0"], &env_refs(&env));
-    proxy.wait_listening();
+    let (vault, proxy) = proxy_to_fake_vault(&["proxy", "--listen", "127.0.0.1:0"]).await;
     let url = |p: &str| proxy.url(p);
     let run = |args: Vec<String>| {
         tokio::task::spawn_blocking(move || curl(&args.iter().map(String::as_str).collect::<Vec<_>>()))
@@ -348,13 +334,7 @@ async fn a_scope_glob_that_leaves_out_its_folder_is_logged_at_start_up() {
         &env,
     );
     proxy.wait_listening();
-    proxy.signal("TERM");
-    let (status, proxy) = tokio::task::spawn_blocking(move || {
-        let s = proxy.wait_exit();
-        (s, proxy)
-    })
-    .await
-    .unwrap();
+    let (status, proxy) = proxy.stop().await;
     assert!(status.success());
     let log = proxy.stderr_text();
     assert!(

@@ -54,10 +54,7 @@ async fn python_sdk_logs_in_and_reads_through_the_proxy() {
     if !enabled("python_sdk", &python()) {
         return;
     }
-    let vault = fake_vault().await;
-    let env = fake_env(&vault);
-    let mut proxy = spawn_binary(&["proxy", "--listen", "127.0.0.1:0"], &env_refs(&env));
-    proxy.wait_listening();
+    let (vault, proxy) = proxy_to_fake_vault(&["proxy", "--listen", "127.0.0.1:0"]).await;
     let script = r#"
 import os
 from infisical_sdk import InfisicalSDKClient
@@ -140,10 +137,7 @@ async fn official_node_mcp_server_logs_in_and_reads_through_the_proxy() {
     if !enabled("node_mcp", &official_server_js()) {
         return;
     }
-    let vault = fake_vault().await;
-    let env = fake_env(&vault);
-    let mut proxy = spawn_binary(&["--proxy", "--listen", "127.0.0.1:0"], &env_refs(&env));
-    proxy.wait_listening();
+    let (vault, proxy) = proxy_to_fake_vault(&["--proxy", "--listen", "127.0.0.1:0"]).await;
     // The runbook's proxy setup: INFISICAL_HOST_URL points at the proxy.
     let host_url = format!("http://localhost:{}", proxy.addr.unwrap().port());
     let text = tokio::task::spawn_blocking(move || {

@@ -7,10 +7,9 @@
 mod common;
 
 use std::collections::HashMap;
-use std::process::Stdio;
 
 use clap::Parser;
-use common::{CF_ID, CF_SECRET, command, is_error, login_gate, serve, start_vault, structured, text};
+use common::{CF_ID, CF_SECRET, is_error, login_gate, run_bin_in, serve, start_vault, structured, text};
 use infisical_fakevault::{self as fakevault, Generation};
 use infisical_mcp_rs::agent::proxy::ProxyArgs;
 use infisical_mcp_rs::config::{ConfigError, HOST_VARS, ServeArgs};
@@ -214,14 +213,8 @@ async fn serve_and_doctor_run_on_the_seed_runbook_names() {
 
     // doctor: passes its configuration step and names the names it used.
     let dir = tempfile::tempdir().unwrap();
-    let out = command(&env, &["doctor", "--json"])
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let config = &report["steps"][0];
+    let run = run_bin_in(&env, &["doctor", "--json"], dir.path()).await;
+    let config = run.step("config");
     assert_eq!(config["name"], json!("config"));
     assert_eq!(config["status"], json!("pass"), "{config}");
     let detail = config["detail"].as_str().unwrap();
@@ -233,25 +226,17 @@ async fn serve_and_doctor_run_on_the_seed_runbook_names() {
     ] {
         assert!(detail.contains(named), "{named} missing: {detail}");
     }
-    assert!(!String::from_utf8_lossy(&out.stdout).contains(fakevault::DEMO_CLIENT_SECRET));
+    assert!(!run.stdout.contains(fakevault::DEMO_CLIENT_SECRET));
 
     // A disagreeing alias turns the step into a warning that says which wins.
     let mut conflicting = env.clone();
     conflicting.insert("INFISICAL_ENVIRONMENT".into(), "prod".into());
-    let out = command(&conflicting, &["doctor", "--json"])
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let config = &report["steps"][0];
-    assert_eq!(config["status"], json!("warn"), "{config}");
+    let run = run_bin_in(&conflicting, &["doctor", "--json"], dir.path()).await;
+    assert_eq!(run.step("config")["status"], json!("warn"), "{}", run.stdout);
     assert!(
-        config["detail"]
-            .as_str()
-            .unwrap()
+        run.detail("config")
             .contains("INFISICAL_ENV=dev is ignored: INFISICAL_ENVIRONMENT (prod) wins"),
-        "{config}"
+        "{}",
+        run.stdout
     );
 }

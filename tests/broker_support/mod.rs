@@ -17,6 +17,8 @@ use infisical_fakevault::{self as fakevault, CfGate, FakeVault, RunningVault, Se
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 use tokio_rustls::rustls;
 
+pub use crate::proxy_support::{Binary, spawn_binary};
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_infisical-mcp-rs");
 pub const PROJECT: &str = fakevault::DEMO_PROJECT_ID;
 pub const FOLDER: &str = "/agents/warden/api";
@@ -140,6 +142,11 @@ impl Upstream {
 
     pub fn seen(&self) -> Vec<Seen> {
         self.seen.lock().unwrap().clone()
+    }
+
+    /// The requests that asked for `target`.
+    pub fn seen_at(&self, target: &str) -> Vec<Seen> {
+        self.seen().into_iter().filter(|s| s.target == target).collect()
     }
 
     /// The installation-token mints the fake GitHub answered.
@@ -449,91 +456,35 @@ paths = ["/echo/**"]
 
 /// The real binary, started as a broker; its stderr is collected line by line.
 pub struct Broker {
-    pub child: std::process::Child,
+    pub bin: Binary,
     pub addr: SocketAddr,
-    lines: std::sync::mpsc::Receiver<String>,
-    pub stderr: Vec<String>,
 }
 
-pub fn spawn(
-    args: &[&str],
-    env: &HashMap<String, String>,
-) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
-    use std::io::BufRead;
-    let mut cmd = std::process::Command::new(BIN);
-    cmd.arg("broker")
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(env)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    (child, rx)
+/// `infisical-mcp-rs broker ARGS` with only `env` (plus PATH) set.
+pub fn spawn(args: &[&str], env: &HashMap<String, String>) -> Binary {
+    let mut argv = vec!["broker"];
+    argv.extend_from_slice(args);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    spawn_binary(&argv, &env)
 }
 
 impl Broker {
     /// Starts the broker and waits for its "listening" line to learn the port.
     pub fn start(args: &[&str], env: &HashMap<String, String>) -> Broker {
-        let (child, lines) = spawn(args, env);
-        let mut stderr = Vec::new();
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            let line = lines
-                .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("broker did not start: {stderr:#?}"));
-            stderr.push(line.clone());
-            if line.contains("credential broker listening") {
-                let start = line.find("listen=http://").unwrap() + "listen=http://".len();
-                let addr = line[start..]
-                    .split_whitespace()
-                    .next()
-                    .unwrap()
-                    .trim_matches('"')
-                    .parse()
-                    .unwrap();
-                return Broker {
-                    child,
-                    addr,
-                    lines,
-                    stderr,
-                };
-            }
-        }
+        let mut bin = spawn(args, env);
+        let addr = bin.wait_listening_on("credential broker listening");
+        Broker { bin, addr }
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
+        self.bin.url(path)
     }
 
     /// Stops the broker and returns everything it wrote to stderr.
     pub fn stop(mut self) -> String {
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
-            self.stderr.push(line);
-        }
-        self.stderr.join("\n")
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
+        self.bin.signal("TERM");
+        self.bin.wait_exit();
+        self.bin.stderr_text()
     }
 }
 

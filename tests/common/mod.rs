@@ -6,6 +6,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 
@@ -57,8 +58,18 @@ pub fn vault_env(
     client_secret: &str,
     project: &str,
 ) -> HashMap<String, String> {
+    env_at(&vault.base_url(), client_id, client_secret, project)
+}
+
+/// [`vault_env`] for a vault at any URL (one that is down, a proxy, a typo).
+pub fn env_at(
+    base_url: &str,
+    client_id: &str,
+    client_secret: &str,
+    project: &str,
+) -> HashMap<String, String> {
     HashMap::from([
-        ("INFISICAL_HOST_URL".into(), vault.base_url()),
+        ("INFISICAL_HOST_URL".into(), base_url.to_string()),
         ("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID".into(), client_id.into()),
         (
             "INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET".into(),
@@ -69,6 +80,14 @@ pub fn vault_env(
         ("INFISICAL_PROJECT_ID".into(), project.into()),
         ("RUST_LOG".into(), "trace".into()),
     ])
+}
+
+/// `env` with `pairs` added (or replaced).
+pub fn with(mut env: HashMap<String, String>, pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    for (key, value) in pairs {
+        env.insert((*key).into(), (*value).into());
+    }
+    env
 }
 
 /// `env` logging in with a pre-issued `token` instead of universal auth.
@@ -108,11 +127,48 @@ impl Run {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", self.stdout, self.stderr))
     }
+
+    /// The step `name` of a `doctor --json` run.
+    pub fn step(&self, name: &str) -> Value {
+        doctor_step(&self.json(), name)
+    }
+
+    /// The detail line of that step.
+    pub fn detail(&self, name: &str) -> String {
+        self.step(name)["detail"].as_str().unwrap_or_default().to_string()
+    }
+}
+
+/// The first step named `name` of a `doctor --json` report.
+pub fn doctor_step(report: &Value, name: &str) -> Value {
+    doctor_steps(report, name)
+        .first()
+        .copied()
+        .cloned()
+        .unwrap_or_else(|| panic!("no step {name}: {report}"))
+}
+
+/// Every step named `name` of a `doctor --json` report, in order.
+pub fn doctor_steps<'a>(report: &'a Value, name: &str) -> Vec<&'a Value> {
+    report["steps"]
+        .as_array()
+        .map(|steps| steps.iter().filter(|s| s["name"] == name).collect())
+        .unwrap_or_default()
 }
 
 /// Runs the binary with `env` only and `args`, stdin closed.
 pub async fn run_bin(env: &HashMap<String, String>, args: &[&str]) -> Run {
-    let out = command(env, args).stdin(Stdio::null()).output().await.unwrap();
+    run_bin_in(env, args, Path::new(".")).await
+}
+
+/// [`run_bin`] in the folder `dir`.
+pub async fn run_bin_in(env: &HashMap<String, String>, args: &[&str], dir: &Path) -> Run {
+    let out = command(env, args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .unwrap();
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -439,14 +439,26 @@ impl Binary {
 
     /// Waits for the proxy's "listening" line and records its address.
     pub fn wait_listening(&mut self) -> SocketAddr {
+        self.wait_listening_on("vault proxy listening")
+    }
+
+    /// Waits for the line holding `phrase` and `listen=http://ADDR`, and
+    /// records the address.
+    pub fn wait_listening_on(&mut self, phrase: &str) -> SocketAddr {
         assert!(
-            self.wait_for_line("vault proxy listening"),
-            "proxy did not start: {:#?}",
+            self.wait_for_line(phrase),
+            "'{phrase}' never came: {:#?}",
             self.stderr
         );
         let line = self.stderr.last().unwrap();
         let start = line.find("listen=http://").unwrap() + "listen=http://".len();
-        let addr: SocketAddr = line[start..].split_whitespace().next().unwrap().parse().unwrap();
+        let addr: SocketAddr = line[start..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .trim_matches('"')
+            .parse()
+            .unwrap();
         self.addr = Some(addr);
         addr
     }
@@ -489,6 +501,24 @@ impl Binary {
 
     pub fn stderr_text(&self) -> String {
         self.stderr.join("\n")
+    }
+
+    /// Sends SIGTERM and waits (off the async runtime) for the exit; the
+    /// exit status, and the binary with all of its stderr.
+    pub async fn stop(self) -> (std::process::ExitStatus, Binary) {
+        self.signal("TERM");
+        self.exit().await
+    }
+
+    /// Waits (off the async runtime) for the exit; the exit status, and the
+    /// binary with all of its stderr.
+    pub async fn exit(self) -> (std::process::ExitStatus, Binary) {
+        tokio::task::spawn_blocking(move || {
+            let mut bin = self;
+            (bin.wait_exit(), bin)
+        })
+        .await
+        .unwrap()
     }
 
     /// Peak resident memory (VmHWM) and current (VmRSS), in KiB (Linux).
@@ -550,6 +580,16 @@ pub fn fake_env(vault: &RunningVault) -> Vec<(&'static str, String)> {
         ("CF_ACCESS_CLIENT_SECRET", CF_SECRET.to_string()),
         ("INFISICAL_USER_AGENT", USER_AGENT.to_string()),
     ]
+}
+
+/// The fake vault, and the real binary started with `args` in front of it
+/// and listening.
+pub async fn proxy_to_fake_vault(args: &[&str]) -> (RunningVault, Binary) {
+    let vault = fake_vault().await;
+    let env = fake_env(&vault);
+    let mut proxy = spawn_binary(args, &env_refs(&env));
+    proxy.wait_listening();
+    (vault, proxy)
 }
 
 /// Logs in through the proxy with the demo identity; returns the token.

@@ -6,6 +6,7 @@
 //! tests/clients; a local run without them skips, CI without them fails.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
 use std::path::Path;
 use std::process::Command;
 
@@ -102,12 +103,7 @@ fn the_inspector_cli_calls_every_tool_with_typed_arguments() {
         return;
     }
     let listed = inspector(&cli, "tools/list", None, &[]);
-    let names: Vec<&str> = listed["tools"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = common::strings_of(&listed["tools"], "name");
     assert_eq!(names, ["get-secret", "list-secrets", "list-folders"]);
 
     let folders = inspector(&cli, "tools/call", Some("list-folders"), &["recursive=true"]);

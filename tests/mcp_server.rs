@@ -463,12 +463,7 @@ async fn list_secrets_gives_names_and_expiry_but_never_values() {
         .await;
     assert!(!is_error(&result), "{}", text(&result));
     let out = structured(&result);
-    let keys: Vec<&str> = out["secrets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["secretKey"].as_str().unwrap())
-        .collect();
+    let keys: Vec<&str> = common::strings_of(&out["secrets"], "secretKey");
     for key in ["DB_PASSWORD", "TLS_KEY_PEM", "UNICODE_VALUE", "NESTED_KEY"] {
         assert!(keys.contains(&key), "{key} missing from {keys:?}");
     }

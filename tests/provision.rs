@@ -275,12 +275,7 @@ async fn full_flow(generation: Generation) {
         json["apiGeneration"].as_str().unwrap().starts_with("2024"),
         legacy
     );
-    let exports: Vec<&str> = json["export"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["variable"].as_str().unwrap())
-        .collect();
+    let exports: Vec<&str> = common::strings_of(&json["export"], "variable");
     assert!(exports.contains(&"MCP_PROBE_AGENT_CLIENT_SECRET"), "{exports:?}");
     assert!(
         json["mcpConfig"]

@@ -8,6 +8,7 @@
 //! `dev:/agents/warden/**`), then its recorded answer is checked.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
 use infisical_mcp_rs::agent::proxy::answer::{self, Checked};
 use infisical_mcp_rs::agent::proxy::policy::Plan;
 use infisical_mcp_rs::agent::proxy::{Policy, ScopeRule};
@@ -155,12 +156,7 @@ fn folder_listings_are_asked_by_path_and_filtered() {
     // The older build ignores `directory` without `path` and lists the root:
     // the CLI's spelling is sent as `path`.
     let rec = record("folders-directory-param");
-    let names: Vec<&str> = rec["body"]["folders"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = common::strings_of(&rec["body"]["folders"], "name");
     assert!(
         names.contains(&"agents"),
         "the recording shows the root: {names:?}"
@@ -171,11 +167,6 @@ fn folder_listings_are_asked_by_path_and_filtered() {
 
     let (_, original, out) = checked("folders-parent");
     let out = out.unwrap_or(original.clone());
-    let kept: Vec<&str> = out["folders"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["name"].as_str().unwrap())
-        .collect();
+    let kept: Vec<&str> = common::strings_of(&out["folders"], "name");
     assert_eq!(kept, ["warden"], "recorded: {original}");
 }

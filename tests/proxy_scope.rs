@@ -5,6 +5,7 @@
 //! know are refused, and `--allow-remote` needs a client token.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
 mod proxy_support;
 
 use infisical_fakevault::{CfGate, FakeVault, Generation, Identity, PermissionRule, RunningVault, VaultData};
@@ -249,12 +250,7 @@ async fn a_recursive_listing_is_filtered_to_the_scope() {
                 get(&proxy.url(""), &route(None, "/agents", "&recursive=true"), &token).await;
             assert_eq!(status, 200, "{generation:?}: {body}");
             let v: Value = serde_json::from_str(&body).unwrap();
-            let mut keys: Vec<&str> = v["secrets"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|s| s["secretKey"].as_str().unwrap())
-                .collect();
+            let mut keys: Vec<&str> = common::strings_of(&v["secrets"], "secretKey");
             keys.sort_unstable();
             assert_eq!(
                 keys,
@@ -286,12 +282,7 @@ async fn folder_listings_show_only_the_way_into_the_scope() {
         let (status, _, body) = get(&proxy.url(""), &target, &token).await;
         assert_eq!(status, 200, "{body}");
         let v: Value = serde_json::from_str(&body).unwrap();
-        let names: Vec<&str> = v["folders"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["name"].as_str().unwrap())
-            .collect();
+        let names: Vec<&str> = common::strings_of(&v["folders"], "name");
         assert_eq!(names, ["warden"], "{target}");
     }
 }

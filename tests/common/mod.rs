@@ -139,6 +139,20 @@ impl Run {
     }
 }
 
+/// The string `field` of each object in the JSON array `list`, in order
+/// (panics on anything else: the tests' answers are known shapes).
+pub fn strings_of<'a>(list: &'a Value, field: &str) -> Vec<&'a str> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not an array: {list}"))
+        .iter()
+        .map(|item| {
+            item[field]
+                .as_str()
+                .unwrap_or_else(|| panic!("no string {field} in {item}"))
+        })
+        .collect()
+}
+
 /// The first step named `name` of a `doctor --json` report.
 pub fn doctor_step(report: &Value, name: &str) -> Value {
     doctor_steps(report, name)

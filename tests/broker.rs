@@ -562,15 +562,9 @@ async fn doctor_checks_every_rule() {
     let (w, vault) = world().await;
     let mut env = broker_env(&vault);
     env.insert("INFISICAL_BROKER_UPSTREAM_CA".into(), w.ca.clone());
-    let out = tokio::process::Command::new(BIN)
-        .args(["doctor", "--json", "--broker-rules", &w.rules])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(&env)
-        .output()
-        .await
-        .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let args = ["doctor", "--json", "--broker-rules", &w.rules];
+    let run = common::run_bin(&env, &args).await;
+    let report = run.json();
     let rules = common::doctor_steps(&report, "broker-rule");
     assert_eq!(rules.len(), 4, "{report}");
     for step in &rules {
@@ -584,24 +578,11 @@ async fn doctor_checks_every_rule() {
         "{}",
         rules[2]
     );
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_clean("doctor output", &text);
+    assert_clean("doctor output", &format!("{}{}", run.stdout, run.stderr));
 
     // Without the CA the handshake fails, and the step says how to fix it.
     env.remove("INFISICAL_BROKER_UPSTREAM_CA");
-    let out = tokio::process::Command::new(BIN)
-        .args(["doctor", "--json", "--broker-rules", &w.rules])
-        .env_clear()
-        .envs(&env)
-        .output()
-        .await
-        .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let failed = common::doctor_step(&report, "broker-rule");
+    let failed = common::doctor_step(&common::run_bin(&env, &args).await.json(), "broker-rule");
     assert_eq!(failed["status"], "fail", "{failed}");
     assert!(
         failed["fix"].as_str().unwrap().contains("--upstream-ca"),

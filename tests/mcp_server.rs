@@ -1007,16 +1007,7 @@ async fn nothing_secret_reaches_stderr_even_at_trace_level() {
         CF_SECRET.into(),
     ];
     forbidden.extend(tokens);
-    for needle in forbidden {
-        if let Some(pos) = stderr.find(&needle) {
-            let line_start = stderr[..pos].rfind('\n').map_or(0, |i| i + 1);
-            let context: String = stderr[line_start..pos].chars().take(200).collect();
-            panic!(
-                "secret material in stderr: {}… on a line starting: {context}",
-                &needle[..6.min(needle.len())]
-            );
-        }
-    }
+    assert_absent("stderr", &stderr, &forbidden);
 }
 
 /// Raw stdio, no client library: initialize, then close stdin or signal.

@@ -5,6 +5,7 @@
 //! is never used again: the next request gets a fresh one, not an error.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
 mod proxy_support;
 
 use std::collections::HashSet;
@@ -16,7 +17,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use infisical_mcp_rs::agent::proxy::{self, ProxySettings};
 use proxy_support::*;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
@@ -91,13 +92,8 @@ async fn closing_upstream() -> (SocketAddr, Arc<AtomicUsize>, mpsc::UnboundedRec
             counter.fetch_add(1, Ordering::SeqCst);
             let closed_tx = closed_tx.clone();
             tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
+                if common::read_request(&mut stream).await.is_none() {
+                    return;
                 }
                 let body = r#"{"ok":true}"#;
                 let answer = format!(

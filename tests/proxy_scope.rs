@@ -59,22 +59,15 @@ fn data() -> VaultData {
 }
 
 async fn vault(generation: Generation) -> RunningVault {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    FakeVault::new(data())
-        .generation(generation)
-        .gate(CfGate::LoginRedirect {
-            client_id: CF_ID.into(),
-            client_secret: CF_SECRET.into(),
-        })
-        // Wider than the proxy's scope: the vault alone would serve it all.
-        .identity(Identity::new(
-            ID,
-            SECRET,
-            vec![PermissionRule::read("dev", "/**")],
-        ))
-        .start(listener)
-        .await
-        .unwrap()
+    // Wider than the proxy's scope: the vault alone would serve it all.
+    let wide = Identity::new(ID, SECRET, vec![PermissionRule::read("dev", "/**")]);
+    common::start(
+        FakeVault::new(data())
+            .generation(generation)
+            .gate(common::login_gate())
+            .identity(wide),
+    )
+    .await
 }
 
 fn scoped(vault: &RunningVault) -> ProxySettings {

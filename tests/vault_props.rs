@@ -6,6 +6,8 @@
 //! whatever the case generated.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,7 +17,7 @@ use infisical_mcp_rs::vault::{ListOptions, Location, ReadOptions, VaultClient};
 use proptest::prelude::*;
 use secrecy::SecretString;
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 /// One canned HTTP answer.
 #[derive(Debug, Clone)]
@@ -41,33 +43,9 @@ async fn serve(script: Arc<Mutex<Script>>) -> String {
         while let Ok((mut socket, _)) = listener.accept().await {
             let script = script.clone();
             tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match socket.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let text = String::from_utf8_lossy(&head).to_string();
-                // The request body is read too: closing a socket with unread
-                // bytes resets it, which the client would retry.
-                let end = head.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(0) + 4;
-                let length = text
-                    .lines()
-                    .find_map(|l| {
-                        l.to_ascii_lowercase()
-                            .strip_prefix("content-length:")
-                            .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                    })
-                    .unwrap_or(0);
-                let mut have = head.len() - end;
-                while have < length {
-                    match socket.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => have += n,
-                    }
-                }
+                let Some((text, _body)) = common::read_request(&mut socket).await else {
+                    return;
+                };
                 let canned = {
                     let s = script.lock().unwrap();
                     if text.contains("/auth/") {

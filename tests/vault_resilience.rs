@@ -27,6 +27,11 @@ async fn vault(generation: Generation, identity: Identity) -> RunningVault {
         .project(PROJECT, "p", "p")
         .environment(PROJECT, "dev", "Development")
         .secret(PROJECT, "dev", "/app", "API_KEY", "value-RES-1");
+    gated(data, generation, identity).await
+}
+
+/// `data` behind the Access gate, served to `identity`.
+async fn gated(data: VaultData, generation: Generation, identity: Identity) -> RunningVault {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     FakeVault::new(data)
         .generation(generation)
@@ -480,17 +485,7 @@ fn folders_with_companions() -> VaultData {
 }
 
 async fn companions_vault(generation: Generation) -> RunningVault {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    FakeVault::new(folders_with_companions())
-        .generation(generation)
-        .gate(CfGate::LoginRedirect {
-            client_id: CF_ID.into(),
-            client_secret: CF_SECRET.into(),
-        })
-        .identity(identity())
-        .start(listener)
-        .await
-        .unwrap()
+    gated(folders_with_companions(), generation, identity()).await
 }
 
 /// A value that was read is served even when its metadata could not be:

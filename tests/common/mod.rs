@@ -139,6 +139,41 @@ impl Run {
     }
 }
 
+/// Reads one HTTP/1.1 request from a raw socket: its head as text, and its
+/// body (by `content-length`) read off the socket, because closing a socket
+/// with unread bytes resets it, which a client would retry. `None` when the
+/// peer closes first.
+pub async fn read_request<S: tokio::io::AsyncRead + Unpin>(socket: &mut S) -> Option<(String, Vec<u8>)> {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    let end = loop {
+        if let Some(at) = head.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+        match socket.read(&mut buf).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    };
+    let mut body = head.split_off(end);
+    let text = String::from_utf8_lossy(&head).into_owned();
+    let length = text
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+        })
+        .unwrap_or(0);
+    while body.len() < length {
+        match socket.read(&mut buf).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => body.extend_from_slice(&buf[..n]),
+        }
+    }
+    Some((text, body))
+}
+
 /// The string `field` of each object in the JSON array `list`, in order
 /// (panics on anything else: the tests' answers are known shapes).
 pub fn strings_of<'a>(list: &'a Value, field: &str) -> Vec<&'a str> {
@@ -151,6 +186,21 @@ pub fn strings_of<'a>(list: &'a Value, field: &str) -> Vec<&'a str> {
                 .unwrap_or_else(|| panic!("no string {field} in {item}"))
         })
         .collect()
+}
+
+/// Fails, naming `what` and the start of the line, when `text` holds any
+/// of `needles` (secret material that must never be printed or logged).
+pub fn assert_absent(what: &str, text: &str, needles: &[String]) {
+    for needle in needles {
+        if let Some(pos) = text.find(needle.as_str()) {
+            let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
+            let context: String = text[line_start..pos].chars().take(160).collect();
+            panic!(
+                "{what}: secret material ({}…) on a line starting: {context}",
+                &needle[..6.min(needle.len())]
+            );
+        }
+    }
 }
 
 /// The first step named `name` of a `doctor --json` report.

@@ -2,6 +2,8 @@
 //! message that names the variable and the fix, before any network call.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::io::Write;
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
@@ -211,24 +213,26 @@ fn the_secret_value_of_a_bad_variable_is_never_echoed() {
 fn help_lists_every_environment_variable() {
     let out = Command::new(BIN).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
-    for var in [
-        "INFISICAL_HOST_URL",
-        "INFISICAL_DOMAIN",
-        "INFISICAL_API_URL",
-        "INFISICAL_UNIVERSAL_AUTH_CLIENT_ID",
-        "INFISICAL_CLIENT_ID",
-        "INFISICAL_CLIENT_SECRET",
-        "INFISICAL_TOKEN",
-        "CF_ACCESS_CLIENT_ID",
-        "CF_ACCESS_CLIENT_SECRET",
-        "INFISICAL_PROJECT_ID",
-        "INFISICAL_ENVIRONMENT",
-        "INFISICAL_SECRET_PATH",
-        "INFISICAL_SCOPE",
-        "INFISICAL_USER_AGENT",
-    ] {
-        assert!(help.contains(var), "--help does not mention {var}");
-    }
+    common::assert_contains_all(
+        "--help",
+        &help,
+        &[
+            "INFISICAL_HOST_URL",
+            "INFISICAL_DOMAIN",
+            "INFISICAL_API_URL",
+            "INFISICAL_UNIVERSAL_AUTH_CLIENT_ID",
+            "INFISICAL_CLIENT_ID",
+            "INFISICAL_CLIENT_SECRET",
+            "INFISICAL_TOKEN",
+            "CF_ACCESS_CLIENT_ID",
+            "CF_ACCESS_CLIENT_SECRET",
+            "INFISICAL_PROJECT_ID",
+            "INFISICAL_ENVIRONMENT",
+            "INFISICAL_SECRET_PATH",
+            "INFISICAL_SCOPE",
+            "INFISICAL_USER_AGENT",
+        ],
+    );
 }
 
 #[test]

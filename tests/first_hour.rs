@@ -24,16 +24,7 @@ fn claude_bin() -> Option<PathBuf> {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/clients/node_modules/.bin/claude"
     ));
-    if bin.exists() {
-        return Some(bin.to_path_buf());
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "the claude CLI is not installed in CI: .ci/run must install it ({})",
-        bin.display()
-    );
-    eprintln!("skipping: the claude CLI is not installed (npm ci --prefix tests/clients)");
-    None
+    common::client_installed(bin, "the claude CLI (npm ci --prefix tests/clients)").then(|| bin.to_path_buf())
 }
 
 /// The shell of a user who followed the README: the vault's URL, the

@@ -18,20 +18,6 @@ fn clients_dir() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients"))
 }
 
-/// Whether the client is installed; in CI its absence is a failure.
-fn installed(marker: &Path, what: &str) -> bool {
-    if marker.exists() {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{what} is not installed in CI: .ci/run must install it ({})",
-        marker.display()
-    );
-    eprintln!("skipping: {what} not installed (see .ci/run)");
-    false
-}
-
 fn check(mut cmd: Command, what: &str) {
     let out = cmd.output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -49,7 +35,7 @@ fn check(mut cmd: Command, what: &str) {
 #[test]
 fn the_typescript_sdk_client_accepts_every_result() {
     let dir = clients_dir();
-    if !installed(
+    if !common::client_installed(
         &dir.join("node_modules/@modelcontextprotocol/sdk"),
         "@modelcontextprotocol/sdk",
     ) {
@@ -64,7 +50,7 @@ fn the_typescript_sdk_client_accepts_every_result() {
 fn the_python_sdk_client_accepts_every_result() {
     let dir = clients_dir();
     let python = dir.join(".venv/bin/python");
-    if !installed(&python, "the Python mcp SDK") {
+    if !common::client_installed(&python, "the Python mcp SDK") {
         return;
     }
     let mut cmd = Command::new(python);
@@ -99,7 +85,7 @@ fn inspector(cli: &Path, method: &str, tool: Option<&str>, args: &[&str]) -> Val
 fn the_inspector_cli_calls_every_tool_with_typed_arguments() {
     let dir = clients_dir();
     let cli = dir.join("node_modules/@modelcontextprotocol/inspector/cli/build/cli.js");
-    if !installed(&cli, "@modelcontextprotocol/inspector (CLI)") {
+    if !common::client_installed(&cli, "@modelcontextprotocol/inspector (CLI)") {
         return;
     }
     let listed = inspector(&cli, "tools/list", None, &[]);
@@ -172,7 +158,7 @@ fn the_inspector_cli_calls_every_tool_with_typed_arguments() {
 fn inspector_2_strict_finds_no_schema_portability_problem() {
     let dir = clients_dir();
     let cli = dir.join("node_modules/inspector2/clients/launcher/build/index.js");
-    if !installed(&cli, "@modelcontextprotocol/inspector 2.x (as inspector2)") {
+    if !common::client_installed(&cli, "@modelcontextprotocol/inspector 2.x (as inspector2)") {
         return;
     }
     let out = Command::new("node")

@@ -442,14 +442,16 @@ async fn the_binary_applies_the_scope_flag_and_says_so_in_help() {
         .output()
         .unwrap();
     let help = String::from_utf8_lossy(&help.stdout);
-    for needle in [
-        "expandSecretReferences=false",
-        "includeImports=false",
-        "INFISICAL_PROXY_TOKEN",
-        "--max-response-mib",
-    ] {
-        assert!(help.contains(needle), "proxy --help lacks {needle}:\n{help}");
-    }
+    common::assert_contains_all(
+        "proxy --help",
+        &help,
+        &[
+            "expandSecretReferences=false",
+            "includeImports=false",
+            "INFISICAL_PROXY_TOKEN",
+            "--max-response-mib",
+        ],
+    );
 
     let vault = vault(Generation::Legacy).await;
     let mut env = vec![

@@ -5,6 +5,7 @@
 //! venv); a local run without them skips, CI without them fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
 mod proxy_support;
 
 use std::io::{BufRead, BufReader, Write};
@@ -22,23 +23,6 @@ fn official_server_js() -> std::path::PathBuf {
     std::path::Path::new(CLIENTS).join("node_modules/@infisical/mcp/dist/index.js")
 }
 
-/// Whether the client is installed; in CI its absence is a failure.
-fn enabled(test: &str, marker: &std::path::Path) -> bool {
-    if marker.exists() {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{test}: {} is missing in CI; .ci/run must install it",
-        marker.display()
-    );
-    eprintln!(
-        "{test}: skipped ({} not installed; see .ci/run)",
-        marker.display()
-    );
-    false
-}
-
 /// Only the variables a client needs; none of the runner's INFISICAL_* or
 /// proxy settings leak in.
 fn clean(cmd: &mut Command) -> &mut Command {
@@ -51,7 +35,7 @@ fn clean(cmd: &mut Command) -> &mut Command {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_sdk_logs_in_and_reads_through_the_proxy() {
-    if !enabled("python_sdk", &python()) {
+    if !common::client_installed(&python(), "python_sdk (infisicalsdk)") {
         return;
     }
     let (vault, proxy) = proxy_to_fake_vault(&["proxy", "--listen", "127.0.0.1:0"]).await;
@@ -134,7 +118,7 @@ impl Drop for Mcp {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn official_node_mcp_server_logs_in_and_reads_through_the_proxy() {
-    if !enabled("node_mcp", &official_server_js()) {
+    if !common::client_installed(&official_server_js(), "node_mcp (@infisical/mcp)") {
         return;
     }
     let (vault, proxy) = proxy_to_fake_vault(&["--proxy", "--listen", "127.0.0.1:0"]).await;

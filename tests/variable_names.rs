@@ -9,7 +9,10 @@ mod common;
 use std::collections::HashMap;
 
 use clap::Parser;
-use common::{CF_ID, CF_SECRET, is_error, login_gate, run_bin_in, serve, start_vault, structured, text};
+use common::{
+    CF_ID, CF_SECRET, assert_contains_all, is_error, login_gate, run_bin_in, serve, start_vault, structured,
+    text,
+};
 use infisical_fakevault::{self as fakevault, Generation};
 use infisical_mcp_rs::agent::proxy::ProxyArgs;
 use infisical_mcp_rs::config::{ConfigError, HOST_VARS, ServeArgs};
@@ -218,14 +221,16 @@ async fn serve_and_doctor_run_on_the_seed_runbook_names() {
     assert_eq!(config["name"], json!("config"));
     assert_eq!(config["status"], json!("pass"), "{config}");
     let detail = config["detail"].as_str().unwrap();
-    for named in [
-        "vault URL from INFISICAL_HOST",
-        "client id from INFISICAL_CLIENT_ID",
-        "client secret from INFISICAL_CLIENT_SECRET",
-        "environment from INFISICAL_ENV",
-    ] {
-        assert!(detail.contains(named), "{named} missing: {detail}");
-    }
+    assert_contains_all(
+        "doctor's config step",
+        detail,
+        &[
+            "vault URL from INFISICAL_HOST",
+            "client id from INFISICAL_CLIENT_ID",
+            "client secret from INFISICAL_CLIENT_SECRET",
+            "environment from INFISICAL_ENV",
+        ],
+    );
     assert!(!run.stdout.contains(fakevault::DEMO_CLIENT_SECRET));
 
     // A disagreeing alias turns the step into a warning that says which wins.

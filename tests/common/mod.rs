@@ -174,6 +174,29 @@ pub async fn read_request<S: tokio::io::AsyncRead + Unpin>(socket: &mut S) -> Op
     Some((text, body))
 }
 
+/// Whether the client at `marker` (a file its install creates) is there.
+/// A test without it skips locally; in CI (`CI` set) its absence fails the
+/// run, because `.ci/run` must install it.
+pub fn client_installed(marker: &Path, what: &str) -> bool {
+    if marker.exists() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{what} is not installed in CI: .ci/run must install it ({})",
+        marker.display()
+    );
+    eprintln!("skipping: {what} not installed (see .ci/run)");
+    false
+}
+
+/// Fails, naming `what`, unless `text` holds every one of `needles`.
+pub fn assert_contains_all(what: &str, text: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(text.contains(needle), "{what} lacks {needle:?}:\n{text}");
+    }
+}
+
 /// The string `field` of each object in the JSON array `list`, in order
 /// (panics on anything else: the tests' answers are known shapes).
 pub fn strings_of<'a>(list: &'a Value, field: &str) -> Vec<&'a str> {

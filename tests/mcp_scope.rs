@@ -640,24 +640,14 @@ const OTHER_PROJECT_VALUE: &str = "other-project-OUTSIDE-9c0d";
 #[tokio::test]
 async fn another_project_is_refused_unless_the_operator_names_it() {
     for generation in [Generation::Current, Generation::Legacy] {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let two_projects = data()
-            .project(OTHER_PROJECT, "other-project", "other-project")
-            .environment(OTHER_PROJECT, "dev", "Development")
-            .secret(
-                OTHER_PROJECT,
-                "dev",
-                "/agents/warden",
-                "WARDEN_API_KEY",
-                OTHER_PROJECT_VALUE,
-            );
-        let vault = FakeVault::new(two_projects)
-            .generation(generation)
-            .gate(login_gate())
-            .identity(wide())
-            .start(listener)
-            .await
-            .unwrap();
+        let two_projects = and_project(data(), OTHER_PROJECT, "WARDEN_API_KEY", OTHER_PROJECT_VALUE);
+        let vault = start(
+            FakeVault::new(two_projects)
+                .generation(generation)
+                .gate(login_gate())
+                .identity(wide()),
+        )
+        .await;
         let served = serve(&env_for(&vault, (WIDE_ID, WIDE_SECRET)), &["serve"]).await;
         for (tool, args) in [
             (

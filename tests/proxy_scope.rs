@@ -31,7 +31,7 @@ const PROJ_OTHER: &str = "proj-scope-other-78";
 const OTHER_PROJECT_VALUE: &str = "other-project-OUT-5";
 
 fn data() -> VaultData {
-    VaultData::new()
+    let own = VaultData::new()
         .project(PROJ, "scope", "scope")
         .environment(PROJ, "dev", "Development")
         .secret(PROJ, "dev", "/agents/warden", "WARDEN_KEY", WARDEN)
@@ -46,16 +46,8 @@ fn data() -> VaultData {
         .secret(PROJ, "dev", "/agents/warden/deep", "DEEP_KEY", DEEP)
         .secret(PROJ, "dev", "/agents/other", "OTHER_KEY", OTHER)
         .secret(PROJ, "dev", "/shared", "SHARED_TOKEN", SHARED)
-        .import(PROJ, "dev", "/agents/warden", "dev", "/shared")
-        .project(PROJ_OTHER, "scope-other", "scope-other")
-        .environment(PROJ_OTHER, "dev", "Development")
-        .secret(
-            PROJ_OTHER,
-            "dev",
-            "/agents/warden",
-            "WARDEN_KEY",
-            OTHER_PROJECT_VALUE,
-        )
+        .import(PROJ, "dev", "/agents/warden", "dev", "/shared");
+    common::and_project(own, PROJ_OTHER, "WARDEN_KEY", OTHER_PROJECT_VALUE)
 }
 
 async fn vault(generation: Generation) -> RunningVault {
@@ -396,18 +388,21 @@ async fn remote_clients_need_the_client_token() {
     let remote = format!("http://{ip}:{port}");
     let target = format!("{remote}{}", v3(Some("WARDEN_KEY"), "/agents/warden", ""));
     vault.clear_requests();
-    let r = client().get(&target).bearer_auth(&token).send().await.unwrap();
-    assert_eq!(r.status(), 401);
-    assert_eq!(error_json(r).await["error"], "ProxyClientTokenMissing");
-    let r = client()
+    let without = client().get(&target).bearer_auth(&token);
+    let (status, v) = refusal(without).await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (401, Some("ProxyClientTokenMissing"))
+    );
+    let wrong = client()
         .get(&target)
         .bearer_auth(&token)
-        .header("x-proxy-token", "client-token-for-remote-WRONG")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 403);
-    assert_eq!(error_json(r).await["error"], "ProxyClientTokenRefused");
+        .header("x-proxy-token", "client-token-for-remote-WRONG");
+    let (status, v) = refusal(wrong).await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (403, Some("ProxyClientTokenRefused"))
+    );
     assert!(
         vault.requests().is_empty(),
         "an unauthenticated client reached the vault"

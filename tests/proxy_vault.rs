@@ -159,14 +159,11 @@ async fn non_loopback_host_and_origin_are_refused_before_the_vault() {
     .await;
     assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
     assert!(answer.contains("\"error\":\"ProxyHostRefused\""), "{answer}");
-    let r = client()
+    let origin = client()
         .get(proxy.url("/api/status"))
-        .header("origin", "https://evil.example")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 403);
-    assert_eq!(error_json(r).await["error"], "ProxyOriginRefused");
+        .header("origin", "https://evil.example");
+    let (status, v) = refusal(origin).await;
+    assert_eq!((status, v["error"].as_str()), (403, Some("ProxyOriginRefused")));
     assert!(vault.requests().is_empty());
     for host in ["localhost:2019", "127.0.0.1", "[::1]:9"] {
         let answer = raw_exchange(
@@ -195,15 +192,8 @@ async fn writes_are_refused_by_default_and_forwarded_with_the_flag() {
         reqwest::Method::DELETE,
         reqwest::Method::PUT,
     ] {
-        let r = c
-            .request(method.clone(), &target)
-            .bearer_auth(&token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 403, "{method}");
-        let v = error_json(r).await;
+        let (status, v) = refusal(c.request(method.clone(), &target).bearer_auth(&token).json(&body)).await;
+        assert_eq!(status, 403, "{method}");
         assert_eq!(v["statusCode"], 403);
         assert_eq!(v["error"], "ProxyWriteRefused");
         assert!(v["message"].as_str().unwrap().contains("--allow-writes"));
@@ -258,14 +248,8 @@ async fn scope_refusals_send_nothing_upstream() {
         format!("/api/v1/workspace/{PROJECT}/secret-snapshots?environment=prod"),
         format!("/api/v2/folders?projectId={PROJECT}&environment=prod&path=/agents"),
     ] {
-        let r = c
-            .get(proxy.url(&target))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 403, "{target}");
-        let v = error_json(r).await;
+        let (status, v) = refusal(c.get(proxy.url(&target)).bearer_auth(&token)).await;
+        assert_eq!(status, 403, "{target}");
         assert_eq!(v["error"], "ProxyScopeRefused");
         assert!(
             v["message"]

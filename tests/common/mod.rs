@@ -197,6 +197,14 @@ pub fn assert_contains_all(what: &str, text: &str, needles: &[&str]) {
     }
 }
 
+/// `data` and a second project, `project`, holding `key` = `value` in
+/// dev:/agents/warden: a project the test identity may read as well as its own.
+pub fn and_project(data: VaultData, project: &str, key: &str, value: &str) -> VaultData {
+    data.project(project, project, project)
+        .environment(project, "dev", "Development")
+        .secret(project, "dev", "/agents/warden", key, value)
+}
+
 /// The string `field` of each object in the JSON array `list`, in order
 /// (panics on anything else: the tests' answers are known shapes).
 pub fn strings_of<'a>(list: &'a Value, field: &str) -> Vec<&'a str> {

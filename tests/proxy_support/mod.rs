@@ -362,6 +362,13 @@ pub async fn raw_exchange(addr: SocketAddr, request: &str) -> String {
 }
 
 /// The body of an error answer, parsed.
+/// Sends `request` and returns the refusal's status and its JSON body.
+pub async fn refusal(request: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+    let r = request.send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, error_json(r).await)
+}
+
 pub async fn error_json(r: reqwest::Response) -> serde_json::Value {
     assert_eq!(
         r.headers()["content-type"],
@@ -545,8 +552,14 @@ impl Drop for Binary {
 
 /// The environment of a proxy in front of `up`, gated.
 pub fn proxy_env(up: &Upstream) -> Vec<(&'static str, String)> {
+    proxy_env_for(&up.base_url())
+}
+
+/// The environment of a proxy in front of the vault at `base_url`, with the
+/// Access service token.
+pub fn proxy_env_for(base_url: &str) -> Vec<(&'static str, String)> {
     vec![
-        ("INFISICAL_HOST_URL", up.base_url()),
+        ("INFISICAL_HOST_URL", base_url.to_string()),
         ("CF_ACCESS_CLIENT_ID", CF_ID.to_string()),
         ("CF_ACCESS_CLIENT_SECRET", CF_SECRET.to_string()),
         ("INFISICAL_USER_AGENT", USER_AGENT.to_string()),
@@ -574,12 +587,7 @@ pub async fn fake_vault() -> RunningVault {
 
 /// The environment of a proxy binary in front of the fake vault.
 pub fn fake_env(vault: &RunningVault) -> Vec<(&'static str, String)> {
-    vec![
-        ("INFISICAL_HOST_URL", vault.base_url()),
-        ("CF_ACCESS_CLIENT_ID", CF_ID.to_string()),
-        ("CF_ACCESS_CLIENT_SECRET", CF_SECRET.to_string()),
-        ("INFISICAL_USER_AGENT", USER_AGENT.to_string()),
-    ]
+    proxy_env_for(&vault.base_url())
 }
 
 /// The fake vault, and the real binary started with `args` in front of it

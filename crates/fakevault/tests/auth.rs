@@ -6,21 +6,13 @@ mod support;
 use std::time::Duration;
 
 use infisical_fakevault::{FakeVault, Generation, Identity, PermissionRule, VaultData};
-use reqwest::Method;
 use serde_json::json;
 use support::*;
 
 #[tokio::test]
 async fn status_needs_no_auth() -> TestResult {
     let v = start(vault(Generation::Current)).await?;
-    let a = call(
-        &client()?,
-        Method::GET,
-        &format!("{}/api/status", v.base_url()),
-        None,
-        None,
-    )
-    .await?;
+    let a = get_anon(&client()?, &format!("{}/api/status", v.base_url())).await?;
     assert_eq!(a.status, 200);
     assert_eq!(a.json()["message"], "Ok");
     assert!(
@@ -40,12 +32,10 @@ async fn login_returns_a_bearer_token_with_and_without_trailing_slash() -> TestR
         "/api/v1/auth/universal-auth/login",
         "/api/v1/auth/universal-auth/login/",
     ] {
-        let a = call(
+        let a = post(
             &c,
-            Method::POST,
             &format!("{}{path}", v.base_url()),
-            None,
-            Some(json!({"clientId": WARDEN_ID, "clientSecret": WARDEN_SECRET})),
+            json!({"clientId": WARDEN_ID, "clientSecret": WARDEN_SECRET}),
         )
         .await?;
         assert_eq!(a.status, 200, "{}", a.text);
@@ -68,25 +58,11 @@ async fn login_failures_current() -> TestResult {
     let v = start(vault(Generation::Current).login_lockout(false)).await?;
     let c = client()?;
     let url = format!("{}/api/v1/auth/universal-auth/login", v.base_url());
-    let wrong = call(
-        &c,
-        Method::POST,
-        &url,
-        None,
-        Some(json!({"clientId": WARDEN_ID, "clientSecret": "nope"})),
-    )
-    .await?;
+    let wrong = post(&c, &url, json!({"clientId": WARDEN_ID, "clientSecret": "nope"})).await?;
     assert_current_error(&wrong, 401, "UnauthorizedError", "Invalid credentials");
-    let unknown = call(
-        &c,
-        Method::POST,
-        &url,
-        None,
-        Some(json!({"clientId": "who", "clientSecret": "x"})),
-    )
-    .await?;
+    let unknown = post(&c, &url, json!({"clientId": "who", "clientSecret": "x"})).await?;
     assert_current_error(&unknown, 401, "UnauthorizedError", "Invalid credentials");
-    let malformed = call(&c, Method::POST, &url, None, Some(json!({"clientId": WARDEN_ID}))).await?;
+    let malformed = post(&c, &url, json!({"clientId": WARDEN_ID})).await?;
     assert_eq!(malformed.status, 422);
     let body = malformed.json();
     assert_eq!(body["error"], "ValidationFailure");
@@ -101,30 +77,16 @@ async fn login_failures_legacy() -> TestResult {
     let v = start(vault(Generation::Legacy)).await?;
     let c = client()?;
     let url = format!("{}/api/v1/auth/universal-auth/login", v.base_url());
-    let unknown = call(
-        &c,
-        Method::POST,
-        &url,
-        None,
-        Some(json!({"clientId": "who", "clientSecret": "x"})),
-    )
-    .await?;
+    let unknown = post(&c, &url, json!({"clientId": "who", "clientSecret": "x"})).await?;
     assert_legacy_error(
         &unknown,
         404,
         "NotFound",
         "No identity with specified client ID was found",
     );
-    let wrong = call(
-        &c,
-        Method::POST,
-        &url,
-        None,
-        Some(json!({"clientId": WARDEN_ID, "clientSecret": "nope"})),
-    )
-    .await?;
+    let wrong = post(&c, &url, json!({"clientId": WARDEN_ID, "clientSecret": "nope"})).await?;
     assert_legacy_error(&wrong, 401, "UnauthorizedError", "Invalid credentials");
-    let malformed = call(&c, Method::POST, &url, None, Some(json!({"clientId": WARDEN_ID}))).await?;
+    let malformed = post(&c, &url, json!({"clientId": WARDEN_ID})).await?;
     assert_eq!(malformed.status, 401);
     assert_eq!(malformed.json()["error"], "ValidationFailure");
     assert!(malformed.json()["message"].is_array());
@@ -137,22 +99,13 @@ async fn repeated_wrong_secrets_lock_the_identity_on_current() -> TestResult {
     let c = client()?;
     let url = format!("{}/api/v1/auth/universal-auth/login", v.base_url());
     for _ in 0..3 {
-        let a = call(
-            &c,
-            Method::POST,
-            &url,
-            None,
-            Some(json!({"clientId": WARDEN_ID, "clientSecret": "no"})),
-        )
-        .await?;
+        let a = post(&c, &url, json!({"clientId": WARDEN_ID, "clientSecret": "no"})).await?;
         assert_eq!(a.json()["message"], "Invalid credentials");
     }
-    let locked = call(
+    let locked = post(
         &c,
-        Method::POST,
         &url,
-        None,
-        Some(json!({"clientId": WARDEN_ID, "clientSecret": WARDEN_SECRET})),
+        json!({"clientId": WARDEN_ID, "clientSecret": WARDEN_SECRET}),
     )
     .await?;
     assert_current_error(
@@ -175,7 +128,7 @@ async fn token_failures_per_generation() -> TestResult {
             Generation::Legacy => assert_legacy_error(a, status, error, message),
         };
 
-        let none = call(&c, Method::GET, &url, None, None).await?;
+        let none = get_anon(&c, &url).await?;
         check(&none, 401, "UnauthorizedError", "Token missing");
         let garbage = get(&c, &url, "garbage").await?;
         check(
@@ -221,7 +174,7 @@ async fn ttl_expiry_happens_in_real_time() -> TestResult {
     let c = client()?;
     let token = login(&c, &v, "short", "short-secret").await?;
     tokio::time::sleep(Duration::from_millis(20)).await;
-    let a = get(&c, &format!("{}/api/v1/workspace", v.base_url()), &token).await?;
+    let a = get_at(&c, &v, "/api/v1/workspace", &token).await?;
     assert_current_error(
         &a,
         403,
@@ -249,12 +202,12 @@ async fn legacy_renew_returns_the_same_token() -> TestResult {
     let c = client()?;
     let token = login(&c, &v, "renewable", "renew-secret").await?;
     let url = format!("{}/api/v1/auth/token/renew", v.base_url());
-    let a = call(&c, Method::POST, &url, None, Some(json!({"accessToken": token}))).await?;
+    let a = post(&c, &url, json!({"accessToken": token})).await?;
     assert_eq!(a.status, 200, "{}", a.text);
     assert_eq!(a.json()["accessToken"], token.as_str());
     assert_eq!(a.json()["expiresIn"], 60);
     assert_eq!(a.json()["accessTokenMaxTTL"], 3600);
-    let one = get(&c, &format!("{}/api/v1/workspace/{P}", v.base_url()), &token).await?;
+    let one = get_at(&c, &v, &format!("/api/v1/workspace/{P}"), &token).await?;
     assert_eq!(one.status, 200, "{}", one.text);
     Ok(())
 }
@@ -271,17 +224,17 @@ async fn renew_issues_a_new_token_within_max_ttl() -> TestResult {
     let c = client()?;
     let token = login(&c, &v, "renewable", "renew-secret").await?;
     let url = format!("{}/api/v1/auth/token/renew", v.base_url());
-    let a = call(&c, Method::POST, &url, None, Some(json!({"accessToken": token}))).await?;
+    let a = post(&c, &url, json!({"accessToken": token})).await?;
     assert_eq!(a.status, 200, "{}", a.text);
     let renewed = a.json()["accessToken"].as_str().unwrap_or_default().to_owned();
     assert!(renewed.starts_with("eyJ") && renewed != token);
     assert_eq!(a.json()["expiresIn"], 60);
     assert_eq!(a.json()["accessTokenMaxTTL"], 3600);
     assert_eq!(a.json()["tokenType"], "Bearer");
-    let list = get(&c, &format!("{}/api/v1/workspace", v.base_url()), &renewed).await?;
+    let list = get_at(&c, &v, "/api/v1/workspace", &renewed).await?;
     assert_eq!(list.status, 200);
 
-    let garbage = call(&c, Method::POST, &url, None, Some(json!({"accessToken": "nope"}))).await?;
+    let garbage = post(&c, &url, json!({"accessToken": "nope"})).await?;
     assert_eq!(garbage.status, 403);
     assert_eq!(garbage.json()["error"], "TokenError");
     Ok(())
@@ -290,17 +243,15 @@ async fn renew_issues_a_new_token_within_max_ttl() -> TestResult {
 #[tokio::test]
 async fn renew_when_ttl_equals_max_ttl_fails_and_deletes_the_token() -> TestResult {
     for generation in [Generation::Current, Generation::Legacy] {
-        let v = start(vault(generation)).await?;
-        let c = client()?;
-        let token = login(&c, &v, WARDEN_ID, WARDEN_SECRET).await?;
+        let (v, c, token) = warden_session(generation).await?;
         let url = format!("{}/api/v1/auth/token/renew", v.base_url());
-        let a = call(&c, Method::POST, &url, None, Some(json!({"accessToken": token}))).await?;
+        let a = post(&c, &url, json!({"accessToken": token})).await?;
         assert_eq!(a.status, 401);
         assert_eq!(
             a.json()["message"],
             "Failed to renew MI access token past its Max TTL expiration"
         );
-        let after = get(&c, &format!("{}/api/v1/workspace/{P}", v.base_url()), &token).await?;
+        let after = get_at(&c, &v, &format!("/api/v1/workspace/{P}"), &token).await?;
         assert_eq!(after.status, 401);
         assert_eq!(after.json()["message"], "No identity access token found");
     }
@@ -309,20 +260,16 @@ async fn renew_when_ttl_equals_max_ttl_fails_and_deletes_the_token() -> TestResu
 
 #[tokio::test]
 async fn revoke_route_revokes() -> TestResult {
-    let v = start(vault(Generation::Current)).await?;
-    let c = client()?;
-    let token = login(&c, &v, WARDEN_ID, WARDEN_SECRET).await?;
-    let a = call(
+    let (v, c, token) = warden_session(Generation::Current).await?;
+    let a = post(
         &c,
-        Method::POST,
         &format!("{}/api/v1/auth/token/revoke", v.base_url()),
-        None,
-        Some(json!({"accessToken": token})),
+        json!({"accessToken": token}),
     )
     .await?;
     assert_eq!(a.status, 200);
     assert_eq!(a.json(), json!({"message": "Successfully revoked access token"}));
-    let after = get(&c, &format!("{}/api/v1/workspace", v.base_url()), &token).await?;
+    let after = get_at(&c, &v, "/api/v1/workspace", &token).await?;
     assert_current_error(&after, 401, "UnauthorizedError", "No identity access token found");
     Ok(())
 }
@@ -332,12 +279,10 @@ async fn issued_tokens_work_without_a_login() -> TestResult {
     let v = start(vault(Generation::Current)).await?;
     let c = client()?;
     let token = v.issue_token(WARDEN_ID);
-    let a = get(
+    let a = get_at(
         &c,
-        &format!(
-            "{}/api/v3/secrets/raw?workspaceId={P}&environment=dev&secretPath=/agents/warden",
-            v.base_url()
-        ),
+        &v,
+        &format!("/api/v3/secrets/raw?workspaceId={P}&environment=dev&secretPath=/agents/warden"),
         &token,
     )
     .await?;
@@ -348,10 +293,8 @@ async fn issued_tokens_work_without_a_login() -> TestResult {
 
 #[tokio::test]
 async fn projects_routes() -> TestResult {
-    let v = start(vault(Generation::Current)).await?;
-    let c = client()?;
-    let token = login(&c, &v, WARDEN_ID, WARDEN_SECRET).await?;
-    let list = get(&c, &format!("{}/api/v1/workspace", v.base_url()), &token).await?;
+    let (v, c, token) = warden_session(Generation::Current).await?;
+    let list = get_at(&c, &v, "/api/v1/workspace", &token).await?;
     assert_eq!(list.status, 200);
     let ws = &list.json()["workspaces"][0];
     assert_eq!(ws["id"], P);
@@ -364,21 +307,21 @@ async fn projects_routes() -> TestResult {
         .unwrap_or_default();
     assert_eq!(slugs, ["dev", "staging", "prod"]);
 
-    let one = get(&c, &format!("{}/api/v1/workspace/{P}", v.base_url()), &token).await?;
+    let one = get_at(&c, &v, &format!("/api/v1/workspace/{P}"), &token).await?;
     assert_eq!(one.json()["workspace"]["slug"], "raxx-secrets");
-    let missing = get(&c, &format!("{}/api/v1/workspace/nope", v.base_url()), &token).await?;
+    let missing = get_at(&c, &v, "/api/v1/workspace/nope", &token).await?;
     assert_current_error(&missing, 404, "NotFound", "Project with ID 'nope' not found");
 
     let legacy = start(vault(Generation::Legacy)).await?;
     let token = login(&c, &legacy, WARDEN_ID, WARDEN_SECRET).await?;
-    let denied = get(&c, &format!("{}/api/v1/workspace", legacy.base_url()), &token).await?;
+    let denied = get_at(&c, &legacy, "/api/v1/workspace", &token).await?;
     assert_legacy_error(
         &denied,
         403,
         "Forbidden access to /api/v1/workspace",
         "You are not allowed to access this resource",
     );
-    let one = get(&c, &format!("{}/api/v1/workspace/{P}", legacy.base_url()), &token).await?;
+    let one = get_at(&c, &legacy, &format!("/api/v1/workspace/{P}"), &token).await?;
     assert_eq!(one.status, 200);
     Ok(())
 }

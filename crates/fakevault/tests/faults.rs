@@ -6,14 +6,11 @@ mod support;
 use std::time::{Duration, Instant};
 
 use infisical_fakevault::Generation;
-use reqwest::Method;
 use support::*;
 
 #[tokio::test]
 async fn gateway_errors_then_recovery() -> TestResult {
-    let v = start(vault(Generation::Current)).await?;
-    let c = client()?;
-    let t = login(&c, &v, WARDEN_ID, WARDEN_SECRET).await?;
+    let (v, c, t) = warden_session(Generation::Current).await?;
     let url = format!(
         "{}/api/v4/secrets?projectId={P}&environment=dev&secretPath=/agents/warden",
         v.base_url()
@@ -42,11 +39,9 @@ async fn gateway_errors_then_recovery() -> TestResult {
 
 #[tokio::test]
 async fn rate_limit_current_is_429_with_retry_after() -> TestResult {
-    let v = start(vault(Generation::Current)).await?;
-    let c = client()?;
-    let t = login(&c, &v, WARDEN_ID, WARDEN_SECRET).await?;
+    let (v, c, t) = warden_session(Generation::Current).await?;
     v.faults().rate_limit_next(1);
-    let a = get(&c, &format!("{}/api/v1/workspace", v.base_url()), &t).await?;
+    let a = get_at(&c, &v, "/api/v1/workspace", &t).await?;
     assert_current_error(
         &a,
         429,
@@ -60,26 +55,15 @@ async fn rate_limit_current_is_429_with_retry_after() -> TestResult {
 
 #[tokio::test]
 async fn rate_limit_legacy_is_a_500_with_retry_after() -> TestResult {
-    let v = start(vault(Generation::Legacy)).await?;
-    let c = client()?;
-    let t = login(&c, &v, WARDEN_ID, WARDEN_SECRET).await?;
+    let (v, c, t) = warden_session(Generation::Legacy).await?;
     v.faults().rate_limit_next_with(1, 42, None);
     // /api/status is allow-listed and does not consume the budget.
-    let status = call(
-        &c,
-        Method::GET,
-        &format!("{}/api/status", v.base_url()),
-        None,
-        None,
-    )
-    .await?;
+    let status = get_anon(&c, &format!("{}/api/status", v.base_url())).await?;
     assert_eq!(status.status, 200);
-    let a = get(
+    let a = get_at(
         &c,
-        &format!(
-            "{}/api/v3/secrets/raw?workspaceId={P}&environment=dev&secretPath=/agents/warden",
-            v.base_url()
-        ),
+        &v,
+        &format!("/api/v3/secrets/raw?workspaceId={P}&environment=dev&secretPath=/agents/warden"),
         &t,
     )
     .await?;

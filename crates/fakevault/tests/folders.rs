@@ -19,15 +19,11 @@ fn names(body: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn v2_lists_direct_children_sorted_and_unscoped() -> TestResult {
-    let v = start(vault(Generation::Current)).await?;
-    let c = client()?;
-    let t = login(&c, &v, WARDEN_ID, WARDEN_SECRET).await?;
-    let a = get(
+    let (v, c, t) = warden_session(Generation::Current).await?;
+    let a = get_at(
         &c,
-        &format!(
-            "{}/api/v2/folders?projectId={P}&environment=prod&path=MooseQuest/",
-            v.base_url()
-        ),
+        &v,
+        &format!("/api/v2/folders?projectId={P}&environment=prod&path=MooseQuest/"),
         &t,
     )
     .await?;
@@ -67,15 +63,11 @@ async fn v2_lists_direct_children_sorted_and_unscoped() -> TestResult {
 
 #[tokio::test]
 async fn v2_recursive_has_relative_paths() -> TestResult {
-    let v = start(vault(Generation::Current)).await?;
-    let c = client()?;
-    let t = login(&c, &v, WARDEN_ID, WARDEN_SECRET).await?;
-    let a = get(
+    let (v, c, t) = warden_session(Generation::Current).await?;
+    let a = get_at(
         &c,
-        &format!(
-            "{}/api/v2/folders?projectId={P}&environment=dev&path=/agents&recursive=true",
-            v.base_url()
-        ),
+        &v,
+        &format!("/api/v2/folders?projectId={P}&environment=dev&path=/agents&recursive=true"),
         &t,
     )
     .await?;
@@ -90,33 +82,25 @@ async fn v2_recursive_has_relative_paths() -> TestResult {
 
 #[tokio::test]
 async fn unknown_environment_404_unknown_path_empty() -> TestResult {
-    let v = start(vault(Generation::Current)).await?;
-    let c = client()?;
-    let t = login(&c, &v, WARDEN_ID, WARDEN_SECRET).await?;
-    let a = get(
+    let (v, c, t) = warden_session(Generation::Current).await?;
+    let a = get_at(
         &c,
-        &format!("{}/api/v2/folders?projectId={P}&environment=qa", v.base_url()),
+        &v,
+        &format!("/api/v2/folders?projectId={P}&environment=qa"),
         &t,
     )
     .await?;
     assert_current_error(&a, 404, "NotFound", "Environment with slug 'qa' not found");
-    let a = get(
+    let a = get_at(
         &c,
-        &format!(
-            "{}/api/v2/folders?projectId={P}&environment=dev&path=/no/such",
-            v.base_url()
-        ),
+        &v,
+        &format!("/api/v2/folders?projectId={P}&environment=dev&path=/no/such"),
         &t,
     )
     .await?;
     assert_eq!(a.status, 200);
     assert_eq!(a.text, r#"{"folders":[]}"#);
-    let a = get(
-        &c,
-        &format!("{}/api/v2/folders?environment=dev", v.base_url()),
-        &t,
-    )
-    .await?;
+    let a = get_at(&c, &v, "/api/v2/folders?environment=dev", &t).await?;
     assert_eq!(a.status, 422);
     assert_eq!(a.json()["message"][0]["path"][0], "projectId");
     Ok(())
@@ -125,15 +109,11 @@ async fn unknown_environment_404_unknown_path_empty() -> TestResult {
 #[tokio::test]
 async fn v1_takes_workspace_id_on_both_generations_and_directory_on_current() -> TestResult {
     for generation in [Generation::Current, Generation::Legacy] {
-        let v = start(vault(generation)).await?;
-        let c = client()?;
-        let t = login(&c, &v, WARDEN_ID, WARDEN_SECRET).await?;
-        let a = get(
+        let (v, c, t) = warden_session(generation).await?;
+        let a = get_at(
             &c,
-            &format!(
-                "{}/api/v1/folders?workspaceId={P}&environment=dev&directory=/agents/warden",
-                v.base_url()
-            ),
+            &v,
+            &format!("/api/v1/folders?workspaceId={P}&environment=dev&directory=/agents/warden"),
             &t,
         )
         .await?;
@@ -145,9 +125,10 @@ async fn v1_takes_workspace_id_on_both_generations_and_directory_on_current() ->
             Generation::Legacy => &["MooseQuest", "agents", "shared"],
         };
         assert_eq!(names(&a.json()), want);
-        let a = get(
+        let a = get_at(
             &c,
-            &format!("{}/api/v1/folders?workspaceId={P}&environment=dev", v.base_url()),
+            &v,
+            &format!("/api/v1/folders?workspaceId={P}&environment=dev"),
             &t,
         )
         .await?;

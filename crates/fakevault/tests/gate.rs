@@ -4,7 +4,6 @@
 mod support;
 
 use infisical_fakevault::{CfGate, Generation};
-use reqwest::Method;
 use serde_json::json;
 use support::*;
 
@@ -22,14 +21,7 @@ fn redirect_gate() -> CfGate {
 async fn login_redirect_app_answers_302_to_the_access_login() -> TestResult {
     let v = start(vault(Generation::Current).gate(redirect_gate())).await?;
     let c = client()?;
-    let a = call(
-        &c,
-        Method::GET,
-        &format!("{}/api/status", v.base_url()),
-        None,
-        None,
-    )
-    .await?;
+    let a = get_anon(&c, &format!("{}/api/status", v.base_url())).await?;
     assert_eq!(a.status, 302);
     let location = a.header("location").unwrap_or_default().to_owned();
     assert!(
@@ -66,14 +58,7 @@ async fn service_auth_only_app_answers_a_403_page() -> TestResult {
         client_secret: CF_SECRET.to_owned(),
     };
     let v = start(vault(Generation::Current).gate(gate)).await?;
-    let a = call(
-        &client()?,
-        Method::GET,
-        &format!("{}/api/v4/secrets", v.base_url()),
-        Some("tok"),
-        None,
-    )
-    .await?;
+    let a = get(&client()?, &format!("{}/api/v4/secrets", v.base_url()), "tok").await?;
     assert_eq!(a.status, 403);
     assert!(
         a.header("content-type")

@@ -4,13 +4,9 @@
 mod support;
 
 use infisical_fakevault::{Generation, RunningVault};
-use reqwest::{Client, Method};
+use reqwest::Method;
 use serde_json::{Value, json};
 use support::*;
-
-async fn setup(generation: Generation) -> Res<(RunningVault, Client, String)> {
-    warden_session(generation).await
-}
 
 fn v4(v: &RunningVault, query: &str) -> String {
     format!("{}/api/v4/secrets?projectId={P}&{query}", v.base_url())
@@ -22,7 +18,7 @@ fn v3(v: &RunningVault, query: &str) -> String {
 
 #[tokio::test]
 async fn list_in_scope_on_v4_and_v3() -> TestResult {
-    let (v, c, t) = setup(Generation::Current).await?;
+    let (v, c, t) = warden_session(Generation::Current).await?;
     for url in [
         v4(&v, "environment=dev&secretPath=/agents/warden"),
         v3(&v, "environment=dev&secretPath=/agents/warden/"),
@@ -98,7 +94,7 @@ async fn list_in_scope_on_v4_and_v3() -> TestResult {
 
 #[tokio::test]
 async fn list_on_a_parent_filters_on_current_and_403s_on_legacy() -> TestResult {
-    let (v, c, t) = setup(Generation::Current).await?;
+    let (v, c, t) = warden_session(Generation::Current).await?;
     for q in [
         "environment=dev&secretPath=/agents",
         "environment=dev&secretPath=/",
@@ -110,7 +106,7 @@ async fn list_on_a_parent_filters_on_current_and_403s_on_legacy() -> TestResult 
         assert_eq!(keys(&a.json()), Vec::<String>::new(), "{q}");
     }
 
-    let (lv, lc, lt) = setup(Generation::Legacy).await?;
+    let (lv, lc, lt) = warden_session(Generation::Legacy).await?;
     for q in [
         "environment=dev&secretPath=/agents",
         "environment=dev",
@@ -133,7 +129,7 @@ async fn list_on_a_parent_filters_on_current_and_403s_on_legacy() -> TestResult 
 #[tokio::test]
 async fn recursive_lists_filter_by_each_secrets_own_path() -> TestResult {
     for generation in [Generation::Current, Generation::Legacy] {
-        let (v, c, t) = setup(generation).await?;
+        let (v, c, t) = warden_session(generation).await?;
         let a = get(&c, &v3(&v, "environment=dev&secretPath=/&recursive=true"), &t).await?;
         assert_eq!(a.status, 200, "{}", a.text);
         let body = a.json();
@@ -165,7 +161,7 @@ async fn recursive_lists_filter_by_each_secrets_own_path() -> TestResult {
 
 #[tokio::test]
 async fn missing_folder_in_scope() -> TestResult {
-    let (v, c, t) = setup(Generation::Current).await?;
+    let (v, c, t) = warden_session(Generation::Current).await?;
     let a = get(
         &c,
         &v4(&v, "environment=dev&secretPath=/agents/warden/nothing"),
@@ -178,7 +174,7 @@ async fn missing_folder_in_scope() -> TestResult {
         "SecretPathNotFound",
         "Folder with path '/agents/warden/nothing' in environment 'dev' was not found. Please ensure the environment slug and secret path is correct.",
     );
-    let (lv, lc, lt) = setup(Generation::Legacy).await?;
+    let (lv, lc, lt) = warden_session(Generation::Legacy).await?;
     let a = get(
         &lc,
         &v3(&lv, "environment=dev&secretPath=/agents/warden/nothing"),
@@ -192,7 +188,7 @@ async fn missing_folder_in_scope() -> TestResult {
 
 #[tokio::test]
 async fn legacy_has_no_v4_or_v2_routes() -> TestResult {
-    let (v, c, t) = setup(Generation::Legacy).await?;
+    let (v, c, t) = warden_session(Generation::Legacy).await?;
     let url = v4(&v, "environment=dev&secretPath=/agents/warden");
     let a = get(&c, &url, &t).await?;
     assert_eq!(a.status, 404);
@@ -203,12 +199,10 @@ async fn legacy_has_no_v4_or_v2_routes() -> TestResult {
             r#"{{"message":"Route GET:{path_and_query} not found","error":"Not Found","statusCode":404}}"#
         )
     );
-    let a = get(
+    let a = get_at(
         &c,
-        &format!(
-            "{}/api/v4/secrets/WARDEN_MOTD?projectId={P}&environment=dev",
-            v.base_url()
-        ),
+        &v,
+        &format!("/api/v4/secrets/WARDEN_MOTD?projectId={P}&environment=dev"),
         &t,
     )
     .await?;
@@ -218,9 +212,10 @@ async fn legacy_has_no_v4_or_v2_routes() -> TestResult {
             .as_str()
             .is_some_and(|m| m.starts_with("Route GET:/api/v4/secrets/WARDEN_MOTD?"))
     );
-    let a = get(
+    let a = get_at(
         &c,
-        &format!("{}/api/v2/folders?projectId={P}&environment=dev", v.base_url()),
+        &v,
+        &format!("/api/v2/folders?projectId={P}&environment=dev"),
         &t,
     )
     .await?;
@@ -230,7 +225,7 @@ async fn legacy_has_no_v4_or_v2_routes() -> TestResult {
 
 #[tokio::test]
 async fn booleans_must_be_true_or_false() -> TestResult {
-    let (v, c, t) = setup(Generation::Current).await?;
+    let (v, c, t) = warden_session(Generation::Current).await?;
     let a = get(
         &c,
         &v4(
@@ -251,7 +246,7 @@ async fn booleans_must_be_true_or_false() -> TestResult {
         .unwrap_or_default();
     assert_eq!(fields, ["expandSecretReferences", "recursive"]);
 
-    let (lv, lc, lt) = setup(Generation::Legacy).await?;
+    let (lv, lc, lt) = warden_session(Generation::Legacy).await?;
     let a = get(
         &lc,
         &v3(
@@ -268,46 +263,24 @@ async fn booleans_must_be_true_or_false() -> TestResult {
 
 #[tokio::test]
 async fn missing_project_or_environment() -> TestResult {
-    let (v, c, t) = setup(Generation::Current).await?;
-    let a = get(
-        &c,
-        &format!("{}/api/v4/secrets?environment=dev", v.base_url()),
-        &t,
-    )
-    .await?;
+    let (v, c, t) = warden_session(Generation::Current).await?;
+    let a = get_at(&c, &v, "/api/v4/secrets?environment=dev", &t).await?;
     assert_current_error(&a, 400, "BadRequest", "Missing project id or environment");
-    let a = get(
-        &c,
-        &format!("{}/api/v3/secrets/raw/X?environment=dev", v.base_url()),
-        &t,
-    )
-    .await?;
+    let a = get_at(&c, &v, "/api/v3/secrets/raw/X?environment=dev", &t).await?;
     assert_current_error(
         &a,
         400,
         "BadRequest",
         "You must provide workspaceSlug or workspaceId",
     );
-    let a = get(
-        &c,
-        &format!("{}/api/v4/secrets/X?environment=dev", v.base_url()),
-        &t,
-    )
-    .await?;
+    let a = get_at(&c, &v, "/api/v4/secrets/X?environment=dev", &t).await?;
     assert_current_error(&a, 400, "BadRequest", "You must provide  workspaceId");
-    let a = get(
-        &c,
-        &format!("{}/api/v4/secrets/X?projectId={P}", v.base_url()),
-        &t,
-    )
-    .await?;
+    let a = get_at(&c, &v, &format!("/api/v4/secrets/X?projectId={P}"), &t).await?;
     assert_current_error(&a, 400, "BadRequest", "Missing environment");
-    let a = get(
+    let a = get_at(
         &c,
-        &format!(
-            "{}/api/v3/secrets/raw?workspaceSlug=raxx-secrets&environment=dev&secretPath=/agents/warden",
-            v.base_url()
-        ),
+        &v,
+        "/api/v3/secrets/raw?workspaceSlug=raxx-secrets&environment=dev&secretPath=/agents/warden",
         &t,
     )
     .await?;
@@ -317,7 +290,7 @@ async fn missing_project_or_environment() -> TestResult {
 
 #[tokio::test]
 async fn get_by_name_current() -> TestResult {
-    let (v, c, t) = setup(Generation::Current).await?;
+    let (v, c, t) = warden_session(Generation::Current).await?;
     let base = v.base_url();
     let a = get(&c, &format!("{base}/api/v4/secrets/WARDEN_MOTD?projectId={P}&environment=dev&secretPath=/agents/warden&type=shared"), &t).await?;
     assert_eq!(a.status, 200);
@@ -373,7 +346,7 @@ async fn get_by_name_current() -> TestResult {
 
 #[tokio::test]
 async fn get_by_name_legacy() -> TestResult {
-    let (v, c, t) = setup(Generation::Legacy).await?;
+    let (v, c, t) = warden_session(Generation::Legacy).await?;
     let base = v.base_url();
     let a = get(&c, &format!("{base}/api/v3/secrets/raw/WARDEN_API_TOKEN?workspaceId={P}&environment=dev&secretPath=/agents/warden"), &t).await?;
     assert_eq!(a.status, 200);
@@ -428,7 +401,7 @@ async fn get_by_name_legacy() -> TestResult {
 
 #[tokio::test]
 async fn reference_expansion() -> TestResult {
-    let (v, c, t) = setup(Generation::Current).await?;
+    let (v, c, t) = warden_session(Generation::Current).await?;
     let base = v.base_url();
     let a = get(
         &c,
@@ -466,7 +439,7 @@ async fn reference_expansion() -> TestResult {
     let a = get(&c, &format!("{base}/api/v4/secrets/WARDEN_SLACK_WEBHOOK?projectId={P}&environment=dev&secretPath=/agents/warden/notify&expandSecretReferences=true"), &t).await?;
     assert_current_error(&a, 403, "ForbiddenError", forbidden);
 
-    let (lv, lc, lt) = setup(Generation::Legacy).await?;
+    let (lv, lc, lt) = warden_session(Generation::Legacy).await?;
     let a = get(
         &lc,
         &v3(
@@ -481,7 +454,7 @@ async fn reference_expansion() -> TestResult {
         a.json()["secrets"][0]["secretValue"],
         "${dev.shared.SLACK_WEBHOOK}"
     );
-    let a = get(&lc, &format!("{}/api/v3/secrets/raw/WARDEN_SLACK_WEBHOOK?workspaceId={P}&environment=dev&secretPath=/agents/warden/notify&expandSecretReferences=true", lv.base_url()), &lt).await?;
+    let a = get_at(&lc, &lv, &format!("/api/v3/secrets/raw/WARDEN_SLACK_WEBHOOK?workspaceId={P}&environment=dev&secretPath=/agents/warden/notify&expandSecretReferences=true"), &lt).await?;
     let legacy = "You are attempting to reference secret named SLACK_WEBHOOK from environment dev in path /shared which you do not have access to.";
     assert_legacy_error(&a, 403, "ForbiddenError", legacy);
     Ok(())
@@ -554,7 +527,7 @@ async fn imports_with_either_parameter_name() -> TestResult {
 
 #[tokio::test]
 async fn hidden_values_and_tag_filters() -> TestResult {
-    let (v, c, t) = setup(Generation::Current).await?;
+    let (v, c, t) = warden_session(Generation::Current).await?;
     let a = get(
         &c,
         &v4(
@@ -593,7 +566,7 @@ async fn write_checks_come_in_each_generations_order() -> TestResult {
     // secret up first for update and delete (a missing key is a 404 even
     // without the permission), and checks permission first for create.
     for generation in [Generation::Current, Generation::Legacy] {
-        let (v, c, t) = setup(generation).await?;
+        let (v, c, t) = warden_session(generation).await?;
         let url = format!("{}/api/v3/secrets/raw/NOT_THERE", v.base_url());
         let body = json!({"workspaceId": P, "environment": "dev", "secretPath": "/agents/warden"});
         for (method, action) in [
@@ -628,10 +601,10 @@ async fn an_over_privileged_identity_can_write() -> TestResult {
 
     let mut create = target.clone();
     create["secretValue"] = json!("  first\n");
-    let a = call(&c, Method::POST, &url, Some(&t), Some(create.clone())).await?;
+    let a = post_as(&c, &url, &t, create.clone()).await?;
     assert_eq!(a.status, 200, "{}", a.text);
     assert_eq!(a.json()["secret"]["secretValue"], "first\n");
-    let dup = call(&c, Method::POST, &url, Some(&t), Some(create)).await?;
+    let dup = post_as(&c, &url, &t, create).await?;
     assert_current_error(&dup, 400, "BadRequest", "Secret already exists: NEW_KEY");
 
     let mut update = target.clone();
@@ -669,7 +642,7 @@ async fn an_over_privileged_identity_can_write() -> TestResult {
 
 #[tokio::test]
 async fn odd_paths_are_not_normalised_into_scope() -> TestResult {
-    let (v, c, t) = setup(Generation::Legacy).await?;
+    let (v, c, t) = warden_session(Generation::Legacy).await?;
     for path in [
         "/agents//warden",
         "/agents/./warden",
@@ -730,14 +703,7 @@ async fn tag_ids_set_replace_keep_clear_and_refuse_unknown() -> TestResult {
         Ok::<_, Box<dyn std::error::Error>>(a.json()["secret"]["tags"].clone())
     };
 
-    let created = call(
-        &c,
-        Method::POST,
-        &url,
-        Some(&admin),
-        Some(body(json!({"tagIds": [tag_id]}))),
-    )
-    .await?;
+    let created = post_as(&c, &url, &admin, body(json!({"tagIds": [tag_id]}))).await?;
     assert_eq!(created.status, 200, "{}", created.text);
     // Write answers carry no tags on this build.
     assert!(created.json()["secret"].get("tags").is_none(), "{}", created.text);

@@ -123,7 +123,7 @@ async fn the_slug_rule_holds_on_both_generations() -> TestResult {
             "rotation 90d",
             "sensitivity.high",
         ] {
-            let a = call(&c, Method::POST, &url, Some(&t), Some(create(refused))).await?;
+            let a = post_as(&c, &url, &t, create(refused)).await?;
             assert_eq!(a.json()["error"], "ValidationFailure", "{refused}: {}", a.text);
             assert_eq!(
                 a.json()["message"][0]["message"],
@@ -131,14 +131,7 @@ async fn the_slug_rule_holds_on_both_generations() -> TestResult {
                 "{refused}"
             );
         }
-        let a = call(
-            &c,
-            Method::POST,
-            &url,
-            Some(&t),
-            Some(create("  Consumer-Agent ")),
-        )
-        .await?;
+        let a = post_as(&c, &url, &t, create("  Consumer-Agent ")).await?;
         assert_eq!(a.status, 200, "{}", a.text);
         assert_eq!(
             a.json()["workspaceTag"]["slug"],
@@ -161,15 +154,10 @@ async fn the_slug_rule_holds_on_both_generations() -> TestResult {
         );
         // The agent sees tags inside secrets but may not list or create them.
         let agent = login(&c, &v, WARDEN_ID, WARDEN_SECRET).await?;
-        let a = call(&c, Method::POST, &url, Some(&agent), Some(create("consumer-x"))).await?;
+        let a = post_as(&c, &url, &agent, create("consumer-x")).await?;
         assert_eq!(a.status, 403, "{}", a.text);
         assert_eq!(a.json()["message"], "You are not allowed to create on tags");
-        let a = get(
-            &c,
-            &format!("{}/api/v1/workspace/no-such-project/tags", v.base_url()),
-            &t,
-        )
-        .await?;
+        let a = get_at(&c, &v, "/api/v1/workspace/no-such-project/tags", &t).await?;
         assert_eq!(a.status, 404, "{}", a.text);
     }
     Ok(())

@@ -113,13 +113,32 @@ pub async fn get(c: &Client, url: &str, token: &str) -> Res<Answer> {
     call(c, Method::GET, url, Some(token), None).await
 }
 
+/// A GET of `path` on `v` with `token`.
+pub async fn get_at(c: &Client, v: &RunningVault, path: &str, token: &str) -> Res<Answer> {
+    get(c, &format!("{}{path}", v.base_url()), token).await
+}
+
+/// A GET without a token.
+pub async fn get_anon(c: &Client, url: &str) -> Res<Answer> {
+    call(c, Method::GET, url, None, None).await
+}
+
+/// A JSON POST without a token (logins, renewals).
+pub async fn post(c: &Client, url: &str, body: Value) -> Res<Answer> {
+    call(c, Method::POST, url, None, Some(body)).await
+}
+
+/// A JSON POST with `token`.
+pub async fn post_as(c: &Client, url: &str, token: &str, body: Value) -> Res<Answer> {
+    call(c, Method::POST, url, Some(token), Some(body)).await
+}
+
 pub async fn login(c: &Client, v: &RunningVault, id: &str, secret: &str) -> Res<String> {
-    let a = call(
+    let url = format!("{}/api/v1/auth/universal-auth/login", v.base_url());
+    let a = post(
         c,
-        Method::POST,
-        &format!("{}/api/v1/auth/universal-auth/login", v.base_url()),
-        None,
-        Some(serde_json::json!({"clientId": id, "clientSecret": secret})),
+        &url,
+        serde_json::json!({"clientId": id, "clientSecret": secret}),
     )
     .await?;
     let token = a.json()["accessToken"].as_str().map(str::to_owned);

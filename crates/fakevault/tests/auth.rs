@@ -243,15 +243,15 @@ async fn renew_issues_a_new_token_within_max_ttl() -> TestResult {
 #[tokio::test]
 async fn renew_when_ttl_equals_max_ttl_fails_and_deletes_the_token() -> TestResult {
     for generation in [Generation::Current, Generation::Legacy] {
-        let (v, c, token) = warden_session(generation).await?;
-        let url = format!("{}/api/v1/auth/token/renew", v.base_url());
-        let a = post(&c, &url, json!({"accessToken": token})).await?;
+        let s = Session::warden(generation).await?;
+        let url = format!("{}/api/v1/auth/token/renew", s.v.base_url());
+        let a = post(&s.c, &url, json!({"accessToken": s.t})).await?;
         assert_eq!(a.status, 401);
         assert_eq!(
             a.json()["message"],
             "Failed to renew MI access token past its Max TTL expiration"
         );
-        let after = get_at(&c, &v, &format!("/api/v1/workspace/{P}"), &token).await?;
+        let after = s.get(&format!("/api/v1/workspace/{P}")).await?;
         assert_eq!(after.status, 401);
         assert_eq!(after.json()["message"], "No identity access token found");
     }
@@ -260,16 +260,16 @@ async fn renew_when_ttl_equals_max_ttl_fails_and_deletes_the_token() -> TestResu
 
 #[tokio::test]
 async fn revoke_route_revokes() -> TestResult {
-    let (v, c, token) = warden_session(Generation::Current).await?;
+    let s = Session::warden(Generation::Current).await?;
     let a = post(
-        &c,
-        &format!("{}/api/v1/auth/token/revoke", v.base_url()),
-        json!({"accessToken": token}),
+        &s.c,
+        &format!("{}/api/v1/auth/token/revoke", s.v.base_url()),
+        json!({"accessToken": s.t}),
     )
     .await?;
     assert_eq!(a.status, 200);
     assert_eq!(a.json(), json!({"message": "Successfully revoked access token"}));
-    let after = get_at(&c, &v, "/api/v1/workspace", &token).await?;
+    let after = s.get("/api/v1/workspace").await?;
     assert_current_error(&after, 401, "UnauthorizedError", "No identity access token found");
     Ok(())
 }
@@ -293,8 +293,8 @@ async fn issued_tokens_work_without_a_login() -> TestResult {
 
 #[tokio::test]
 async fn projects_routes() -> TestResult {
-    let (v, c, token) = warden_session(Generation::Current).await?;
-    let list = get_at(&c, &v, "/api/v1/workspace", &token).await?;
+    let s = Session::warden(Generation::Current).await?;
+    let list = s.get("/api/v1/workspace").await?;
     assert_eq!(list.status, 200);
     let ws = &list.json()["workspaces"][0];
     assert_eq!(ws["id"], P);
@@ -307,21 +307,21 @@ async fn projects_routes() -> TestResult {
         .unwrap_or_default();
     assert_eq!(slugs, ["dev", "staging", "prod"]);
 
-    let one = get_at(&c, &v, &format!("/api/v1/workspace/{P}"), &token).await?;
+    let one = s.get(&format!("/api/v1/workspace/{P}")).await?;
     assert_eq!(one.json()["workspace"]["slug"], "raxx-secrets");
-    let missing = get_at(&c, &v, "/api/v1/workspace/nope", &token).await?;
+    let missing = s.get("/api/v1/workspace/nope").await?;
     assert_current_error(&missing, 404, "NotFound", "Project with ID 'nope' not found");
 
     let legacy = start(vault(Generation::Legacy)).await?;
-    let token = login(&c, &legacy, WARDEN_ID, WARDEN_SECRET).await?;
-    let denied = get_at(&c, &legacy, "/api/v1/workspace", &token).await?;
+    let t = login(&s.c, &legacy, WARDEN_ID, WARDEN_SECRET).await?;
+    let denied = get_at(&s.c, &legacy, "/api/v1/workspace", &t).await?;
     assert_legacy_error(
         &denied,
         403,
         "Forbidden access to /api/v1/workspace",
         "You are not allowed to access this resource",
     );
-    let one = get_at(&c, &legacy, &format!("/api/v1/workspace/{P}"), &token).await?;
+    let one = get_at(&s.c, &legacy, &format!("/api/v1/workspace/{P}"), &t).await?;
     assert_eq!(one.status, 200);
     Ok(())
 }

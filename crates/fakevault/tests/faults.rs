@@ -10,38 +10,38 @@ use support::*;
 
 #[tokio::test]
 async fn gateway_errors_then_recovery() -> TestResult {
-    let (v, c, t) = warden_session(Generation::Current).await?;
+    let s = Session::warden(Generation::Current).await?;
     let url = format!(
         "{}/api/v4/secrets?projectId={P}&environment=dev&secretPath=/agents/warden",
-        v.base_url()
+        s.v.base_url()
     );
-    v.faults().fail_next(2, 503);
+    s.v.faults().fail_next(2, 503);
     for _ in 0..2 {
-        let a = get(&c, &url, &t).await?;
+        let a = get(&s.c, &url, &s.t).await?;
         assert_eq!(a.status, 503);
         assert!(
             a.header("content-type")
                 .is_some_and(|ct| ct.starts_with("text/html"))
         );
     }
-    assert_eq!(get(&c, &url, &t).await?.status, 200);
+    assert_eq!(get(&s.c, &url, &s.t).await?.status, 200);
 
-    v.faults().fail_next(1, 500);
-    let a = get(&c, &url, &t).await?;
+    s.v.faults().fail_next(1, 500);
+    let a = get(&s.c, &url, &s.t).await?;
     assert_current_error(&a, 500, "InternalServerError", "Something went wrong");
 
     // A prefix lets the login through and fails the read.
-    v.faults().fail_next_on("/api/v4/", 1, 502);
-    let t2 = login(&c, &v, WARDEN_ID, WARDEN_SECRET).await?;
-    assert_eq!(get(&c, &url, &t2).await?.status, 502);
+    s.v.faults().fail_next_on("/api/v4/", 1, 502);
+    let t2 = login(&s.c, &s.v, WARDEN_ID, WARDEN_SECRET).await?;
+    assert_eq!(get(&s.c, &url, &t2).await?.status, 502);
     Ok(())
 }
 
 #[tokio::test]
 async fn rate_limit_current_is_429_with_retry_after() -> TestResult {
-    let (v, c, t) = warden_session(Generation::Current).await?;
-    v.faults().rate_limit_next(1);
-    let a = get_at(&c, &v, "/api/v1/workspace", &t).await?;
+    let s = Session::warden(Generation::Current).await?;
+    s.v.faults().rate_limit_next(1);
+    let a = s.get("/api/v1/workspace").await?;
     assert_current_error(
         &a,
         429,
@@ -55,18 +55,16 @@ async fn rate_limit_current_is_429_with_retry_after() -> TestResult {
 
 #[tokio::test]
 async fn rate_limit_legacy_is_a_500_with_retry_after() -> TestResult {
-    let (v, c, t) = warden_session(Generation::Legacy).await?;
-    v.faults().rate_limit_next_with(1, 42, None);
+    let s = Session::warden(Generation::Legacy).await?;
+    s.v.faults().rate_limit_next_with(1, 42, None);
     // /api/status is allow-listed and does not consume the budget.
-    let status = get_anon(&c, &format!("{}/api/status", v.base_url())).await?;
+    let status = get_anon(&s.c, &format!("{}/api/status", s.v.base_url())).await?;
     assert_eq!(status.status, 200);
-    let a = get_at(
-        &c,
-        &v,
-        &format!("/api/v3/secrets/raw?workspaceId={P}&environment=dev&secretPath=/agents/warden"),
-        &t,
-    )
-    .await?;
+    let a = s
+        .get(&format!(
+            "/api/v3/secrets/raw?workspaceId={P}&environment=dev&secretPath=/agents/warden"
+        ))
+        .await?;
     assert_eq!(a.status, 500);
     assert_eq!(
         a.text,

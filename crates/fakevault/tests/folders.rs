@@ -19,14 +19,12 @@ fn names(body: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn v2_lists_direct_children_sorted_and_unscoped() -> TestResult {
-    let (v, c, t) = warden_session(Generation::Current).await?;
-    let a = get_at(
-        &c,
-        &v,
-        &format!("/api/v2/folders?projectId={P}&environment=prod&path=MooseQuest/"),
-        &t,
-    )
-    .await?;
+    let s = Session::warden(Generation::Current).await?;
+    let a = s
+        .get(&format!(
+            "/api/v2/folders?projectId={P}&environment=prod&path=MooseQuest/"
+        ))
+        .await?;
     assert_eq!(a.status, 200, "{}", a.text);
     // Folder names are not permission-checked: the warden sees prod's folders.
     assert_eq!(
@@ -63,14 +61,12 @@ async fn v2_lists_direct_children_sorted_and_unscoped() -> TestResult {
 
 #[tokio::test]
 async fn v2_recursive_has_relative_paths() -> TestResult {
-    let (v, c, t) = warden_session(Generation::Current).await?;
-    let a = get_at(
-        &c,
-        &v,
-        &format!("/api/v2/folders?projectId={P}&environment=dev&path=/agents&recursive=true"),
-        &t,
-    )
-    .await?;
+    let s = Session::warden(Generation::Current).await?;
+    let a = s
+        .get(&format!(
+            "/api/v2/folders?projectId={P}&environment=dev&path=/agents&recursive=true"
+        ))
+        .await?;
     let body = a.json();
     let rel: Vec<&str> = body["folders"]
         .as_array()
@@ -82,25 +78,19 @@ async fn v2_recursive_has_relative_paths() -> TestResult {
 
 #[tokio::test]
 async fn unknown_environment_404_unknown_path_empty() -> TestResult {
-    let (v, c, t) = warden_session(Generation::Current).await?;
-    let a = get_at(
-        &c,
-        &v,
-        &format!("/api/v2/folders?projectId={P}&environment=qa"),
-        &t,
-    )
-    .await?;
+    let s = Session::warden(Generation::Current).await?;
+    let a = s
+        .get(&format!("/api/v2/folders?projectId={P}&environment=qa"))
+        .await?;
     assert_current_error(&a, 404, "NotFound", "Environment with slug 'qa' not found");
-    let a = get_at(
-        &c,
-        &v,
-        &format!("/api/v2/folders?projectId={P}&environment=dev&path=/no/such"),
-        &t,
-    )
-    .await?;
+    let a = s
+        .get(&format!(
+            "/api/v2/folders?projectId={P}&environment=dev&path=/no/such"
+        ))
+        .await?;
     assert_eq!(a.status, 200);
     assert_eq!(a.text, r#"{"folders":[]}"#);
-    let a = get_at(&c, &v, "/api/v2/folders?environment=dev", &t).await?;
+    let a = s.get("/api/v2/folders?environment=dev").await?;
     assert_eq!(a.status, 422);
     assert_eq!(a.json()["message"][0]["path"][0], "projectId");
     Ok(())
@@ -109,14 +99,12 @@ async fn unknown_environment_404_unknown_path_empty() -> TestResult {
 #[tokio::test]
 async fn v1_takes_workspace_id_on_both_generations_and_directory_on_current() -> TestResult {
     for generation in [Generation::Current, Generation::Legacy] {
-        let (v, c, t) = warden_session(generation).await?;
-        let a = get_at(
-            &c,
-            &v,
-            &format!("/api/v1/folders?workspaceId={P}&environment=dev&directory=/agents/warden"),
-            &t,
-        )
-        .await?;
+        let s = Session::warden(generation).await?;
+        let a = s
+            .get(&format!(
+                "/api/v1/folders?workspaceId={P}&environment=dev&directory=/agents/warden"
+            ))
+            .await?;
         assert_eq!(a.status, 200, "{}", a.text);
         // The recorded 2024 build defaults `path` to "/" and never reads
         // `directory`: the root listing.
@@ -125,13 +113,9 @@ async fn v1_takes_workspace_id_on_both_generations_and_directory_on_current() ->
             Generation::Legacy => &["MooseQuest", "agents", "shared"],
         };
         assert_eq!(names(&a.json()), want);
-        let a = get_at(
-            &c,
-            &v,
-            &format!("/api/v1/folders?workspaceId={P}&environment=dev"),
-            &t,
-        )
-        .await?;
+        let a = s
+            .get(&format!("/api/v1/folders?workspaceId={P}&environment=dev"))
+            .await?;
         assert_eq!(names(&a.json()), ["MooseQuest", "agents", "shared"]);
     }
     Ok(())

@@ -21,13 +21,13 @@ const PADDED_PATHS: &[(&str, &str)] = &[
 #[tokio::test]
 async fn white_space_javascript_trims_is_not_part_of_a_path() -> TestResult {
     for generation in [Generation::Current, Generation::Legacy] {
-        let (v, c, t) = warden_session(generation).await?;
-        let base = v.base_url();
+        let s = Session::warden(generation).await?;
+        let base = s.v.base_url();
         for (raw, read) in PADDED_PATHS {
             let list = format!(
                 "{base}/api/v3/secrets/raw?workspaceId={P}&environment=%EF%BB%BFdev&secretPath={raw}"
             );
-            let a = get(&c, &list, &t).await?;
+            let a = get(&s.c, &list, &s.t).await?;
             assert_eq!(a.status, 200, "{generation:?} {raw}: {}", a.text);
             let body = a.json();
             assert!(
@@ -39,26 +39,26 @@ async fn white_space_javascript_trims_is_not_part_of_a_path() -> TestResult {
             let one = format!(
                 "{base}/api/v3/secrets/raw/%E2%80%A9WARDEN_API_TOKEN%EF%BB%BF?workspaceId={P}&environment=dev&secretPath={raw}"
             );
-            let a = get(&c, &one, &t).await?;
+            let a = get(&s.c, &one, &s.t).await?;
             assert_eq!(a.status, 200, "{generation:?} {raw}: {}", a.text);
             assert_eq!(a.json()["secret"]["secretKey"], "WARDEN_API_TOKEN");
         }
-        v.shutdown().await;
+        s.v.shutdown().await;
     }
     Ok(())
 }
 
 #[tokio::test]
 async fn white_space_javascript_keeps_stays_in_the_path() -> TestResult {
-    let (v, c, t) = warden_session(Generation::Current).await?;
+    let s = Session::warden(Generation::Current).await?;
     // U+200B (zero-width space) and U+0085 (NEL) are not JavaScript white
     // space: the path keeps them, and the current build refuses the segment.
     for raw in ["%2Fagents%2Fwarden%2F%E2%80%8B", "%2Fagents%2Fwarden%C2%85"] {
         let url = format!(
             "{}/api/v4/secrets?projectId={P}&environment=dev&secretPath={raw}",
-            v.base_url()
+            s.v.base_url()
         );
-        let a = get(&c, &url, &t).await?;
+        let a = get(&s.c, &url, &s.t).await?;
         assert_current_error(
             &a,
             400,
@@ -66,6 +66,6 @@ async fn white_space_javascript_keeps_stays_in_the_path() -> TestResult {
             "Invalid secret path. Only alphanumeric characters, dashes, and underscores are allowed.",
         );
     }
-    v.shutdown().await;
+    s.v.shutdown().await;
     Ok(())
 }

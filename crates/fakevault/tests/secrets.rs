@@ -18,12 +18,12 @@ fn v3(v: &RunningVault, query: &str) -> String {
 
 #[tokio::test]
 async fn list_in_scope_on_v4_and_v3() -> TestResult {
-    let (v, c, t) = warden_session(Generation::Current).await?;
+    let s = Session::warden(Generation::Current).await?;
     for url in [
-        v4(&v, "environment=dev&secretPath=/agents/warden"),
-        v3(&v, "environment=dev&secretPath=/agents/warden/"),
+        v4(&s.v, "environment=dev&secretPath=/agents/warden"),
+        v3(&s.v, "environment=dev&secretPath=/agents/warden/"),
     ] {
-        let a = get(&c, &url, &t).await?;
+        let a = get(&s.c, &url, &s.t).await?;
         assert_eq!(a.status, 200, "{}", a.text);
         let body = a.json();
         assert_eq!(
@@ -94,14 +94,14 @@ async fn list_in_scope_on_v4_and_v3() -> TestResult {
 
 #[tokio::test]
 async fn list_on_a_parent_filters_on_current_and_403s_on_legacy() -> TestResult {
-    let (v, c, t) = warden_session(Generation::Current).await?;
+    let s = Session::warden(Generation::Current).await?;
     for q in [
         "environment=dev&secretPath=/agents",
         "environment=dev&secretPath=/",
         "environment=dev",
         "environment=prod&secretPath=/MooseQuest/cloudflare",
     ] {
-        let a = get(&c, &v4(&v, q), &t).await?;
+        let a = get(&s.c, &v4(&s.v, q), &s.t).await?;
         assert_eq!(a.status, 200, "{q}: {}", a.text);
         assert_eq!(keys(&a.json()), Vec::<String>::new(), "{q}");
     }
@@ -129,8 +129,13 @@ async fn list_on_a_parent_filters_on_current_and_403s_on_legacy() -> TestResult 
 #[tokio::test]
 async fn recursive_lists_filter_by_each_secrets_own_path() -> TestResult {
     for generation in [Generation::Current, Generation::Legacy] {
-        let (v, c, t) = warden_session(generation).await?;
-        let a = get(&c, &v3(&v, "environment=dev&secretPath=/&recursive=true"), &t).await?;
+        let s = Session::warden(generation).await?;
+        let a = get(
+            &s.c,
+            &v3(&s.v, "environment=dev&secretPath=/&recursive=true"),
+            &s.t,
+        )
+        .await?;
         assert_eq!(a.status, 200, "{}", a.text);
         let body = a.json();
         let mut got: Vec<(String, String)> = body["secrets"]
@@ -161,11 +166,11 @@ async fn recursive_lists_filter_by_each_secrets_own_path() -> TestResult {
 
 #[tokio::test]
 async fn missing_folder_in_scope() -> TestResult {
-    let (v, c, t) = warden_session(Generation::Current).await?;
+    let s = Session::warden(Generation::Current).await?;
     let a = get(
-        &c,
-        &v4(&v, "environment=dev&secretPath=/agents/warden/nothing"),
-        &t,
+        &s.c,
+        &v4(&s.v, "environment=dev&secretPath=/agents/warden/nothing"),
+        &s.t,
     )
     .await?;
     assert_current_error(
@@ -188,51 +193,45 @@ async fn missing_folder_in_scope() -> TestResult {
 
 #[tokio::test]
 async fn legacy_has_no_v4_or_v2_routes() -> TestResult {
-    let (v, c, t) = warden_session(Generation::Legacy).await?;
-    let url = v4(&v, "environment=dev&secretPath=/agents/warden");
-    let a = get(&c, &url, &t).await?;
+    let s = Session::warden(Generation::Legacy).await?;
+    let url = v4(&s.v, "environment=dev&secretPath=/agents/warden");
+    let a = get(&s.c, &url, &s.t).await?;
     assert_eq!(a.status, 404);
-    let path_and_query = url.trim_start_matches(&v.base_url()).to_owned();
+    let path_and_query = url.trim_start_matches(&s.v.base_url()).to_owned();
     assert_eq!(
         a.text,
         format!(
             r#"{{"message":"Route GET:{path_and_query} not found","error":"Not Found","statusCode":404}}"#
         )
     );
-    let a = get_at(
-        &c,
-        &v,
-        &format!("/api/v4/secrets/WARDEN_MOTD?projectId={P}&environment=dev"),
-        &t,
-    )
-    .await?;
+    let a = s
+        .get(&format!(
+            "/api/v4/secrets/WARDEN_MOTD?projectId={P}&environment=dev"
+        ))
+        .await?;
     assert_eq!(a.status, 404);
     assert!(
         a.json()["message"]
             .as_str()
             .is_some_and(|m| m.starts_with("Route GET:/api/v4/secrets/WARDEN_MOTD?"))
     );
-    let a = get_at(
-        &c,
-        &v,
-        &format!("/api/v2/folders?projectId={P}&environment=dev"),
-        &t,
-    )
-    .await?;
+    let a = s
+        .get(&format!("/api/v2/folders?projectId={P}&environment=dev"))
+        .await?;
     assert_eq!(a.json()["error"], "Not Found");
     Ok(())
 }
 
 #[tokio::test]
 async fn booleans_must_be_true_or_false() -> TestResult {
-    let (v, c, t) = warden_session(Generation::Current).await?;
+    let s = Session::warden(Generation::Current).await?;
     let a = get(
-        &c,
+        &s.c,
         &v4(
-            &v,
+            &s.v,
             "environment=dev&secretPath=/agents/warden&recursive=yes&expandSecretReferences=1",
         ),
-        &t,
+        &s.t,
     )
     .await?;
     assert_eq!(a.status, 422, "{}", a.text);
@@ -263,53 +262,49 @@ async fn booleans_must_be_true_or_false() -> TestResult {
 
 #[tokio::test]
 async fn missing_project_or_environment() -> TestResult {
-    let (v, c, t) = warden_session(Generation::Current).await?;
-    let a = get_at(&c, &v, "/api/v4/secrets?environment=dev", &t).await?;
+    let s = Session::warden(Generation::Current).await?;
+    let a = s.get("/api/v4/secrets?environment=dev").await?;
     assert_current_error(&a, 400, "BadRequest", "Missing project id or environment");
-    let a = get_at(&c, &v, "/api/v3/secrets/raw/X?environment=dev", &t).await?;
+    let a = s.get("/api/v3/secrets/raw/X?environment=dev").await?;
     assert_current_error(
         &a,
         400,
         "BadRequest",
         "You must provide workspaceSlug or workspaceId",
     );
-    let a = get_at(&c, &v, "/api/v4/secrets/X?environment=dev", &t).await?;
+    let a = s.get("/api/v4/secrets/X?environment=dev").await?;
     assert_current_error(&a, 400, "BadRequest", "You must provide  workspaceId");
-    let a = get_at(&c, &v, &format!("/api/v4/secrets/X?projectId={P}"), &t).await?;
+    let a = s.get(&format!("/api/v4/secrets/X?projectId={P}")).await?;
     assert_current_error(&a, 400, "BadRequest", "Missing environment");
-    let a = get_at(
-        &c,
-        &v,
-        "/api/v3/secrets/raw?workspaceSlug=raxx-secrets&environment=dev&secretPath=/agents/warden",
-        &t,
-    )
-    .await?;
+    let a = s
+        .get("/api/v3/secrets/raw?workspaceSlug=raxx-secrets&environment=dev&secretPath=/agents/warden")
+        .await?;
     assert_eq!(a.status, 200);
     Ok(())
 }
 
 #[tokio::test]
 async fn get_by_name_current() -> TestResult {
-    let (v, c, t) = warden_session(Generation::Current).await?;
-    let base = v.base_url();
-    let a = get(&c, &format!("{base}/api/v4/secrets/WARDEN_MOTD?projectId={P}&environment=dev&secretPath=/agents/warden&type=shared"), &t).await?;
+    let s = Session::warden(Generation::Current).await?;
+    let a = s
+        .get(&format!(
+            "/api/v4/secrets/WARDEN_MOTD?projectId={P}&environment=dev&secretPath=/agents/warden&type=shared"
+        ))
+        .await?;
     assert_eq!(a.status, 200);
-    let s = &a.json()["secret"];
-    assert_eq!(s["secretKey"], "WARDEN_MOTD");
-    assert_eq!(s["secretValue"], "Grüße aus Zürich — 秘密の値 🔐");
-    assert_eq!(s["secretPath"], "/agents/warden");
-    assert_eq!(s["version"], 1);
+    let secret = &a.json()["secret"];
+    assert_eq!(secret["secretKey"], "WARDEN_MOTD");
+    assert_eq!(secret["secretValue"], "Grüße aus Zürich — 秘密の値 🔐");
+    assert_eq!(secret["secretPath"], "/agents/warden");
+    assert_eq!(secret["version"], 1);
 
     // Out of scope: 403 whether or not the secret exists (no existence oracle).
     for name in ["STR_BILLING_WRITE", "DOES_NOT_EXIST"] {
-        let a = get(
-            &c,
-            &format!(
-                "{base}/api/v4/secrets/{name}?projectId={P}&environment=dev&secretPath=/MooseQuest/stripe"
-            ),
-            &t,
-        )
-        .await?;
+        let a = s
+            .get(&format!(
+                "/api/v4/secrets/{name}?projectId={P}&environment=dev&secretPath=/MooseQuest/stripe"
+            ))
+            .await?;
         assert_current_error(
             &a,
             403,
@@ -320,41 +315,50 @@ async fn get_by_name_current() -> TestResult {
         // (recorded: get-out-of-scope-existing, get-out-of-scope-nonexistent).
         assert_eq!(a.json()["details"], json!([]), "{}", a.text);
     }
-    let a = get(
-        &c,
-        &format!("{base}/api/v3/secrets/raw/NOPE?workspaceId={P}&environment=dev&secretPath=/agents/warden"),
-        &t,
-    )
-    .await?;
+    let a = s
+        .get(&format!(
+            "/api/v3/secrets/raw/NOPE?workspaceId={P}&environment=dev&secretPath=/agents/warden"
+        ))
+        .await?;
     assert_current_error(&a, 404, "NotFound", "Secret with name 'NOPE' not found");
-    let a = get(
-        &c,
-        &format!("{base}/api/v4/secrets/NOPE?projectId={P}&environment=dev&secretPath=/agents/warden/gone"),
-        &t,
-    )
-    .await?;
+    let a = s
+        .get(&format!(
+            "/api/v4/secrets/NOPE?projectId={P}&environment=dev&secretPath=/agents/warden/gone"
+        ))
+        .await?;
     assert_current_error(
         &a,
         404,
         "GetSecretByName",
         "Folder with path '/agents/warden/gone' in environment with slug 'dev' not found",
     );
-    let a = get(&c, &format!("{base}/api/v4/secrets/WARDEN_MOTD?projectId={P}&environment=dev&secretPath=/agents/warden&type=secret"), &t).await?;
+    let a = s
+        .get(&format!(
+            "/api/v4/secrets/WARDEN_MOTD?projectId={P}&environment=dev&secretPath=/agents/warden&type=secret"
+        ))
+        .await?;
     assert_eq!(a.status, 422);
     Ok(())
 }
 
 #[tokio::test]
 async fn get_by_name_legacy() -> TestResult {
-    let (v, c, t) = warden_session(Generation::Legacy).await?;
-    let base = v.base_url();
-    let a = get(&c, &format!("{base}/api/v3/secrets/raw/WARDEN_API_TOKEN?workspaceId={P}&environment=dev&secretPath=/agents/warden"), &t).await?;
+    let s = Session::warden(Generation::Legacy).await?;
+    let a = s
+        .get(&format!(
+            "/api/v3/secrets/raw/WARDEN_API_TOKEN?workspaceId={P}&environment=dev&secretPath=/agents/warden"
+        ))
+        .await?;
     assert_eq!(a.status, 200);
-    let s = &a.json()["secret"];
-    assert_eq!(s["secretValue"], "warden-FAKE-api-token-4Rt7");
-    assert!(s.get("secretPath").is_none(), "{s}");
+    let secret = &a.json()["secret"];
+    assert_eq!(secret["secretValue"], "warden-FAKE-api-token-4Rt7");
+    assert!(secret.get("secretPath").is_none(), "{secret}");
     for name in ["STR_BILLING_WRITE", "DOES_NOT_EXIST"] {
-        let a = get(&c, &format!("{base}/api/v3/secrets/raw/{name}?workspaceId={P}&environment=dev&secretPath=/MooseQuest/stripe"), &t).await?;
+        let a = s
+            .get(&format!(
+                "/api/v3/secrets/raw/{name}?workspaceId={P}&environment=dev&secretPath=/MooseQuest/stripe"
+            ))
+            .await?;
         assert_legacy_error(
             &a,
             403,
@@ -362,21 +366,17 @@ async fn get_by_name_legacy() -> TestResult {
             "You are not allowed to read on secrets",
         );
     }
-    let a = get(
-        &c,
-        &format!("{base}/api/v3/secrets/raw/NOPE?workspaceId={P}&environment=dev&secretPath=/agents/warden"),
-        &t,
-    )
-    .await?;
+    let a = s
+        .get(&format!(
+            "/api/v3/secrets/raw/NOPE?workspaceId={P}&environment=dev&secretPath=/agents/warden"
+        ))
+        .await?;
     assert_legacy_error(&a, 404, "NotFound", "Secret not found");
-    let a = get(
-        &c,
-        &format!(
-            "{base}/api/v3/secrets/raw/NOPE?workspaceId={P}&environment=dev&secretPath=/agents/warden/gone"
-        ),
-        &t,
-    )
-    .await?;
+    let a = s
+        .get(&format!(
+            "/api/v3/secrets/raw/NOPE?workspaceId={P}&environment=dev&secretPath=/agents/warden/gone"
+        ))
+        .await?;
     assert_legacy_error(
         &a,
         404,
@@ -384,12 +384,9 @@ async fn get_by_name_legacy() -> TestResult {
         "Create secret",
         "Folder not found for the given environment slug & secret path",
     );
-    let a = get(
-        &c,
-        &format!("{base}/api/v3/secrets/raw?workspaceId=nope&environment=dev"),
-        &t,
-    )
-    .await?;
+    let a = s
+        .get("/api/v3/secrets/raw?workspaceId=nope&environment=dev")
+        .await?;
     assert_legacy_error(
         &a,
         404,
@@ -401,15 +398,14 @@ async fn get_by_name_legacy() -> TestResult {
 
 #[tokio::test]
 async fn reference_expansion() -> TestResult {
-    let (v, c, t) = warden_session(Generation::Current).await?;
-    let base = v.base_url();
+    let s = Session::warden(Generation::Current).await?;
     let a = get(
-        &c,
+        &s.c,
         &v4(
-            &v,
+            &s.v,
             "environment=dev&secretPath=/agents/warden&expandSecretReferences=true",
         ),
-        &t,
+        &s.t,
     )
     .await?;
     assert_eq!(a.status, 200, "{}", a.text);
@@ -420,12 +416,12 @@ async fn reference_expansion() -> TestResult {
 
     // A reference the identity cannot read: the whole list is refused.
     let a = get(
-        &c,
+        &s.c,
         &v4(
-            &v,
+            &s.v,
             "environment=dev&secretPath=/agents/warden/notify&expandSecretReferences=true",
         ),
-        &t,
+        &s.t,
     )
     .await?;
     assert_current_error(
@@ -436,7 +432,7 @@ async fn reference_expansion() -> TestResult {
     );
     let forbidden = "You do not have permission to read secret 'SLACK_WEBHOOK' in environment 'dev' at path '/shared', which is referenced by secret 'WARDEN_SLACK_WEBHOOK' in environment 'dev' at path '/agents/warden/notify'.";
     assert_eq!(a.json()["details"], json!([forbidden]));
-    let a = get(&c, &format!("{base}/api/v4/secrets/WARDEN_SLACK_WEBHOOK?projectId={P}&environment=dev&secretPath=/agents/warden/notify&expandSecretReferences=true"), &t).await?;
+    let a = s.get(&format!("/api/v4/secrets/WARDEN_SLACK_WEBHOOK?projectId={P}&environment=dev&secretPath=/agents/warden/notify&expandSecretReferences=true")).await?;
     assert_current_error(&a, 403, "ForbiddenError", forbidden);
 
     let (lv, lc, lt) = warden_session(Generation::Legacy).await?;
@@ -527,25 +523,25 @@ async fn imports_with_either_parameter_name() -> TestResult {
 
 #[tokio::test]
 async fn hidden_values_and_tag_filters() -> TestResult {
-    let (v, c, t) = warden_session(Generation::Current).await?;
+    let s = Session::warden(Generation::Current).await?;
     let a = get(
-        &c,
+        &s.c,
         &v4(
-            &v,
+            &s.v,
             "environment=dev&secretPath=/agents/warden&viewSecretValue=false",
         ),
-        &t,
+        &s.t,
     )
     .await?;
-    let s = &a.json()["secrets"][0];
-    assert_eq!(s["secretValue"], "<hidden-by-infisical>");
-    assert_eq!(s["secretValueHidden"], true);
+    let secret = &a.json()["secrets"][0];
+    assert_eq!(secret["secretValue"], "<hidden-by-infisical>");
+    assert_eq!(secret["secretValueHidden"], true);
 
-    let admin = login(&c, &v, ADMIN_ID, ADMIN_SECRET).await?;
+    let admin = login(&s.c, &s.v, ADMIN_ID, ADMIN_SECRET).await?;
     let a = get(
-        &c,
+        &s.c,
         &v4(
-            &v,
+            &s.v,
             "environment=prod&secretPath=/&recursive=true&tagSlugs=function-agent-identity",
         ),
         &admin,
@@ -566,8 +562,8 @@ async fn write_checks_come_in_each_generations_order() -> TestResult {
     // secret up first for update and delete (a missing key is a 404 even
     // without the permission), and checks permission first for create.
     for generation in [Generation::Current, Generation::Legacy] {
-        let (v, c, t) = warden_session(generation).await?;
-        let url = format!("{}/api/v3/secrets/raw/NOT_THERE", v.base_url());
+        let s = Session::warden(generation).await?;
+        let url = format!("{}/api/v3/secrets/raw/NOT_THERE", s.v.base_url());
         let body = json!({"workspaceId": P, "environment": "dev", "secretPath": "/agents/warden"});
         for (method, action) in [
             (Method::DELETE, "delete"),
@@ -576,7 +572,7 @@ async fn write_checks_come_in_each_generations_order() -> TestResult {
         ] {
             let mut b = body.clone();
             b["secretValue"] = json!("x");
-            let a = call(&c, method.clone(), &url, Some(&t), Some(b)).await?;
+            let a = call(&s.c, method.clone(), &url, Some(&s.t), Some(b)).await?;
             let message = format!("You are not allowed to {action} on secrets");
             match generation {
                 Generation::Current if method != Method::POST => {
@@ -642,7 +638,7 @@ async fn an_over_privileged_identity_can_write() -> TestResult {
 
 #[tokio::test]
 async fn odd_paths_are_not_normalised_into_scope() -> TestResult {
-    let (v, c, t) = warden_session(Generation::Legacy).await?;
+    let s = Session::warden(Generation::Legacy).await?;
     for path in [
         "/agents//warden",
         "/agents/./warden",
@@ -652,12 +648,22 @@ async fn odd_paths_are_not_normalised_into_scope() -> TestResult {
         "\\agents\\warden",
     ] {
         let encoded: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
-        let a = get(&c, &v3(&v, &format!("environment=dev&secretPath={encoded}")), &t).await?;
+        let a = get(
+            &s.c,
+            &v3(&s.v, &format!("environment=dev&secretPath={encoded}")),
+            &s.t,
+        )
+        .await?;
         assert_eq!(a.status, 403, "{path}: {}", a.text);
     }
     for path in ["/agents/warden/", " /agents/warden ", "/agents/warden//"] {
         let encoded: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
-        let a = get(&c, &v3(&v, &format!("environment=dev&secretPath={encoded}")), &t).await?;
+        let a = get(
+            &s.c,
+            &v3(&s.v, &format!("environment=dev&secretPath={encoded}")),
+            &s.t,
+        )
+        .await?;
         assert_eq!(a.status, 200, "{path:?}: {}", a.text);
     }
     Ok(())

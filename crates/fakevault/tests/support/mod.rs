@@ -51,6 +51,31 @@ pub fn vault(generation: Generation) -> FakeVault {
         .identity(admin())
 }
 
+/// A started vault, a client and a token: where most tests begin.
+pub struct Session {
+    pub v: RunningVault,
+    pub c: Client,
+    pub t: String,
+}
+
+impl Session {
+    /// The sample vault of `generation`, with the warden logged in.
+    pub async fn warden(generation: Generation) -> Res<Self> {
+        let (v, c, t) = warden_session(generation).await?;
+        Ok(Self { v, c, t })
+    }
+
+    /// `path` on this vault, as a full URL.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.v.base_url())
+    }
+
+    /// GET `path` with the session's token.
+    pub async fn get(&self, path: &str) -> Res<Answer> {
+        get(&self.c, &self.url(path), &self.t).await
+    }
+}
+
 /// The sample vault of `generation`, started, with a client and a warden token.
 pub async fn warden_session(generation: Generation) -> Res<(RunningVault, Client, String)> {
     let v = start(vault(generation)).await?;

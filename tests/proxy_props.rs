@@ -5,6 +5,9 @@
 //! folder in the scope.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::words;
 use hyper::{Method, Uri};
 use infisical_mcp_rs::agent::proxy::answer;
 use infisical_mcp_rs::agent::proxy::policy::{AnswerCheck, AnswerKind, FORCED_OFF, ProjectRule};
@@ -31,65 +34,102 @@ fn scoped(projects: bool) -> Policy {
     }
 }
 
+/// Path segments and the characters that have tripped parsers.
+const PATH_PIECES: &[&str] = &[
+    "/",
+    "api",
+    "v3",
+    "v4",
+    "secrets",
+    "raw",
+    "folders",
+    "secret-imports",
+    "workspace",
+    "agents",
+    "warden",
+    ";",
+    "%3B",
+    "%2F",
+    "%",
+    "%FF",
+    "..",
+    "+",
+    "&",
+    "=",
+    "%EF%BB%BF",
+    "%E2%80%A8",
+    "%00",
+    "*",
+];
+
+/// Query parameter names the routes read, and near misses.
+const QUERY_NAMES: &[&str] = &[
+    "projectId",
+    "workspaceId",
+    "environment",
+    "secretPath",
+    "path",
+    "directory",
+    "recursive",
+    "includeImports",
+    "include_imports",
+    "expandSecretReferences",
+    "INCLUDE_IMPORTS",
+    "workspaceSlug",
+    "type",
+];
+
+/// Query values: real ones and path tricks.
+const QUERY_VALUES: &[&str] = &[
+    "dev",
+    "proj-b",
+    "true",
+    "false",
+    "/agents/warden",
+    "%2Fagents%2Fwarden%2Fdeep",
+    "/agents/other",
+    "/agents/warden/..",
+];
+
+/// String leaves of a fake vault answer.
+const JSON_STRINGS: &[&str] = &[
+    "dev",
+    "/agents/warden",
+    "/agents/warden/",
+    "/agents/other",
+    "/agents/warden/\u{feff}",
+];
+
+/// Keys of a fake vault answer.
+const JSON_KEYS: &[&str] = &[
+    "secret",
+    "secrets",
+    "imports",
+    "folders",
+    "environment",
+    "secretPath",
+    "name",
+    "secretKey",
+    "secretValue",
+];
+
 /// Path and query text with the characters that have tripped parsers.
 fn piece() -> impl Strategy<Value = String> {
     prop_oneof![
-        Just("/".to_owned()),
-        Just("api".to_owned()),
-        Just("v3".to_owned()),
-        Just("v4".to_owned()),
-        Just("secrets".to_owned()),
-        Just("raw".to_owned()),
-        Just("folders".to_owned()),
-        Just("secret-imports".to_owned()),
-        Just("workspace".to_owned()),
-        Just("agents".to_owned()),
-        Just("warden".to_owned()),
-        Just(";".to_owned()),
-        Just("%3B".to_owned()),
-        Just("%2F".to_owned()),
-        Just("%".to_owned()),
-        Just("%FF".to_owned()),
-        Just("..".to_owned()),
-        Just("+".to_owned()),
-        Just("&".to_owned()),
-        Just("=".to_owned()),
-        Just("%EF%BB%BF".to_owned()),
-        Just("%E2%80%A8".to_owned()),
-        Just("%00".to_owned()),
-        Just("*".to_owned()),
-        "[A-Za-z_]{1,8}",
+        24 => words(PATH_PIECES),
+        1 => "[A-Za-z_]{1,8}",
     ]
 }
 
 fn query_pair() -> impl Strategy<Value = String> {
     let name = prop_oneof![
-        Just("projectId".to_owned()),
-        Just("workspaceId".to_owned()),
-        Just("environment".to_owned()),
-        Just("secretPath".to_owned()),
-        Just("path".to_owned()),
-        Just("directory".to_owned()),
-        Just("recursive".to_owned()),
-        Just("includeImports".to_owned()),
-        Just("include_imports".to_owned()),
-        Just("expandSecretReferences".to_owned()),
-        Just("INCLUDE_IMPORTS".to_owned()),
-        Just("workspaceSlug".to_owned()),
-        Just("type".to_owned()),
-        "[a-zA-Z_%]{1,10}",
+        13 => words(QUERY_NAMES),
+        1 => "[a-zA-Z_%]{1,10}",
     ];
     let value = prop_oneof![
-        Just("dev".to_owned()),
-        Just(PROJECT.to_owned()),
-        Just("proj-b".to_owned()),
-        Just("true".to_owned()),
-        Just("false".to_owned()),
-        Just("/agents/warden".to_owned()),
-        Just("%2Fagents%2Fwarden%2Fdeep".to_owned()),
-        Just("/agents/other".to_owned()),
-        Just("/agents/warden/..".to_owned()),
-        prop::collection::vec(piece(), 0..4).prop_map(|v| v.concat()),
+        8 => words(QUERY_VALUES),
+        1 => Just(PROJECT.to_owned()),
+        1 => prop::collection::vec(piece(), 0..4).prop_map(|v| v.concat()),
     ];
     (name, value).prop_map(|(n, v)| format!("{n}={v}"))
 }
@@ -109,27 +149,15 @@ fn json() -> impl Strategy<Value = Value> {
         any::<u64>().prop_map(Value::from),
         any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
         prop_oneof![
-            Just("dev".to_owned()),
-            Just("/agents/warden".to_owned()),
-            Just("/agents/warden/".to_owned()),
-            Just("/agents/other".to_owned()),
-            Just("/agents/warden/\u{feff}".to_owned()),
-            ".{0,12}",
+            5 => words(JSON_STRINGS),
+            1 => ".{0,12}",
         ]
         .prop_map(Value::from),
     ];
     leaf.prop_recursive(6, 64, 6, |inner| {
         let key = prop_oneof![
-            Just("secret".to_owned()),
-            Just("secrets".to_owned()),
-            Just("imports".to_owned()),
-            Just("folders".to_owned()),
-            Just("environment".to_owned()),
-            Just("secretPath".to_owned()),
-            Just("name".to_owned()),
-            Just("secretKey".to_owned()),
-            Just("secretValue".to_owned()),
-            "[a-z]{1,6}",
+            9 => words(JSON_KEYS),
+            1 => "[a-z]{1,6}",
         ];
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),

@@ -2,6 +2,9 @@
 //! input, not just the fixture table.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::words;
 use infisical_mcp_rs::scope::input::{is_format, js_trim};
 use infisical_mcp_rs::scope::{Glob, SecretPath, check_secret_name};
 use proptest::prelude::*;
@@ -9,47 +12,19 @@ use proptest::prelude::*;
 /// Strings that look like paths, with every kind of trouble mixed in.
 fn pathish() -> impl Strategy<Value = String> {
     let piece = prop_oneof![
-        Just("/".to_owned()),
-        Just("//".to_owned()),
-        Just(".".to_owned()),
-        Just("..".to_owned()),
-        Just("a".to_owned()),
-        Just("b".to_owned()),
-        Just(".env".to_owned()),
-        Just(" ".to_owned()),
-        Just("\\".to_owned()),
-        Just("%2F".to_owned()),
-        Just("*".to_owned()),
-        Just("ü".to_owned()),
-        Just("😀".to_owned()),
-        Just("\0".to_owned()),
-        "[a-z]{1,3}",
-        any::<char>().prop_map(String::from),
+        14 => words(&["/", "//", ".", "..", "a", "b", ".env", " ", "\\", "%2F", "*", "ü", "😀", "\0"]),
+        1 => "[a-z]{1,3}",
+        1 => any::<char>().prop_map(String::from),
     ];
     prop::collection::vec(piece, 0..10).prop_map(|v| v.concat())
 }
 
 /// Globs built from the shapes scopes use, plus the awkward ones.
 fn globish() -> impl Strategy<Value = String> {
-    let seg = prop_oneof![
-        Just("a"),
-        Just("b"),
-        Just("ab"),
-        Just("*"),
-        Just("**"),
-        Just("?"),
-        Just("a*"),
-        Just("*b"),
-        Just("{a,b}"),
-        Just("{a,}"),
-        Just("{1..3}"),
-        Just("[ab]"),
-        Just("[!a]"),
-        Just("[^a]"),
-        Just(".a"),
-        Just("a.b"),
-        Just(""),
-    ];
+    let seg = prop::sample::select(vec![
+        "a", "b", "ab", "*", "**", "?", "a*", "*b", "{a,b}", "{a,}", "{1..3}", "[ab]", "[!a]", "[^a]", ".a",
+        "a.b", "",
+    ]);
     (any::<bool>(), prop::collection::vec(seg, 1..5), any::<bool>()).prop_map(|(negate, segs, trailing)| {
         let mut g = String::new();
         if negate {
@@ -68,18 +43,7 @@ fn globish() -> impl Strategy<Value = String> {
 
 /// Paths over the alphabet the globs above talk about, so matches are common.
 fn nearby_path() -> impl Strategy<Value = String> {
-    let seg = prop_oneof![
-        Just("a"),
-        Just("b"),
-        Just("ab"),
-        Just("ba"),
-        Just("1"),
-        Just("2"),
-        Just(".a"),
-        Just("a.b"),
-        Just("c"),
-        Just(""),
-    ];
+    let seg = prop::sample::select(vec!["a", "b", "ab", "ba", "1", "2", ".a", "a.b", "c", ""]);
     (prop::collection::vec(seg, 0..6), any::<bool>()).prop_map(|(segs, trailing)| {
         let mut p = String::new();
         for s in segs {
@@ -97,16 +61,13 @@ fn nearby_path() -> impl Strategy<Value = String> {
 /// anywhere: U+FEFF, Unicode spaces, format and control characters.
 fn js_trouble() -> impl Strategy<Value = String> {
     let piece = prop_oneof![
-        Just("/".to_owned()),
-        Just("a".to_owned()),
-        Just("warden".to_owned()),
-        Just(".".to_owned()),
-        prop::sample::select(vec![
-            '\u{FEFF}', '\u{A0}', '\u{1680}', '\u{2000}', '\u{200A}', '\u{2028}', '\u{2029}', '\u{202F}',
-            '\u{205F}', '\u{3000}', '\u{85}', '\u{180E}', '\u{200B}', '\u{200D}', '\u{2060}', '\u{61C}',
-            '\u{FFF9}', '\t', '\u{B}', ' ', '\0', '\u{301}', '+', ';',
-        ])
-        .prop_map(String::from),
+        4 => words(&["/", "a", "warden", "."]),
+        1 => prop::sample::select(vec![
+                '\u{FEFF}', '\u{A0}', '\u{1680}', '\u{2000}', '\u{200A}', '\u{2028}', '\u{2029}', '\u{202F}',
+                '\u{205F}', '\u{3000}', '\u{85}', '\u{180E}', '\u{200B}', '\u{200D}', '\u{2060}', '\u{61C}',
+                '\u{FFF9}', '\t', '\u{B}', ' ', '\0', '\u{301}', '+', ';',
+            ])
+            .prop_map(String::from),
     ];
     prop::collection::vec(piece, 0..8).prop_map(|v| v.concat())
 }

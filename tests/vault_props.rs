@@ -11,6 +11,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::words;
 use infisical_mcp_rs::config::{Credentials, VaultSettings};
 use infisical_mcp_rs::scope::SecretPath;
 use infisical_mcp_rs::vault::{ListOptions, Location, ReadOptions, VaultClient};
@@ -115,12 +116,9 @@ fn number() -> impl Strategy<Value = String> {
 
 fn text() -> impl Strategy<Value = Value> {
     prop_oneof![
-        Just("dev".to_owned()),
-        Just("/app".to_owned()),
-        Just("/app/../x".to_owned()),
-        Just("API_KEY".to_owned()),
-        Just("x".repeat(70_000)),
-        ".{0,16}",
+        4 => words(&["dev", "/app", "/app/../x", "API_KEY"]),
+        1 => Just("x".repeat(70_000)),
+        1 => ".{0,16}",
     ]
     .prop_map(Value::from)
 }
@@ -134,27 +132,27 @@ fn answer() -> impl Strategy<Value = Value> {
         text(),
     ];
     leaf.prop_recursive(5, 48, 5, |inner| {
-        let key = prop_oneof![
-            Just("secret".to_owned()),
-            Just("secrets".to_owned()),
-            Just("imports".to_owned()),
-            Just("folders".to_owned()),
-            Just("secretImports".to_owned()),
-            Just("workspace".to_owned()),
-            Just("environments".to_owned()),
-            Just("secretKey".to_owned()),
-            Just("secretValue".to_owned()),
-            Just("secretValueHidden".to_owned()),
-            Just("version".to_owned()),
-            Just("position".to_owned()),
-            Just("importPath".to_owned()),
-            Just("importEnv".to_owned()),
-            Just("slug".to_owned()),
-            Just("name".to_owned()),
-            Just("tags".to_owned()),
-            Just("message".to_owned()),
-            Just("error".to_owned()),
-        ];
+        let key = words(&[
+            "secret",
+            "secrets",
+            "imports",
+            "folders",
+            "secretImports",
+            "workspace",
+            "environments",
+            "secretKey",
+            "secretValue",
+            "secretValueHidden",
+            "version",
+            "position",
+            "importPath",
+            "importEnv",
+            "slug",
+            "name",
+            "tags",
+            "message",
+            "error",
+        ]);
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
             prop::collection::vec((key, inner), 0..6).prop_map(|p| Value::Object(p.into_iter().collect())),
@@ -197,11 +195,11 @@ fn canned() -> impl Strategy<Value = Canned> {
         Just(Some("Wed, 21 Oct 2015 07:28:00 GMT".to_string())),
         (3600u64..u64::MAX).prop_map(|n| Some(n.to_string())),
     ];
-    let content_type = prop_oneof![
-        Just("application/json"),
-        Just("text/html"),
-        Just("application/json; charset=utf-8"),
-    ];
+    let content_type = prop::sample::select(vec![
+        "application/json",
+        "text/html",
+        "application/json; charset=utf-8",
+    ]);
     (status, retry_after, content_type, body()).prop_map(|(status, retry_after, content_type, body)| {
         let mut headers = vec![("content-type".to_string(), content_type.to_string())];
         // A rate limit without a wait the client can read is waited out a

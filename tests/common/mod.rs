@@ -205,6 +205,13 @@ pub fn and_project(data: VaultData, project: &str, key: &str, value: &str) -> Va
         .secret(project, "dev", "/agents/warden", key, value)
 }
 
+/// A proptest strategy choosing one of `words` (as an owned string), each
+/// as likely as the others.
+pub fn words(words: &[&'static str]) -> impl proptest::strategy::Strategy<Value = String> + use<> {
+    use proptest::strategy::Strategy as _;
+    proptest::sample::select(words.to_vec()).prop_map(str::to_owned)
+}
+
 /// The string `field` of each object in the JSON array `list`, in order
 /// (panics on anything else: the tests' answers are known shapes).
 pub fn strings_of<'a>(list: &'a Value, field: &str) -> Vec<&'a str> {

@@ -15,9 +15,11 @@ use infisical_fakevault::{
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// The project, and the identity the doctor checks.
 const PROJECT: &str = "proj-doctor-1";
 const CLIENT_ID: &str = "ua-doctor-client";
 const CLIENT_SECRET: &str = "ua-secret-DOCTOR-9f8e7d";
+/// Planted values, one inside the scope and one outside; neither may be printed.
 const VALUE: &str = "db-pass-VALUE-4c4c";
 const OUTSIDE_VALUE: &str = "outside-VALUE-7a7a";
 

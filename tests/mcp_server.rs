@@ -14,10 +14,12 @@ use infisical_fakevault::{
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
+/// The project, and the identity every test logs in as.
 const PROJECT: &str = "proj-4f2a9c";
 const CLIENT_ID: &str = "ua-client-test-0001";
 const CLIENT_SECRET: &str = "ua-secret-TEST-7c1d0e";
 
+/// Planted values: returned verbatim by get-secret, never in a log or a listing.
 const DB_PASSWORD: &str = "pg-pass-ALPHA-7f3e";
 const PEM: &str = "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEAfakeKEYmaterialLINE1\nfakeKEYmaterialLINE2xyz\n-----END RSA PRIVATE KEY-----";
 const UNICODE: &str = "pässwörd-✓-密码-🔑";

@@ -15,13 +15,18 @@ use common::{CF_ID, CF_SECRET, Run, login_gate, run_bin, start, vault_env, with_
 use infisical_fakevault::{Action, FakeVault, Generation, Identity, PermissionRule, RunningVault, VaultData};
 use serde_json::Value;
 
+/// The project, and the admin identity that provisions (ids as the vault makes them).
 const PROJECT: &str = "664ba048-fc91-4735-8948-7d7d3ee03887";
 const ADMIN_ID: &str = "89e3718c-be88-4a85-927f-7a452dde22d7";
 const ADMIN_SECRET: &str = "admin-mi-SECRET-0b0b0b";
+/// An agent identity that exists already, read-only.
 const WARDEN_ID: &str = "warden-ro-client";
 const WARDEN_SECRET: &str = "warden-ro-SECRET-1c1c";
+/// Planted values that no run may print.
 const BOT_VALUE: &str = "raxx-bot-token-prod-fake";
 const OTHER_AGENT_SECRET: &str = "other-agent-SECRET-2d2d";
+/// The identity being provisioned: its name, where its credentials are
+/// stored, and the glob it may read.
 const NAME: &str = "mcp-probe-agent";
 const STORE: &str = "/MooseQuest/identities/mcp-probe-agent";
 const GLOB: &str = "/MooseQuest/raxx-dev-bot/**";

@@ -17,10 +17,13 @@ use proxy_support::*;
 use secrecy::SecretString;
 use serde_json::Value;
 
+/// The project, and an identity the vault lets read all of it: only the
+/// proxy's scope narrows what it gets.
 const PROJ: &str = "proj-scope-77";
 const ID: &str = "ua-scope-wide";
 const SECRET: &str = "ua-scope-wide-secret-Q9";
 const SCOPE: &str = "dev:/agents/warden/**";
+/// One value per place: inside the scope (IN) or outside it (OUT).
 const WARDEN: &str = "warden-IN-1";
 const DEEP: &str = "deep-IN-2";
 const OTHER: &str = "other-OUT-3";

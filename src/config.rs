@@ -159,6 +159,23 @@ pub(crate) fn reject_unexpanded(name: &str, value: &str) -> Result<(), ConfigErr
     Ok(())
 }
 
+/// The environment slug from `--environment`, else `INFISICAL_ENVIRONMENT`
+/// or `INFISICAL_ENV`, checked; `None` when none is set.
+pub(crate) fn configured_environment(
+    flag: Option<&String>,
+    env: &dyn EnvSource,
+) -> Result<Option<String>, ConfigError> {
+    match pick(
+        flag,
+        "INFISICAL_ENVIRONMENT (--environment)",
+        &ENVIRONMENT_VARS,
+        env,
+    )? {
+        Some((var, v)) => check_slug(&var, &v).map(Some),
+        None => Ok(None),
+    }
+}
+
 pub(crate) fn check_slug(var: &str, value: &str) -> Result<String, ConfigError> {
     let value = value.trim();
     if value.is_empty()

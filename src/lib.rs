@@ -20,5 +20,5 @@ pub mod operator;
 pub use infisical_scope as scope;
 pub mod taxonomy;
 #[cfg(test)]
-mod test_cli;
+mod test_support;
 pub mod vault;

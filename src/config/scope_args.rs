@@ -59,15 +59,7 @@ impl ScopeArgs {
     pub fn defaults(&self, env: &dyn EnvSource) -> Result<Defaults, ConfigError> {
         let project_id = configured_project(self.project_id.as_ref(), env)?;
         let projects = ProjectScope::parse(&self.allow_project, env)?;
-        let environment = match pick(
-            self.environment.as_ref(),
-            "INFISICAL_ENVIRONMENT (--environment)",
-            &ENVIRONMENT_VARS,
-            env,
-        )? {
-            Some((var, v)) => Some(check_slug(&var, &v)?),
-            None => None,
-        };
+        let environment = configured_environment(self.environment.as_ref(), env)?;
         let secret_path = match pick(
             self.secret_path.as_ref(),
             "INFISICAL_SECRET_PATH (--secret-path)",

@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 use super::*;
-use crate::test_cli::{env, flag, parse};
+use crate::test_support::{env, flag, parse};
 use secrecy::ExposeSecret;
 
 fn args(argv: &[&str]) -> ServeArgs {

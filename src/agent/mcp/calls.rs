@@ -49,11 +49,13 @@ pub struct Context {
 }
 
 impl Context {
-    fn location(
+    /// Where a call points: its project, environment and path arguments
+    /// (`path_argument` names the last in errors) with the defaults filled
+    /// in and checked, recorded in the call's audit target.
+    fn locate(
         &self,
-        project_id: Option<String>,
-        environment: Option<String>,
-        path: Option<String>,
+        target: &mut Target,
+        (project_id, environment, path): (Option<String>, Option<String>, Option<String>),
         path_argument: &'static str,
     ) -> Result<Location, ToolError> {
         let project_id = match project_id.filter(|p| !p.is_empty()) {
@@ -107,11 +109,13 @@ impl Context {
             }
             None => self.defaults.secret_path.clone(),
         };
-        Ok(Location {
+        let at = Location {
             project_id,
             environment,
             path,
-        })
+        };
+        target.record(&at);
+        Ok(at)
     }
 
     /// The one folder every scope entry for `environment` starts from, when
@@ -226,13 +230,8 @@ impl Context {
         target: &mut Target,
     ) -> Result<SecretOutput, ToolError> {
         target.key = Some(args.secret_name.chars().take(256).collect());
-        let at = self.location(
-            args.project_id,
-            args.environment_slug,
-            args.secret_path,
-            "secretPath",
-        )?;
-        target.record(&at);
+        let place = (args.project_id, args.environment_slug, args.secret_path);
+        let at = self.locate(target, place, "secretPath")?;
         check_secret_name(&args.secret_name)?;
         if !self.scope.allows(&at.environment, &at.path) {
             return Err(self.out_of_scope(&at, "get-secret"));
@@ -397,13 +396,8 @@ impl Context {
         args: ListSecretsArgs,
         target: &mut Target,
     ) -> Result<SecretListOutput, ToolError> {
-        let at = self.location(
-            args.project_id,
-            args.environment_slug,
-            args.secret_path,
-            "secretPath",
-        )?;
-        target.record(&at);
+        let place = (args.project_id, args.environment_slug, args.secret_path);
+        let at = self.locate(target, place, "secretPath")?;
         if !self.scope.leads_into(&at.environment, &at.path) {
             return Err(self.out_of_scope(&at, "list-secrets"));
         }
@@ -561,8 +555,7 @@ impl Context {
         // Folders start from the root by default: navigation begins at the
         // top, and the note shows which folders lead into the scope.
         let path = args.path.or_else(|| Some("/".into()));
-        let at = self.location(args.project_id, args.environment_slug, path, "path")?;
-        target.record(&at);
+        let at = self.locate(target, (args.project_id, args.environment_slug, path), "path")?;
         if !self.scope.leads_into(&at.environment, &at.path) {
             return Err(self.out_of_scope(&at, "list-folders"));
         }

@@ -73,14 +73,21 @@ pub(super) fn tag_labels(tags: &[crate::vault::Tag]) -> Vec<String> {
         .collect()
 }
 
-/// The metadata companions of `key` among a folder's secrets: suffix and
-/// value (empty where the vault did not show it).
-pub(super) fn companions_of(key: &str, folder: &[Secret]) -> Vec<(String, SecretString)> {
+/// The folder's keys, and the secret whose family `key` belongs to: `key`
+/// itself, or the secret a companion describes.
+fn family<'a>(key: &'a str, folder: &'a [Secret]) -> (HashSet<&'a str>, &'a str) {
     let keys: HashSet<&str> = folder.iter().map(|s| s.secret_key.as_str()).collect();
     let base = match taxonomy::role(key, &keys) {
         Role::Secret { base } => base,
         _ => key,
     };
+    (keys, base)
+}
+
+/// The metadata companions of `key` among a folder's secrets: suffix and
+/// value (empty where the vault did not show it).
+pub(super) fn companions_of(key: &str, folder: &[Secret]) -> Vec<(String, SecretString)> {
+    let (keys, base) = family(key, folder);
     folder
         .iter()
         .filter_map(|s| match taxonomy::role(&s.secret_key, &keys) {
@@ -100,11 +107,7 @@ pub(super) fn companions_of(key: &str, folder: &[Secret]) -> Vec<(String, Secret
 /// The metadata companions of `key` whose value the vault did not show (a
 /// read that failed or was refused): their names, for a note.
 pub(super) fn unread_companions(key: &str, folder: &[Secret]) -> Vec<String> {
-    let keys: HashSet<&str> = folder.iter().map(|s| s.secret_key.as_str()).collect();
-    let base = match taxonomy::role(key, &keys) {
-        Role::Secret { base } => base,
-        _ => key,
-    };
+    let (keys, base) = family(key, folder);
     folder
         .iter()
         .filter(|s| s.secret_value_hidden && is_metadata_key(&s.secret_key))

@@ -69,6 +69,18 @@ struct Hop {
     depth: usize,
 }
 
+impl Hop {
+    /// The walk's first hop, `at`, and the folders seen so far (just that one).
+    fn start(at: &Location) -> (Self, HashSet<(String, SecretPath)>) {
+        let hop = Hop {
+            at: at.clone(),
+            chain: vec![label(at)],
+            depth: 0,
+        };
+        (hop, HashSet::from([(at.environment.clone(), at.path.clone())]))
+    }
+}
+
 impl Context {
     /// The folder's imports as hops below `from`, in Infisical's order. A
     /// folder whose imports cannot be listed has none, with a note saying so.
@@ -147,13 +159,7 @@ impl Context {
 
         let mut notes = Vec::new();
         let mut skipped: Vec<String> = Vec::new();
-        let origin = Hop {
-            at: at.clone(),
-            chain: vec![label(at)],
-            depth: 0,
-        };
-        let mut visited: HashSet<(String, SecretPath)> =
-            HashSet::from([(at.environment.clone(), at.path.clone())]);
+        let (origin, mut visited) = Hop::start(at);
         let mut budget = MAX_IMPORT_FOLDERS;
         let first_level = self.import_hops(&origin, &mut notes).await?;
         // A later import wins over an earlier one.
@@ -220,13 +226,7 @@ impl Context {
         at: &Location,
         notes: &mut Vec<String>,
     ) -> Result<Vec<ImportSource>, ToolError> {
-        let origin = Hop {
-            at: at.clone(),
-            chain: vec![label(at)],
-            depth: 0,
-        };
-        let mut visited: HashSet<(String, SecretPath)> =
-            HashSet::from([(at.environment.clone(), at.path.clone())]);
+        let (origin, mut visited) = Hop::start(at);
         let mut sources = Vec::new();
         let mut queue: VecDeque<Hop> = VecDeque::new();
         for top in self.import_hops(&origin, notes).await? {
@@ -543,25 +543,18 @@ mod tests {
         let here = SecretPath::parse("/agents/warden");
         assert!(here.is_ok());
         let Ok(here) = here else { return };
-        let t = target("KEY", "dev", &here);
-        assert_eq!(
-            (t.environment.as_str(), t.path.as_str(), t.key.as_str()),
-            ("dev", "/agents/warden", "KEY")
-        );
-        let t = target("prod.KEY", "dev", &here);
-        assert_eq!(
-            (t.environment.as_str(), t.path.as_str(), t.key.as_str()),
-            ("prod", "/", "KEY")
-        );
-        let t = target("dev.shared.deep.TOKEN", "prod", &here);
-        assert_eq!(
-            (t.environment.as_str(), t.path.as_str(), t.key.as_str()),
-            ("dev", "/shared/deep", "TOKEN")
-        );
-        let t = target("dev..x..KEY", "prod", &here);
-        assert_eq!(
-            (t.environment.as_str(), t.path.as_str(), t.key.as_str()),
-            ("dev", "/x", "KEY")
-        );
+        for (reference, default_environment, expected) in [
+            ("KEY", "dev", ("dev", "/agents/warden", "KEY")),
+            ("prod.KEY", "dev", ("prod", "/", "KEY")),
+            ("dev.shared.deep.TOKEN", "prod", ("dev", "/shared/deep", "TOKEN")),
+            ("dev..x..KEY", "prod", ("dev", "/x", "KEY")),
+        ] {
+            let t = target(reference, default_environment, &here);
+            assert_eq!(
+                (t.environment.as_str(), t.path.as_str(), t.key.as_str()),
+                expected,
+                "{reference}"
+            );
+        }
     }
 }

@@ -42,50 +42,38 @@ pub struct GetSecretArgs {
 }
 
 /// Arguments of `list-secrets`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", default)]
 pub struct ListSecretsArgs {
     /// The ID of the project to list the secrets from. Defaults to the server's configured project.
-    #[serde(default)]
     pub project_id: Option<String>,
     /// The slug of the environment to list the secrets from. Defaults to the server's configured environment.
-    #[serde(default)]
     pub environment_slug: Option<String>,
     /// The folder to list, e.g. /agents/warden. Defaults to the server's configured path, else /.
-    #[serde(default)]
     pub secret_path: Option<String>,
     /// Also list the secrets of every folder below the path (Defaults to false).
-    #[serde(default)]
     pub recursive: Option<bool>,
     /// Whether to expand secret references; only matters when the server shows values (Defaults to true).
-    #[serde(default)]
     pub expand_secret_references: Option<bool>,
     /// Whether to include secrets from secret imports (Defaults to true).
-    #[serde(default)]
     pub include_imports: Option<bool>,
     /// How many entries to skip, to page through a long listing (Defaults to 0).
-    #[serde(default)]
     pub offset: Option<usize>,
     /// How many entries to return at most (Defaults to 100, at most 500).
-    #[serde(default)]
     pub limit: Option<usize>,
 }
 
 /// Arguments of `list-folders`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", default)]
 pub struct ListFoldersArgs {
     /// The ID of the project. Defaults to the server's configured project.
-    #[serde(default)]
     pub project_id: Option<String>,
     /// The slug of the environment. Defaults to the server's configured environment.
-    #[serde(default)]
     pub environment_slug: Option<String>,
     /// The folder whose sub-folders to list (Defaults to /).
-    #[serde(default)]
     pub path: Option<String>,
     /// List every folder below the path, not only direct children (Defaults to false).
-    #[serde(default)]
     pub recursive: Option<bool>,
 }
 

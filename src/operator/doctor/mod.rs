@@ -256,17 +256,7 @@ pub async fn run(args: &DoctorArgs, env: &dyn EnvSource, dir: &Path) -> Report {
         Err(mut step) => {
             step.elapsed_ms = millis(started);
             steps.push(step);
-            for name in [
-                REACHABLE,
-                STATUS,
-                LOGIN,
-                IN_SCOPE,
-                OUT_OF_SCOPE,
-                WRITE_PROBE,
-                CREDENTIAL_STORE,
-            ] {
-                steps.push(Step::skip(name, "the configuration is invalid"));
-            }
+            probes::skip_from(&mut steps, REACHABLE, "the configuration is invalid");
             steps.push(timed(async { mcpjson::check(dir, env, false) }).await);
             let target = args
                 .proxy_url

@@ -115,7 +115,8 @@ pub(super) async fn vault_steps(p: &Prepared, steps: &mut Vec<Step>) {
     });
 }
 
-fn skip_from(steps: &mut Vec<Step>, first: &'static str, because: &str) {
+/// Every probe from `first` on, skipped `because` an earlier step failed.
+pub(super) fn skip_from(steps: &mut Vec<Step>, first: &'static str, because: &str) {
     let order = [
         REACHABLE,
         STATUS,

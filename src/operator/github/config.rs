@@ -11,8 +11,8 @@ use clap::Args;
 use url::Url;
 
 use crate::config::{
-    ConfigError, Credentials, ENVIRONMENT_VARS, EnvSource, VarSources, VaultArgs, VaultSettings, check_slug,
-    parse_base_url, parse_scope, pick,
+    ConfigError, Credentials, ENVIRONMENT_VARS, EnvSource, VarSources, VaultArgs, VaultSettings,
+    configured_environment, parse_base_url, parse_scope, pick,
 };
 use crate::scope::{Scope, SecretPath};
 use crate::vault::Location;
@@ -141,15 +141,8 @@ impl GithubTokenArgs {
             )
         })?;
 
-        let environment = match pick(
-            self.environment.as_ref(),
-            "INFISICAL_ENVIRONMENT (--environment)",
-            &ENVIRONMENT_VARS,
-            env,
-        )? {
-            Some((var, v)) => check_slug(&var, &v)?,
-            None => DEFAULT_ENVIRONMENT.to_string(),
-        };
+        let environment = configured_environment(self.environment.as_ref(), env)?
+            .unwrap_or_else(|| DEFAULT_ENVIRONMENT.to_string());
         let mut sources = VarSources::default();
         self.vault.sources(env, &mut sources);
         let flag = self.environment.as_ref().map(|v| ("--environment", v));
@@ -263,7 +256,7 @@ fn parse_github_url(var: &str, raw: &str, allow_insecure_http: bool) -> Result<U
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use crate::test_cli::{env, flag, parse};
+    use crate::test_support::{env, flag, parse};
     use std::collections::HashMap;
 
     /// Parses flags only: clap's `env` would read the process environment.

@@ -448,10 +448,7 @@ async fn list_folder(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    fn p(s: &str) -> SecretPath {
-        SecretPath::parse(s).unwrap()
-    }
+    use crate::test_support::path as p;
 
     #[test]
     fn starts_follow_scope_and_path() {

@@ -4,7 +4,7 @@
 use super::*;
 
 fn args(argv: &[&str]) -> McpConfigArgs {
-    crate::test_cli::parse(argv)
+    crate::test_support::parse(argv)
 }
 
 fn no_env() -> std::collections::HashMap<String, String> {

@@ -110,6 +110,12 @@ impl<'a> Run<'a> {
             made: Vec::new(),
         }
     }
+
+    /// Records the identity (and its universal-auth client id) this run works on.
+    fn working_on(&mut self, identity: &str, ua: &UniversalAuth) {
+        self.outcome.identity_id = Some(identity.to_owned());
+        self.outcome.client_id = Some(ua.client_id.clone());
+    }
 }
 
 /// Connects as the admin identity; on failure the outcome says "failed".
@@ -210,6 +216,21 @@ fn exports(run: &mut Run<'_>) {
     ));
 }
 
+/// A new report, warning first when two credentials are configured.
+fn begin(
+    command: &str,
+    name: &str,
+    dry_run: bool,
+    vault: &crate::config::VaultArgs,
+    env: &dyn EnvSource,
+) -> Outcome {
+    let mut outcome = Outcome::new(command, name, dry_run);
+    outcome
+        .warnings
+        .extend(crate::config::credential_choice(vault.client_id.as_ref(), env));
+    outcome
+}
+
 /// `provision`: the onboarding, its re-run, `--rotate-secret`, `--dry-run`.
 pub async fn provision(args: &ProvisionArgs, env: &dyn EnvSource) -> Outcome {
     let command = if args.rotate_secret {
@@ -217,19 +238,17 @@ pub async fn provision(args: &ProvisionArgs, env: &dyn EnvSource) -> Outcome {
     } else {
         "provision"
     };
-    let mut outcome = Outcome::new(command, &args.name, args.dry_run);
-    outcome.warnings.extend(crate::config::credential_choice(
-        args.vault.client_id.as_ref(),
-        env,
-    ));
+    let mut outcome = begin(command, &args.name, args.dry_run, &args.vault, env);
     let common = Common {
-        name: &args.name,
-        vault: &args.vault,
-        project_id: args.project_id.as_deref(),
-        environment: args.environment.as_deref(),
         store_environment: args.store_environment.as_deref(),
         store_path: args.store_path.as_deref(),
         store_prefix: args.store_prefix.as_deref(),
+        ..Common::of(
+            &args.name,
+            &args.vault,
+            args.project_id.as_deref(),
+            args.environment.as_deref(),
+        )
     };
     let setup = match setup(&common, &args.globs, env) {
         Ok(s) => s,
@@ -304,9 +323,9 @@ pub async fn provision(args: &ProvisionArgs, env: &dyn EnvSource) -> Outcome {
             ));
             return finish(run, "failed", EXIT_FAILED);
         }
-        (Found::Ours { id, ua }, true) => rotate(&mut run, &id, &ua, args.dry_run).await,
+        (Found::Ours { id, ua }, true) => rotate(&mut run, &id, &ua).await,
         (Found::None, false) => create(&mut run, args).await,
-        (Found::Ours { id, ua }, false) => complete(&mut run, &id, &ua, args.dry_run).await,
+        (Found::Ours { id, ua }, false) => complete(&mut run, &id, &ua).await,
     };
     note_generation(&mut run);
     match done {
@@ -352,19 +371,16 @@ fn pass(run: &mut Run<'_>, name: &str, started: Instant, detail: impl Into<Strin
 /// `deprovision`: secrets revoked, privileges, membership and identity
 /// removed, stored credentials deleted (unless `--keep-stored`); idempotent.
 pub async fn deprovision(args: &DeprovisionArgs, env: &dyn EnvSource) -> Outcome {
-    let mut outcome = Outcome::new("deprovision", &args.name, args.dry_run);
-    outcome.warnings.extend(crate::config::credential_choice(
-        args.vault.client_id.as_ref(),
-        env,
-    ));
+    let mut outcome = begin("deprovision", &args.name, args.dry_run, &args.vault, env);
     let common = Common {
-        name: &args.name,
-        vault: &args.vault,
-        project_id: args.project_id.as_deref(),
-        environment: args.environment.as_deref(),
-        store_environment: None,
         store_path: args.store_path.as_deref(),
         store_prefix: args.store_prefix.as_deref(),
+        ..Common::of(
+            &args.name,
+            &args.vault,
+            args.project_id.as_deref(),
+            args.environment.as_deref(),
+        )
     };
     let setup = match setup(&common, &[], env) {
         Ok(s) => s,

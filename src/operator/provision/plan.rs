@@ -201,10 +201,7 @@ pub fn store_exposure(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    fn p(s: &str) -> SecretPath {
-        SecretPath::parse(s).unwrap()
-    }
+    use crate::test_support::path as p;
 
     #[test]
     fn names() {

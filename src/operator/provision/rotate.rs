@@ -5,15 +5,10 @@ use super::*;
 
 /// `--rotate-secret`: new secret stored and proven by a login before the
 /// old ones are revoked.
-pub(super) async fn rotate(
-    run: &mut Run<'_>,
-    identity: &str,
-    ua: &UniversalAuth,
-    dry_run: bool,
-) -> Result<String, ()> {
+pub(super) async fn rotate(run: &mut Run<'_>, identity: &str, ua: &UniversalAuth) -> Result<String, ()> {
     let s = run.setup;
-    run.outcome.identity_id = Some(identity.to_owned());
-    run.outcome.client_id = Some(ua.client_id.clone());
+    let dry_run = run.outcome.dry_run;
+    run.working_on(identity, ua);
     let secret_key = s.secret_key();
     let (old_ids, _) = step!(
         run,

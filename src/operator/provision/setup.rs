@@ -168,6 +168,26 @@ pub(super) struct Common<'a> {
     pub(super) store_prefix: Option<&'a str>,
 }
 
+impl<'a> Common<'a> {
+    /// The identity `name`, the vault and the project, with no store settings.
+    pub(super) fn of(
+        name: &'a str,
+        vault: &'a VaultArgs,
+        project_id: Option<&'a str>,
+        environment: Option<&'a str>,
+    ) -> Self {
+        Self {
+            name,
+            vault,
+            project_id,
+            environment,
+            store_environment: None,
+            store_path: None,
+            store_prefix: None,
+        }
+    }
+}
+
 pub(super) fn setup(c: &Common<'_>, globs: &[String], env: &dyn EnvSource) -> Result<Setup, ConfigError> {
     plan::check_name(c.name)
         .map_err(|why| ConfigError::new("NAME", why, "pick a name such as mcp-main-loop"))?;

@@ -331,15 +331,10 @@ pub(super) async fn add_privileges(
 }
 
 /// Re-run on an identity made here: creates only what is missing.
-pub(super) async fn complete(
-    run: &mut Run<'_>,
-    identity: &str,
-    ua: &UniversalAuth,
-    dry_run: bool,
-) -> Result<String, ()> {
+pub(super) async fn complete(run: &mut Run<'_>, identity: &str, ua: &UniversalAuth) -> Result<String, ()> {
     let s = run.setup;
-    run.outcome.identity_id = Some(identity.to_owned());
-    run.outcome.client_id = Some(ua.client_id.clone());
+    let dry_run = run.outcome.dry_run;
+    run.working_on(identity, ua);
     let started = Instant::now();
     let secret_key = s.secret_key();
     let stored = match run.vault.stored_value(&s.at(&secret_key)).await {

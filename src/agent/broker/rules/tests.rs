@@ -3,31 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use super::*;
 
-const GOOD: &str = r#"
-[[rule]]
-name = "dns"
-upstream = "https://api.example.com"
-secret = "prod:/team/dns/DNS_TOKEN"
-header = "Authorization"
-template = "Bearer {}"
-methods = ["get", "PATCH"]
-paths = ["/client/v4/zones/**"]
-use_only = true
-
-[[rule]]
-name = "maps"
-upstream = "https://maps.example.com:8443"
-secret = "dev:/MAPS_KEY"
-query = "key"
-paths = ["/**"]
-
-[[rule]]
-name = "ci"
-upstream = "https://ci.example.com"
-secret = "dev:/ci/USER"
-basic_password_secret = "dev:/ci/PASSWORD"
-paths = ["/api/**"]
-"#;
+/// Every kind of rule: header, query, basic with two secrets, GitHub App
+/// (bearer and basic).
+const GOOD: &str = include_str!("tests_rules.toml");
 
 fn err(text: &str) -> String {
     Rules::parse(text, "rules.toml", Some("p1"))
@@ -137,27 +115,9 @@ fn secret_references_are_checked() {
     }
 }
 
-const GITHUB: &str = r#"
-[[rule]]
-name = "gh"
-upstream = "https://api.github.com"
-github_app = "prod:/bots/ci-bot"
-methods = ["GET", "POST"]
-paths = ["/repos/acme/app/**"]
-use_only = true
-
-[[rule]]
-name = "ghe-git"
-upstream = "https://ghe.example.com"
-github_app = "prod:/bots/ci-bot/"
-github_api = "https://ghe.example.com/api/v3"
-basic_user = "x-access-token"
-paths = ["/acme/app.git/**"]
-"#;
-
 #[test]
 fn a_github_app_rule_sends_a_minted_token_as_a_bearer_by_default() {
-    let rules = Rules::parse(GITHUB, "rules.toml", Some("p1")).unwrap();
+    let rules = Rules::parse(GOOD, "rules.toml", Some("p1")).unwrap();
     let gh = rules.get("gh").unwrap();
     let Source::GithubApp(app) = &gh.source else {
         panic!("not a GitHub App rule: {gh:?}");
@@ -190,11 +150,18 @@ fn a_github_app_rule_sends_a_minted_token_as_a_bearer_by_default() {
         matches!(&ghe.source, Source::GithubApp(app) if app.api.as_str() == "https://ghe.example.com/api/v3")
     );
     assert!(matches!(&ghe.inject, Inject::Basic(BasicUser::Fixed(u)) if u == "x-access-token"));
-    let outside = Scope::parse_list(&["prod:/bots/ci-bot/*".to_string()]).unwrap();
-    let e = rules.check_scope(&outside).unwrap_err().to_string();
-    assert!(e.contains("prod:/bots/ci-bot/APP_ID"), "{e}");
-    let inside = Scope::parse_list(&["prod:/bots/ci-bot/**".to_string()]).unwrap();
-    assert!(rules.check_scope(&inside).is_ok());
+    let scope = |bots: &str| {
+        Scope::parse_list(&["prod:/team/**".into(), "dev:/**".into(), bots.to_string()]).unwrap()
+    };
+    let e = rules
+        .check_scope(&scope("prod:/bots/ci-bot/*"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("rule 'gh'") && e.contains("prod:/bots/ci-bot/APP_ID"),
+        "{e}"
+    );
+    assert!(rules.check_scope(&scope("prod:/bots/ci-bot/**")).is_ok());
 }
 
 #[test]

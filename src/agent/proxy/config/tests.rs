@@ -2,10 +2,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 use super::*;
-use crate::test_cli::{env as test_env, parse};
+use crate::test_support::{env as test_env, parse};
 use clap::Parser;
 
-type Cli = crate::test_cli::Cli<ProxyArgs>;
+type Cli = crate::test_support::Cli<ProxyArgs>;
 
 #[test]
 fn help_offers_only_what_the_proxy_uses() {

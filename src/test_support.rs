@@ -1,12 +1,19 @@
-//! The one harness unit tests use to parse a subcommand's flags as the
-//! binary does, and to hand its `validate`/`settings` an environment that is
-//! not the process's.
+//! What unit tests share: the harness that parses a subcommand's flags as
+//! the binary does and hands its `validate`/`settings` an environment that
+//! is not the process's, and small builders.
 
 #![allow(clippy::panic)]
 
 use std::collections::HashMap;
 
 use clap::{Args, FromArgMatches, Parser};
+
+use crate::scope::SecretPath;
+
+/// A folder path the test knows to be valid.
+pub fn path(text: &str) -> SecretPath {
+    SecretPath::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"))
+}
 
 /// A flattened set of flags, parsed on its own.
 #[derive(Parser)]

@@ -19,6 +19,7 @@ mod net;
 mod probes;
 mod report;
 mod store;
+mod write_probe;
 
 use std::future::Future;
 use std::io::Write;

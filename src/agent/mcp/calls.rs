@@ -1,12 +1,12 @@
-//! What each tool does: resolve the arguments against the defaults, check
-//! the scope before anything leaves the machine, call the vault, filter what
-//! comes back to the scope, and shape the result.
+//! What each tool does: resolve the arguments against the defaults and
+//! check the scope before anything leaves the machine (`place.rs`), call the
+//! vault, filter what comes back to the scope, and shape the result.
 
 use std::collections::{BTreeMap, VecDeque};
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::checks::{check_environment, check_identifier, check_secret_name, near_misses};
+use super::checks::{check_secret_name, near_misses};
 use super::companions::{Found, companions_of, split_companions, tag_labels, unread_companions};
 use super::error::ToolError;
 use super::guidance;
@@ -27,16 +27,6 @@ const MAX_PAGE: usize = 500;
 /// under an unlicensed vault's per-minute limit.
 const MAX_FOLDER_REQUESTS: usize = 40;
 const MAX_FOLDERS: usize = 1000;
-/// Far above any real folder path; keeps a huge argument out of errors and logs.
-const MAX_PATH_BYTES: usize = 1024;
-
-impl Target {
-    fn record(&mut self, at: &Location) {
-        self.project = Some(at.project_id.clone());
-        self.environment = Some(at.environment.clone());
-        self.path = Some(at.path.to_string());
-    }
-}
 
 /// Everything a tool call needs, shared by all calls.
 pub struct Context {
@@ -49,133 +39,6 @@ pub struct Context {
 }
 
 impl Context {
-    /// Where a call points: its project, environment and path arguments
-    /// (`path_argument` names the last in errors) with the defaults filled
-    /// in and checked, recorded in the call's audit target.
-    fn locate(
-        &self,
-        target: &mut Target,
-        (project_id, environment, path): (Option<String>, Option<String>, Option<String>),
-        path_argument: &'static str,
-    ) -> Result<Location, ToolError> {
-        let project_id = match project_id.filter(|p| !p.is_empty()) {
-            Some(p) => p,
-            None => self
-                .defaults
-                .project_id
-                .clone()
-                .ok_or(ToolError::MissingDefault {
-                    argument: "projectId",
-                    variable: "INFISICAL_PROJECT_ID",
-                })?,
-        };
-        check_identifier("projectId", &project_id)?;
-        // The project is part of the scope: `ENV:GLOB` would match the same
-        // folders in any project the identity belongs to.
-        if !self.defaults.allows_project(&project_id) {
-            return Err(ToolError::ProjectOutOfScope {
-                project: project_id,
-                allowed: self.defaults.projects_text(),
-            });
-        }
-        let environment = match environment.filter(|e| !e.is_empty()) {
-            Some(e) => e,
-            None => self
-                .defaults
-                .environment
-                .clone()
-                .ok_or(ToolError::MissingDefault {
-                    argument: "environmentSlug",
-                    variable: "INFISICAL_ENVIRONMENT",
-                })?,
-        };
-        check_environment(&environment)?;
-        let path = match path {
-            Some(raw) if raw.len() > MAX_PATH_BYTES => {
-                return Err(ToolError::Rejected {
-                    what: path_argument,
-                    detail: format!(
-                        "{} bytes is longer than the {MAX_PATH_BYTES} a folder path may have",
-                        raw.len()
-                    ),
-                });
-            }
-            Some(raw) => SecretPath::parse(&raw).map_err(|e| ToolError::Rejected {
-                what: path_argument,
-                detail: e.to_string(),
-            })?,
-            None if self.defaults.secret_path.is_root() => {
-                self.scope_start(&environment).unwrap_or_else(SecretPath::root)
-            }
-            None => self.defaults.secret_path.clone(),
-        };
-        let at = Location {
-            project_id,
-            environment,
-            path,
-        };
-        target.record(&at);
-        Ok(at)
-    }
-
-    /// The one folder every scope entry for `environment` starts from, when
-    /// there is exactly one below the root: where a call without a path begins.
-    fn scope_start(&self, environment: &str) -> Option<SecretPath> {
-        let mut starts = self
-            .scope
-            .entries()
-            .iter()
-            .filter(|e| e.environment() == "*" || e.environment() == environment)
-            .map(|e| e.glob().literal_prefix());
-        let first = starts.next()?;
-        (!first.is_root() && starts.all(|p| p == first)).then_some(first)
-    }
-
-    fn out_of_scope(&self, at: &Location, tool: &'static str) -> ToolError {
-        let envs: Vec<&str> = self.scope.entries().iter().map(|e| e.environment()).collect();
-        let next = if self.scope_for(&at.environment).is_empty() {
-            let mut envs = envs.clone();
-            envs.dedup();
-            format!(
-                "environment '{}' is in no scope entry: call {tool} with environmentSlug set to one of {}",
-                at.environment,
-                envs.join(", ")
-            )
-        } else {
-            let starts: Vec<String> = self
-                .scope
-                .entries()
-                .iter()
-                .filter(|e| e.environment() == "*" || e.environment() == at.environment)
-                .map(|e| e.glob().literal_prefix().to_string())
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            match tool {
-                "get-secret" => format!(
-                    "read only inside the scope: call get-secret with secretPath inside it, or list-secrets \
-                     with secretPath={} to see the names there",
-                    starts.join(" or ")
-                ),
-                _ => format!(
-                    "list only where the scope leads: call {tool} with {}={}",
-                    if tool == "list-folders" {
-                        "path"
-                    } else {
-                        "secretPath"
-                    },
-                    starts.join(" or ")
-                ),
-            }
-        };
-        ToolError::OutOfScope {
-            environment: at.environment.clone(),
-            path: at.path.to_string(),
-            scope: self.scope.to_string(),
-            next,
-        }
-    }
-
     /// What companions and tags say about a secret. `show_values` governs the
     /// `__CLIENT_ID` companion, which is a value like any other; expiry and
     /// scopes are metadata and always shown.
@@ -210,18 +73,6 @@ impl Context {
                 .unwrap_or_default(),
             tag_groups: taxonomy::group_tags(tags.iter().map(String::as_str)),
         }
-    }
-
-    /// Scope entries that apply to an environment, to tell a caller where to look.
-    fn scope_for(&self, environment: &str) -> String {
-        let entries: Vec<String> = self
-            .scope
-            .entries()
-            .iter()
-            .filter(|e| e.environment() == "*" || e.environment() == environment)
-            .map(ToString::to_string)
-            .collect();
-        entries.join(", ")
     }
 
     pub async fn get_secret(

@@ -9,6 +9,7 @@ mod checks;
 mod companions;
 mod error;
 mod guidance;
+mod place;
 mod render;
 mod resolve;
 mod stdin_guard;

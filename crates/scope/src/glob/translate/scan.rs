@@ -1,6 +1,7 @@
 //! The scanner's vocabulary: UTF-16 helpers, picomatch's POSIX constants
-//! (with `dot: false`) and its string utilities (`escapeLast`, the regex
-//! special characters), kept apart from the scanner that uses them.
+//! (with `dot: false`), its string utilities (`escapeLast`, `expandRange`,
+//! the regex special characters) and the characters refused before
+//! scanning, kept apart from the scanner that uses them.
 
 pub(super) const fn u(c: char) -> u16 {
     c as u16
@@ -78,5 +79,45 @@ pub(super) fn escape_last(input: &[u16], ch: u16, upto: Option<usize>) -> Vec<u1
             out.extend_from_slice(&input[idx..]);
             out
         }
+    }
+}
+
+/// picomatch's default `expandRange`: a sorted character class, or — when that
+/// class would not compile — the escaped endpoints joined by a raw `..`.
+pub(super) fn expand_range(mut args: Vec<Vec<u16>>) -> Vec<u16> {
+    // JS `Array.prototype.sort()` compares strings by UTF-16 code units.
+    args.sort();
+    let mut class = vec![u('[')];
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            class.push(u('-'));
+        }
+        class.extend_from_slice(a);
+    }
+    class.push(u(']'));
+    if crate::glob::jsre::Program::compile(&class).is_ok() {
+        return class;
+    }
+    let mut out = Vec::new();
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            out.extend(units(".."));
+        }
+        out.extend(escape_regex(a));
+    }
+    out
+}
+
+/// Characters refused up front: their picomatch meaning is raw regex
+/// (groups, alternation), differs between 3.0.x patch releases (extglobs), or
+/// is an escape/quote layer we would have to emulate without benefit.
+pub(super) fn refuse_up_front(c: char) -> Option<&'static str> {
+    match c {
+        '(' | ')' => Some("parentheses (extglobs such as @(a|b) and regex groups) are not supported"),
+        '|' => Some("'|' is only meaningful inside extglobs, which are not supported; use {a,b}"),
+        '"' => Some("double quotes (picomatch literal quoting) are not supported"),
+        '\\' => Some("backslash escapes are not supported"),
+        c if c.is_control() => Some("control characters are not allowed in a glob"),
+        _ => None,
     }
 }

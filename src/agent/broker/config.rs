@@ -70,19 +70,20 @@ pub struct BrokerArgs {
     #[arg(long, env = "INFISICAL_BROKER_UPSTREAM_CA", value_name = "FILE")]
     pub upstream_ca: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub vault: VaultArgs,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+
     /// Largest request body accepted, in KiB (bodies are held so that a
     /// request refused with 401/403 can be sent once more with a re-read value).
     #[arg(long, default_value_t = 8192, value_name = "KIB")]
     pub max_body_kib: u64,
 
     #[command(flatten)]
-    pub vault: VaultArgs,
-    #[command(flatten)]
-    pub scope: ScopeArgs,
+    pub cache: CacheArgs,
     #[command(flatten)]
     pub log: LogArgs,
-    #[command(flatten)]
-    pub cache: CacheArgs,
 }
 
 /// The validated broker configuration.

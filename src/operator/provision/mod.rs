@@ -240,15 +240,12 @@ pub async fn provision(args: &ProvisionArgs, env: &dyn EnvSource) -> Outcome {
     };
     let mut outcome = begin(command, &args.name, args.dry_run, &args.vault, env);
     let common = Common {
+        project_id: args.project_id.as_deref(),
+        environment: args.environment.as_deref(),
         store_environment: args.store_environment.as_deref(),
         store_path: args.store_path.as_deref(),
         store_prefix: args.store_prefix.as_deref(),
-        ..Common::of(
-            &args.name,
-            &args.vault,
-            args.project_id.as_deref(),
-            args.environment.as_deref(),
-        )
+        ..Common::of(&args.name, &args.vault)
     };
     let setup = match setup(&common, &args.globs, env) {
         Ok(s) => s,
@@ -373,14 +370,11 @@ fn pass(run: &mut Run<'_>, name: &str, started: Instant, detail: impl Into<Strin
 pub async fn deprovision(args: &DeprovisionArgs, env: &dyn EnvSource) -> Outcome {
     let mut outcome = begin("deprovision", &args.name, args.dry_run, &args.vault, env);
     let common = Common {
+        project_id: args.project_id.as_deref(),
+        environment: args.environment.as_deref(),
         store_path: args.store_path.as_deref(),
         store_prefix: args.store_prefix.as_deref(),
-        ..Common::of(
-            &args.name,
-            &args.vault,
-            args.project_id.as_deref(),
-            args.environment.as_deref(),
-        )
+        ..Common::of(&args.name, &args.vault)
     };
     let setup = match setup(&common, &[], env) {
         Ok(s) => s,

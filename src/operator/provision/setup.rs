@@ -169,18 +169,14 @@ pub(super) struct Common<'a> {
 }
 
 impl<'a> Common<'a> {
-    /// The identity `name`, the vault and the project, with no store settings.
-    pub(super) fn of(
-        name: &'a str,
-        vault: &'a VaultArgs,
-        project_id: Option<&'a str>,
-        environment: Option<&'a str>,
-    ) -> Self {
+    /// The identity `name` and the vault, with every other setting left to
+    /// its default.
+    pub(super) fn of(name: &'a str, vault: &'a VaultArgs) -> Self {
         Self {
             name,
             vault,
-            project_id,
-            environment,
+            project_id: None,
+            environment: None,
             store_environment: None,
             store_path: None,
             store_prefix: None,

@@ -12,7 +12,7 @@ mod common;
 use std::collections::HashMap;
 
 use common::{CF_ID, CF_SECRET, Run, login_gate, run_bin, start, vault_env, with_token};
-use infisical_fakevault::{Action, FakeVault, Generation, Identity, PermissionRule, RunningVault, VaultData};
+use infisical_fakevault::{FakeVault, Generation, Identity, PermissionRule, RunningVault, VaultData};
 use serde_json::Value;
 
 /// The project, and the admin identity that provisions (ids as the vault makes them).
@@ -61,15 +61,7 @@ fn data() -> VaultData {
 }
 
 fn admin() -> Identity {
-    Identity::new(
-        ADMIN_ID,
-        ADMIN_SECRET,
-        vec![PermissionRule::new(
-            &[Action::Read, Action::Create, Action::Edit, Action::Delete],
-            "*",
-            "/**",
-        )],
-    )
+    Identity::new(ADMIN_ID, ADMIN_SECRET, vec![PermissionRule::all("*", "/**")])
 }
 
 /// The fake vault with the data, an admin allowed to manage identities and

@@ -14,7 +14,6 @@ use std::time::Duration;
 
 use super::permissions::{Action, Identity, PermissionRule};
 
-const ALL_ACTIONS: [Action; 4] = [Action::Read, Action::Create, Action::Edit, Action::Delete];
 use super::{RunningVault, lock, read};
 
 /// One identity made through `POST /api/v1/identities`.
@@ -130,12 +129,12 @@ impl ManagedIdentity {
             .collect();
         let project_admin = self.memberships.iter().any(|m| m.role == "admin");
         if project_admin {
-            rules.push(PermissionRule::new(&ALL_ACTIONS, "*", "/**"));
+            rules.push(PermissionRule::all("*", "/**"));
         }
         let identity = Identity::new(&ua.client_id, "", rules)
             .ttl(Duration::from_secs(ua.ttl), Duration::from_secs(ua.max_ttl));
         Some(if project_admin {
-            identity.tag_actions(&ALL_ACTIONS)
+            identity.tag_actions(&Action::ALL)
         } else {
             identity
         })

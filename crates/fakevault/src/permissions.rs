@@ -27,6 +27,11 @@ pub enum Action {
 }
 
 impl Action {
+    /// The four actions a permission rule can grant on secrets.
+    pub const ALL: [Action; 4] = [Action::Read, Action::Create, Action::Edit, Action::Delete];
+}
+
+impl Action {
     /// The action's name as Infisical spells it in messages and rule details.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -56,6 +61,12 @@ impl PermissionRule {
             environment: environment.to_owned(),
             secret_path_glob: secret_path_glob.to_owned(),
         }
+    }
+
+    /// Every action (read, create, edit, delete): an admin's or an
+    /// over-privileged identity's rule.
+    pub fn all(environment: &str, secret_path_glob: &str) -> Self {
+        Self::new(&Action::ALL, environment, secret_path_glob)
     }
 
     /// The read-only rule a typical agent identity gets.

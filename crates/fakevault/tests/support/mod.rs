@@ -6,7 +6,7 @@ pub mod recorded;
 pub mod replay;
 
 use infisical_fakevault::{
-    Action, DEMO_PROJECT_ID, FakeVault, Generation, Identity, PermissionRule, RunningVault, VaultData,
+    DEMO_PROJECT_ID, FakeVault, Generation, Identity, PermissionRule, RunningVault, VaultData,
 };
 use reqwest::{Client, Method, StatusCode, redirect};
 use serde_json::Value;
@@ -33,15 +33,7 @@ pub fn warden() -> Identity {
 
 /// An over-privileged identity: everything, everywhere.
 pub fn admin() -> Identity {
-    Identity::new(
-        ADMIN_ID,
-        ADMIN_SECRET,
-        vec![PermissionRule::new(
-            &[Action::Read, Action::Create, Action::Edit, Action::Delete],
-            "*",
-            "/**",
-        )],
-    )
+    Identity::new(ADMIN_ID, ADMIN_SECRET, vec![PermissionRule::all("*", "/**")])
 }
 
 pub fn vault(generation: Generation) -> FakeVault {

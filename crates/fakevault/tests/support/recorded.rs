@@ -166,13 +166,9 @@ pub fn identities(dataset: &Value) -> Res<Vec<Identity>> {
         Identity::new(
             ADMIN_USER_CLIENT_ID,
             &test_secret(ADMIN_USER_CLIENT_ID),
-            vec![PermissionRule::new(
-                &[Action::Read, Action::Create, Action::Edit, Action::Delete],
-                "*",
-                "/**",
-            )],
+            vec![PermissionRule::all("*", "/**")],
         )
-        .tag_actions(&[Action::Read, Action::Create, Action::Edit, Action::Delete]),
+        .tag_actions(&Action::ALL),
     );
     Ok(out)
 }

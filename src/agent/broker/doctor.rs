@@ -13,7 +13,7 @@ use tower_service::Service as _;
 
 use super::rules::{GithubApp, Rule, Rules, Source};
 use super::upstream;
-use crate::config::EnvSource;
+use crate::config::{CF_ID_VAR, EnvSource};
 use crate::github_app::{self, GithubError};
 use crate::operator::doctor::Step;
 use crate::scope::Scope;
@@ -58,7 +58,12 @@ async fn check_secrets(rule: &Rule, vault: &VaultClient) -> Result<(), Box<Step>
 
 /// The bot's three secrets readable and fit to mint with (the key parses);
 /// no token is minted.
-async fn check_bot(name: &str, app: &GithubApp, vault: &VaultClient) -> Result<(), Box<Step>> {
+async fn check_bot(
+    name: &str,
+    app: &GithubApp,
+    vault: &VaultClient,
+    cf_configured: bool,
+) -> Result<(), Box<Step>> {
     let Some(at) = app.location() else {
         return Ok(());
     };
@@ -71,7 +76,9 @@ async fn check_bot(name: &str, app: &GithubApp, vault: &VaultClient) -> Result<(
             .fix(e.hint()),
         )
     };
-    let creds = github_app::bot::read(vault, &at, false).await.map_err(fail)?;
+    let creds = github_app::bot::read(vault, &at, cf_configured)
+        .await
+        .map_err(fail)?;
     github_app::key::load_key(&creds.private_key_pem).map_err(|e| {
         fail(GithubError::MalformedPem {
             path: at.path.to_string(),
@@ -81,7 +88,15 @@ async fn check_bot(name: &str, app: &GithubApp, vault: &VaultClient) -> Result<(
     Ok(())
 }
 
-async fn check_rule(rule: &Rule, scope: &Scope, vault: &VaultClient, tls: &rustls::ClientConfig) -> Step {
+/// `cf_configured`: whether a Cloudflare Access service token is set, which
+/// decides what an Access rejection means.
+async fn check_rule(
+    rule: &Rule,
+    scope: &Scope,
+    vault: &VaultClient,
+    tls: &rustls::ClientConfig,
+    cf_configured: bool,
+) -> Step {
     let name = &rule.name;
     for secret in rule.secrets() {
         if !scope.allows(&secret.environment, &secret.folder) {
@@ -93,7 +108,7 @@ async fn check_rule(rule: &Rule, scope: &Scope, vault: &VaultClient, tls: &rustl
         }
     }
     let readable = match &rule.source {
-        Source::GithubApp(app) => check_bot(name, app, vault).await,
+        Source::GithubApp(app) => check_bot(name, app, vault, cf_configured).await,
         Source::Secret(_) => check_secrets(rule, vault).await,
     };
     if let Err(step) = readable {
@@ -166,9 +181,10 @@ pub async fn steps(
         Ok(t) => t,
         Err(e) => return vec![Step::fail(BROKER_RULE, e.to_string())],
     };
+    let cf_configured = env.var(CF_ID_VAR).is_some();
     let mut out = Vec::new();
     for rule in &rules.rules {
-        out.push(check_rule(rule, scope, vault, &tls).await);
+        out.push(check_rule(rule, scope, vault, &tls, cf_configured).await);
     }
     out
 }

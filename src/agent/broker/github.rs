@@ -21,7 +21,7 @@ use super::error::BrokerError;
 use super::rules::{GithubApp, Rule, Rules, Source};
 use crate::config::VaultSettings;
 use crate::github_app::{self, GithubApi, GithubError};
-use crate::vault::VaultClient;
+use crate::vault::{VaultClient, VaultError};
 
 /// A token is replaced this long before GitHub's `expires_at`.
 pub const REFRESH_BEFORE: Duration = Duration::from_secs(5 * 60);
@@ -149,7 +149,11 @@ impl AppTokens {
 /// fix phrased for a rules file rather than `github-token`'s flags.
 fn mint_failed(rule: &Rule, e: &GithubError) -> BrokerError {
     let hint = match e {
-        GithubError::MissingKeys { .. } | GithubError::Fetch { .. } => format!(
+        GithubError::MissingKeys { .. }
+        | GithubError::Fetch {
+            source: VaultError::PermissionDenied { .. } | VaultError::NotFound { .. },
+            ..
+        } => format!(
             "store APP_ID, INSTALLATION_ID and PRIVATE_KEY_PEM in the rule's github_app folder ({}), and grant \
              the identity read on it (a glob that reaches the folder itself, e.g. /bots/ci-bot/**)",
             rule.source_text()
@@ -178,6 +182,38 @@ fn mint_failed(rule: &Rule, e: &GithubError) -> BrokerError {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+
+    #[test]
+    fn a_failed_folder_read_is_explained_by_its_cause() {
+        let text = "[[rule]]\nname = \"gh\"\nupstream = \"https://api.github.com\"\n\
+                    github_app = \"prod:/bots/b\"\npaths = [\"/**\"]\n";
+        let rules = Rules::parse(text, "f", Some("p")).unwrap();
+        let rule = rules.get("gh").unwrap();
+        let fetch = |source| GithubError::Fetch {
+            path: "/bots/b".into(),
+            environment: "prod".into(),
+            source,
+            cf_configured: false,
+        };
+        let refused = mint_failed(
+            rule,
+            &fetch(VaultError::PermissionDenied {
+                message: "You are not allowed to read on secrets".into(),
+            }),
+        );
+        assert!(refused.to_string().contains("github_app folder"), "{refused}");
+        let gated = mint_failed(
+            rule,
+            &fetch(VaultError::CloudflareAccessRejected {
+                detail: "302 to the Access login page".into(),
+            }),
+        );
+        let gated = gated.to_string();
+        assert!(
+            gated.contains("CF_ACCESS_CLIENT_ID") && !gated.contains("github_app folder"),
+            "{gated}"
+        );
+    }
 
     #[test]
     fn a_token_is_used_until_shortly_before_it_expires() {
